@@ -1,0 +1,135 @@
+"""The one per-case function: files in, a prefilled review out. CLI, web and backfill all call it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from . import PIPELINE_VERSION, guideline, knowledge, nlp
+from .errors import DocumentError, NoReadableDocuments
+from .guideline import DocContext, DocMention
+from .ingest import Document, FailedDocument, read_file, rejoin, sha256_bytes
+from .review import draft_rationale
+from .schemas import DocumentInfo, Evidence, Finding, GuidelineRef, Review
+
+_WS = re.compile(r"\s+")
+
+
+def read_documents(files: Sequence[Path]) -> tuple[list[Document], list[FailedDocument]]:
+    """Read every file; one unreadable file is listed with its error and never stops the rest."""
+    docs: list[Document] = []
+    failed: list[FailedDocument] = []
+    for path in files:
+        path = Path(path)
+        try:
+            docs.append(read_file(path))
+        except DocumentError as exc:
+            digest = None
+            try:
+                digest = sha256_bytes(path.read_bytes()) if path.is_file() else None
+            except OSError:
+                pass
+            failed.append(FailedDocument(name=path.name, sha256=digest, error=str(exc)))
+    return docs, failed
+
+
+def _unique_names(docs: list[Document]) -> None:
+    seen: dict[str, int] = {}
+    for d in docs:
+        if d.name in seen:
+            seen[d.name] += 1
+            d.name = f"{d.name} ({seen[d.name]})"
+        else:
+            seen[d.name] = 1
+
+
+def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]:
+    """NLP over one document; offsets are mapped back from the rejoined text to the extracted text."""
+    cfg = knowledge.pipeline_config()
+    joined, src = rejoin(doc.text)
+    result = nlp.extract(joined)
+    skip = set(cfg.non_evidence_sections)
+    concepts = set(cfg.concepts)
+    blank = [(src[s], src[e - 1] + 1) for s, e, cat in result.sections if cat in skip and e > s]
+
+    def raw(start: int, end: int) -> tuple[int, int]:
+        return src[start], src[end - 1] + 1
+
+    findings: list[Finding] = []
+    mentions: list[DocMention] = []
+    for m in result.mentions:
+        if m.section in skip:
+            continue
+        start, end = raw(m.start, m.end)
+        text = _WS.sub(" ", m.text).strip()
+        page = doc.page_of(start)
+        if m.label in concepts:
+            findings.append(Finding(
+                concept=m.label, text=text, document=doc.name, page=page, start=start, end=end,
+                bbox=doc.bbox(start, end), section=m.section, sentence=m.sentence,
+                negated=m.negated, historical=m.historical, hypothetical=m.hypothetical,
+                family=m.family, uncertain=m.uncertain,
+            ))
+        else:
+            mentions.append(DocMention(
+                label=m.label, sentence=m.sentence, negated=m.negated, hypothetical=m.hypothetical, family=m.family,
+                evidence=Evidence(document=doc.name, page=page, start=start, end=end, bbox=doc.bbox(start, end),
+                                  text=m.sentence if m.label == "DOC_ALT_REASON" else text),
+            ))
+    evidence_text = doc.text
+    for s, e in blank:
+        evidence_text = evidence_text[:s] + re.sub(r"[^\n\f]", " ", evidence_text[s:e]) + evidence_text[e:]
+    context = DocContext(name=doc.name, doc_type=doc.doc_type, text=doc.text, evidence_text=evidence_text,
+                         page_of=doc.page_of)
+    return findings, mentions, context
+
+
+def prefill_documents(
+    docs: list[Document], failed: list[FailedDocument], request_date: date | None = None, today: date | None = None
+) -> Review:
+    if not docs:
+        raise NoReadableDocuments([(f.name, f.error) for f in failed])
+    _unique_names(docs)
+    findings: list[Finding] = []
+    mentions: list[DocMention] = []
+    contexts: list[DocContext] = []
+    for doc in docs:
+        f, m, c = analyse(doc)
+        findings += f
+        mentions += m
+        contexts.append(c)
+    request = guideline.request_details(contexts, request_date, today or date.today())
+    model = knowledge.guideline_for(date.fromisoformat(request.request_date))
+    indications = guideline.evaluate_indications(model, findings)
+    recommendation = guideline.recommend(model, indications)
+    checklist = guideline.documentation(model, contexts, mentions, request)
+    infos = [
+        DocumentInfo(name=d.name, sha256=d.sha256, pages=d.pages, ocr_pages=d.ocr_pages, type=d.doc_type,
+                     warnings=d.warnings)
+        for d in docs
+    ] + [DocumentInfo(name=f.name, sha256=f.sha256, error=f.error) for f in failed]
+    review = Review(
+        pipeline_version=PIPELINE_VERSION,
+        guideline=GuidelineRef(
+            id=model.id, version=model.version, title=model.title, last_revised=model.last_revised,
+            effective_from=model.effective_from.isoformat(),
+            effective_to=model.effective_to.isoformat() if model.effective_to else None, cpt_codes=model.cpt_codes,
+        ),
+        recommendation=recommendation,
+        indications=indications,
+        findings=findings,
+        documentation=checklist,
+        request=request,
+        rationale="",
+        documents=infos,
+    )
+    review.rationale = draft_rationale(review, model)
+    return review
+
+
+def prefill(files: Sequence[Path], request_date: date | None = None, today: date | None = None) -> Review:
+    """Read the files of one case and prefill its review."""
+    docs, failed = read_documents(files)
+    return prefill_documents(docs, failed, request_date, today)

@@ -1,0 +1,21 @@
+"""Domain exceptions: each names the file, never its contents."""
+
+
+class ExtractorError(Exception):
+    """Base class for errors a user can act on."""
+
+
+class DocumentError(ExtractorError):
+    """A document could not be read; the message is one line naming the reason."""
+
+
+class KnowledgeError(ExtractorError):
+    """A clinical knowledge file under models/ is missing or invalid."""
+
+
+class NoReadableDocuments(ExtractorError):
+    """Every document of a case failed to read."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {reason}" for name, reason in errors))

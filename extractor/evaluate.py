@@ -1,0 +1,276 @@
+"""Evaluation: labelled sample cases field by field, and the NegEx/ConText kit next to medspaCy's default."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from .nlp import FLAGS
+
+CASE_SKIP = {"labels.json", "README.md"}
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00ad", "")).strip().lower()
+
+
+def case_files(case_dir: Path, suffixes: tuple[str, ...] = (".txt",)) -> list[Path]:
+    return sorted(p for p in case_dir.iterdir() if p.is_file() and p.name not in CASE_SKIP and p.suffix in suffixes)
+
+
+def match_findings(labels: list[dict], predicted: list[dict]) -> list[tuple[dict, dict | None]]:
+    """Pair each labelled finding with a predicted one: same document and concept, texts that contain one
+    another, taken in order of appearance."""
+    used: set[int] = set()
+    pairs = []
+    for lab in labels:
+        hit = None
+        for i, pred in enumerate(predicted):
+            if i in used or pred["concept"] != lab["concept"] or pred["document"] != lab["document"]:
+                continue
+            a, b = _norm(lab["text"]), _norm(pred["text"])
+            if a in b or b in a:
+                hit = i
+                break
+        if hit is not None:
+            used.add(hit)
+        pairs.append((lab, predicted[hit] if hit is not None else None))
+    return pairs
+
+
+@dataclass
+class CaseScore:
+    case_id: str
+    recommendation: tuple[str, str]
+    indications: dict[str, tuple[str, str]]
+    matched: int
+    labelled: int
+    predicted: int
+    flag_errors: list[str] = field(default_factory=list)
+    flag_counts: Counter = field(default_factory=Counter)
+    flag_correct: Counter = field(default_factory=Counter)
+    missed: list[str] = field(default_factory=list)
+    spurious: list[str] = field(default_factory=list)
+    documentation: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def wrong(self) -> bool:
+        return (self.recommendation[0] != self.recommendation[1]
+                or any(a != b for a, b in self.indications.values()))
+
+
+def score_case(case_dir: Path, files: list[Path] | None = None) -> tuple[CaseScore, dict]:
+    from .case import prefill
+
+    labels = json.loads((case_dir / "labels.json").read_text(encoding="utf-8"))
+    req = date.fromisoformat(labels["request_date"]) if labels.get("request_date") else None
+    review = prefill(files or case_files(case_dir), request_date=req).model_dump()
+    predicted = review["findings"]
+    pairs = match_findings(labels.get("findings", []), predicted)
+    got = {i["id"]: i["status"] for i in review["indications"]}
+    s = CaseScore(
+        case_id=labels.get("case_id", case_dir.name),
+        recommendation=(labels["recommendation"], review["recommendation"]),
+        indications={i["id"]: (i["status"], got.get(i["id"], "?")) for i in labels["indications"]},
+        matched=sum(1 for _, p in pairs if p is not None),
+        labelled=len(pairs),
+        predicted=len(predicted),
+    )
+    matched_ids = {id(p) for _, p in pairs if p is not None}
+    s.spurious = [f'{p["concept"]} "{p["text"]}" ({p["document"]})' for p in predicted if id(p) not in matched_ids]
+    for lab, pred in pairs:
+        if pred is None:
+            s.missed.append(f'{lab["concept"]} "{lab["text"]}" ({lab["document"]})')
+            continue
+        for flag in FLAGS:
+            s.flag_counts[flag] += 1
+            if bool(lab.get(flag, False)) == bool(pred[flag]):
+                s.flag_correct[flag] += 1
+            else:
+                s.flag_errors.append(f'{lab["concept"]} "{lab["text"]}": {flag} expected {lab.get(flag, False)}')
+    got_doc = {d["id"]: d["status"] for d in review["documentation"]}
+    s.documentation = {d["id"]: (d["status"], got_doc.get(d["id"], "?")) for d in labels.get("documentation", [])}
+    return s, review
+
+
+def evaluate_cases(directory: Path) -> dict:
+    cases = sorted(p for p in directory.iterdir() if (p / "labels.json").is_file())
+    scores = [score_case(c)[0] for c in cases]
+    n = len(scores)
+    ind_total = sum(len(s.indications) for s in scores)
+    flag_counts: Counter = Counter()
+    flag_correct: Counter = Counter()
+    for s in scores:
+        flag_counts.update(s.flag_counts)
+        flag_correct.update(s.flag_correct)
+    labelled = sum(s.labelled for s in scores)
+    matched = sum(s.matched for s in scores)
+    predicted = sum(s.predicted for s in scores)
+    doc_total = sum(len(s.documentation) for s in scores)
+    return {
+        "cases": n,
+        "recommendation_accuracy": sum(s.recommendation[0] == s.recommendation[1] for s in scores) / n if n else 0.0,
+        "indication_accuracy": sum(a == b for s in scores for a, b in s.indications.values()) / ind_total if ind_total else 0.0,
+        "finding_recall": matched / labelled if labelled else 0.0,
+        "finding_precision": matched / predicted if predicted else 0.0,
+        "flag_accuracy": {f: flag_correct[f] / flag_counts[f] for f in FLAGS if flag_counts[f]},
+        "documentation_accuracy": sum(a == b for s in scores for a, b in s.documentation.values()) / doc_total if doc_total else None,
+        "scores": scores,
+    }
+
+
+# --- NegEx / ConText kit ----------------------------------------------------------------------------
+
+KIT_FILE = "rsAnnotations-1-120-random.tsv"
+
+
+def read_kit(folder: Path) -> list[dict]:
+    rows = []
+    with open(folder / KIT_FILE, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t")
+        next(reader)
+        for r in reader:
+            if len(r) < 6:
+                continue
+            rows.append({"line": int(r[0]), "condition": r[1], "sentence": r[2], "negated": r[3] == "Negated",
+                         "historical": r[4] == "Historical", "hypothetical": r[4] == "Not particular",
+                         "family": r[5] != "Patient"})
+    return rows
+
+
+def _condition_span(doc, condition: str):
+    text = doc.text.lower()
+    cond = condition.lower().strip()
+    idx = text.find(cond)
+    if idx < 0:
+        pattern = r"\s+".join(re.escape(w) for w in cond.split())
+        m = re.search(pattern, text)
+        if not m:
+            return None
+        idx, end = m.start(), m.end()
+    else:
+        end = idx + len(cond)
+    return doc.char_span(idx, end, label="CONDITION", alignment_mode="expand")
+
+
+def kit_predictions(nlp, rows: list[dict], skip: tuple[str, ...]) -> list[dict | None]:
+    """Run `nlp` on each sentence with the condition as the only entity just before ConText."""
+    before = [(n, p) for n, p in nlp.pipeline if n not in skip and n != "medspacy_context"]
+    context = nlp.get_pipe("medspacy_context")
+    out: list[dict | None] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for row in rows:
+            doc = nlp.make_doc(row["sentence"])
+            for name, pipe in before:
+                if name in ("medspacy_sectionizer",):
+                    continue
+                doc = pipe(doc)
+            span = _condition_span(doc, row["condition"])
+            if span is None:
+                out.append(None)
+                continue
+            doc.ents = [span]
+            if "medspacy_sectionizer" in nlp.pipe_names and "medspacy_sectionizer" not in skip:
+                doc = nlp.get_pipe("medspacy_sectionizer")(doc)
+            doc = context(doc)
+            ent = doc.ents[0]
+            out.append({"negated": ent._.is_negated, "historical": ent._.is_historical,
+                        "hypothetical": ent._.is_hypothetical, "family": ent._.is_family})
+    return out
+
+
+def f1(rows: list[dict], preds: list[dict | None], attr: str) -> float:
+    tp = fp = fn = 0
+    for row, pred in zip(rows, preds, strict=True):
+        p = bool(pred and pred[attr])
+        if p and row[attr]:
+            tp += 1
+        elif p:
+            fp += 1
+        elif row[attr]:
+            fn += 1
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+KIT_ATTRS = {"negated": "negated", "historical": "historical", "hypothetical": "hypothetical", "family": "other experiencer"}
+
+
+def evaluate_kit(folder: Path, baseline: bool = True) -> dict:
+    from . import nlp as our_nlp
+
+    rows = read_kit(folder)
+    splits = {"dev": [r for r in rows if r["line"] % 2 == 1], "test": [r for r in rows if r["line"] % 2 == 0]}
+    pipelines = {"extractor": (our_nlp.load(), ("medspacy_target_matcher",))}
+    if baseline:
+        import medspacy
+
+        our_nlp.quiet_library_logs()
+        pipelines["medspacy default"] = (medspacy.load(), ("medspacy_target_matcher",))
+    result: dict = {}
+    for name, (pipe, skip) in pipelines.items():
+        for split, split_rows in splits.items():
+            preds = kit_predictions(pipe, split_rows, skip)
+            result[(name, split)] = {attr: f1(split_rows, preds, attr) for attr in KIT_ATTRS}
+            result[(name, split)]["unmatched"] = sum(p is None for p in preds)
+    return result
+
+
+def default_kit_dir() -> Path | None:
+    for base in (Path.cwd(), *Path.cwd().parents):
+        candidate = base / "shared" / "eval" / "negex_kit"
+        if (candidate / KIT_FILE).is_file():
+            return candidate
+        candidate = base.parent / "shared" / "eval" / "negex_kit"
+        if (candidate / KIT_FILE).is_file():
+            return candidate
+    return None
+
+
+def main(directory: Path, kit: Path | None, baseline: bool = True) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    res = evaluate_cases(directory)
+    console.print(f"[bold]Labelled cases[/bold] ({res['cases']} in {directory})")
+    console.print(f"  recommendation accuracy  {res['recommendation_accuracy']:.1%}")
+    console.print(f"  indication accuracy      {res['indication_accuracy']:.1%}")
+    console.print(f"  finding recall           {res['finding_recall']:.1%}")
+    console.print(f"  finding precision        {res['finding_precision']:.1%}")
+    for flag, acc in res["flag_accuracy"].items():
+        console.print(f"  flag accuracy {flag:<13}{acc:.1%}")
+    if res["documentation_accuracy"] is not None:
+        console.print(f"  documentation accuracy   {res['documentation_accuracy']:.1%}")
+    for s in res["scores"]:
+        if s.wrong or s.missed or s.flag_errors:
+            console.print(f"[bold red]case {s.case_id}[/bold red]: recommendation expected {s.recommendation[0]}, "
+                          f"got {s.recommendation[1]}", markup=True)
+            for ind, (want, got) in s.indications.items():
+                if want != got:
+                    console.print(f"    indication {ind}: expected {want}, got {got}", markup=False)
+            for m in s.missed:
+                console.print(f"    missed {m}", markup=False)
+            for e in s.flag_errors:
+                console.print(f"    flag {e}", markup=False)
+    kit = kit or default_kit_dir()
+    if kit is None or not (kit / KIT_FILE).is_file():
+        console.print("NegEx/ConText kit not found; pass --negex-kit DIR")
+        return 0
+    kres = evaluate_kit(kit, baseline=baseline)
+    table = Table(title=f"NegEx/ConText kit F1 ({kit})")
+    table.add_column("pipeline")
+    table.add_column("split")
+    for label in KIT_ATTRS.values():
+        table.add_column(label, justify="right")
+    table.add_column("unmatched", justify="right")
+    for (name, split), scores in kres.items():
+        table.add_row(name, split, *(f"{scores[a]:.3f}" for a in KIT_ATTRS), str(scores["unmatched"]))
+    console.print(table)
+    return 0

@@ -1,0 +1,198 @@
+"""The medspaCy pipeline: clinical sentences, target rules, sections and ConText, all from models/."""
+
+import logging
+import re
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from . import knowledge
+
+FLAGS = ("negated", "historical", "hypothetical", "family", "uncertain")
+
+for _noisy in ("PyRuSH", "medspacy", "spacy", "quickumls"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
+
+
+def quiet_library_logs() -> None:
+    """PyRuSH logs every sentence through loguru at DEBUG: never let note text reach a log."""
+    try:
+        from loguru import logger
+
+        logger.disable("PyRuSH")
+        logger.disable("medspacy")
+    except ImportError:
+        pass
+
+
+class ClinicalSentencizer:
+    """Rule-based sentence splitter for clinical text, much faster than PyRuSH.
+
+    A sentence starts after a line break (headers, fields and list items keep theirs once wrapped
+    lines are rejoined) and after ". ? !" unless the dot closes an abbreviation or an initial.
+    """
+
+    def __init__(self, abbreviations: Iterable[str]):
+        self.abbreviations = {a.lower().rstrip(".") for a in abbreviations}
+
+    def __call__(self, doc: Doc) -> Doc:
+        n = len(doc)
+        if not n:
+            return doc
+        starts = [False] * n
+        starts[0] = True
+        pending = False
+        prev_text = ""
+        abbreviations = self.abbreviations
+        for i, tok in enumerate(doc):
+            text = tok.text
+            if tok.is_space:
+                if "\n" in text:
+                    pending = True
+                continue
+            if pending:
+                starts[i] = True
+                pending = False
+            if text in (".", "?", "!", "...") or (len(text) > 1 and text[-1] in "?!"):
+                if text == "." and (len(prev_text) == 1 and prev_text.isupper() or (
+                    prev_text.lower().rstrip(".") in abbreviations and not prev_text.isupper()
+                )):
+                    pass
+                else:
+                    pending = True
+            elif text.endswith(".") and len(text) > 1 and text[:-1].lower().rstrip(".") not in abbreviations and not text[0].isdigit():
+                if not (len(text) <= 3 and text[0].isupper()):
+                    pending = True
+            prev_text = text
+        for i in range(1, n):
+            doc[i].is_sent_start = starts[i]
+        doc[0].is_sent_start = True
+        return doc
+
+
+@Language.factory("clinical_sentencizer", default_config={"abbreviations": []})
+def make_clinical_sentencizer(nlp: Language, name: str, abbreviations: list[str]) -> "ClinicalSentencizer":
+    return ClinicalSentencizer(abbreviations)
+
+
+def _register_extensions() -> None:
+    for attr in ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family"):
+        if not Span.has_extension(attr):
+            Span.set_extension(attr, default=False)
+
+
+@lru_cache(maxsize=1)
+def load() -> Language:
+    """The product's medspaCy pipeline; one per process (rules cannot be pickled across processes)."""
+    import medspacy  # noqa: F401  registers the medspaCy factories
+
+    quiet_library_logs()
+    from medspacy.custom_tokenizer import create_medspacy_tokenizer
+    from medspacy.target_matcher import TargetRule
+
+    cfg = knowledge.pipeline_config()
+    _register_extensions()
+    nlp = spacy.blank("en")
+    nlp.tokenizer = create_medspacy_tokenizer(nlp)
+    nlp.max_length = 10**9
+    nlp.add_pipe("clinical_sentencizer", config={"abbreviations": cfg.sentence_abbreviations})
+    matcher = nlp.add_pipe("medspacy_target_matcher")
+    matcher.add(TargetRule.from_json(str(knowledge.rule_file("target_rules.json"))))
+    matcher.add(TargetRule.from_json(str(knowledge.rule_file("documentation_rules.json"))))
+    nlp.add_pipe(
+        "medspacy_sectionizer",
+        config={"rules": str(knowledge.rule_file("section_rules.json")), "span_attrs": cfg.section_attributes},
+    )
+    context_config: dict = {"rules": str(knowledge.rule_file("context_rules.json"))}
+    if cfg.context_max_scope:
+        context_config["max_scope"] = cfg.context_max_scope
+    nlp.add_pipe("medspacy_context", config=context_config)
+    return nlp
+
+
+@dataclass(slots=True)
+class Mention:
+    """A matched concept in NLP text coordinates."""
+
+    label: str
+    text: str
+    start: int
+    end: int
+    sentence: str
+    section: str | None
+    negated: bool
+    historical: bool
+    hypothetical: bool
+    family: bool
+    uncertain: bool
+
+
+def _mention(ent: Span, offset: int, section: str | None) -> Mention:
+    sent = ent.sent
+    return Mention(
+        label=ent.label_,
+        text=ent.text,
+        start=ent.start_char + offset,
+        end=ent.end_char + offset,
+        sentence=re.sub(r"\s+", " ", sent.text).strip()[:600],
+        section=section,
+        negated=ent._.is_negated,
+        historical=ent._.is_historical,
+        hypothetical=ent._.is_hypothetical,
+        family=ent._.is_family,
+        uncertain=ent._.is_uncertain,
+    )
+
+
+def chunks(text: str, size: int) -> Iterator[tuple[int, str]]:
+    """Split text at paragraph (else line, else space) boundaries into pieces of at most `size` chars."""
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            for sep in ("\n\n", "\n", " "):
+                cut = text.rfind(sep, start + size // 2, end)
+                if cut != -1:
+                    end = cut + len(sep)
+                    break
+        yield start, text[start:end]
+        start = end
+
+
+@dataclass
+class Extraction:
+    mentions: list[Mention]
+    sections: list[tuple[int, int, str]]
+
+
+def extract(text: str, nlp: Language | None = None) -> Extraction:
+    """Run the pipeline over a whole document, however long, in chunks that carry the section over."""
+    nlp = nlp or load()
+    sections: list[tuple[int, int, str]] = []
+    cfg = knowledge.pipeline_config()
+    section_attrs = cfg.section_attributes
+    mentions: list[Mention] = []
+    last_section: str | None = None
+    pieces = list(chunks(text, cfg.chunk_chars))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for (offset, _), doc in zip(pieces, nlp.pipe(piece for _, piece in pieces), strict=True):
+            for ent in doc.ents:
+                section = ent._.section_category
+                if section is None and last_section is not None:
+                    section = last_section
+                    for attr, value in section_attrs.get(section, {}).items():
+                        setattr(ent._, attr, value)
+                mentions.append(_mention(ent, offset, section))
+            for sec in doc._.sections:
+                if sec.category:
+                    span = doc[sec.section_span[0]:sec.section_span[1]]
+                    sections.append((span.start_char + offset, span.end_char + offset, sec.category))
+            if doc._.sections:
+                last_section = doc._.sections[-1].category
+    return Extraction(mentions, sections)

@@ -1,0 +1,93 @@
+"""Renderers of a review: JSON for machines, a terminal summary for reviewers, a drafted rationale."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from .knowledge import Guideline
+    from .schemas import Finding, Review
+
+STATUS_STYLE = {"supported": "bold green", "present": "bold yellow", "partial": "yellow", "not_found": "dim"}
+FLAG_STYLE = {"negated": "red", "family": "magenta", "hypothetical": "cyan", "historical": "blue", "uncertain": "yellow"}
+
+
+def to_json(review: Review) -> str:
+    return review.model_dump_json(indent=2)
+
+
+def _quote(f: Finding) -> str:
+    return f'"{f.text}" ({f.document}, p. {f.page})'
+
+
+def draft_rationale(review: Review, guideline: Guideline) -> str:
+    """A short plain-language draft for the reviewer to edit; it never denies."""
+    ref = f"{guideline.id} version {guideline.version}"
+    supported = [i for i in review.indications if i.status == "supported"]
+    if supported:
+        ind = supported[0]
+        spec = next(x for x in guideline.indications if x.id == ind.id)
+        quotes = "; ".join(_quote(f) for f in _best_evidence(ind.evidence)[:4])
+        return (f"The records appear to support the covered indication \"{spec.text}\" ({ref}). "
+                f"Evidence: {quotes}. A reviewer should confirm before approval.")
+    present = [i for i in review.indications if i.status == "present"]
+    partial = [i for i in review.indications if i.status == "partial"]
+    parts = []
+    if present:
+        names = ", ".join(i.title.lower() for i in present)
+        quotes = "; ".join(_quote(f) for i in present for f in _best_evidence(i.evidence)[:1])
+        parts.append(f"The request appears to concern {names} ({quotes}); {guideline.background_statement} ({ref}).")
+    else:
+        parts.append(f"No covered indication of {ref} is supported by the records received.")
+    for ind in partial:
+        parts.append(f"For \"{ind.title}\" the records lack {', '.join(ind.missing)}.")
+    parts.append("Documentation that would change the outcome: evidence of a covered indication "
+                 "(a treated brain tumor with a question of recurrence versus treatment effect, or a brain lesion "
+                 "with a tumor versus non-tumor differential). Refer to a physician reviewer if unclear.")
+    return " ".join(parts)
+
+
+def _best_evidence(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.negated or f.family or f.hypothetical, f.uncertain, f.document, f.start))
+
+
+def to_text(review: Review, width: int = 110) -> str:
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=False, color_system=None, highlight=False, markup=False)
+    r = review.request
+    console.print(Text(f"Brain MRS prior-authorization review  ({review.guideline.id} v{review.guideline.version})", style="bold"))
+    console.print(f"Patient: {r.patient_name or '-'}   DOB: {r.date_of_birth or '-'}   Member: {r.member_id or '-'}")
+    console.print(f"Ordering: {r.ordering_clinician or '-'}   CPT: {', '.join(r.cpt_codes) or '-'}   "
+                  f"Request date: {r.request_date} ({r.request_date_source})")
+    console.print(Text(f"Recommendation: {review.recommendation}", style="bold"))
+    console.print()
+    for ind in review.indications:
+        console.print(Text(f"[{ind.status:^9}] {ind.id} ({ind.kind}, score {ind.score:.2f}) - {ind.title}",
+                           style=STATUS_STYLE.get(ind.status, "")))
+        for f in ind.evidence[:8]:
+            flags = ",".join(f.flags()) or "affirmed"
+            console.print(f"      {f.concept:<18} \"{f.text}\"  [{flags}]  {f.document} p.{f.page}")
+        if len(ind.evidence) > 8:
+            console.print(f"      ... {len(ind.evidence) - 8} more")
+        if ind.missing:
+            console.print(f"      missing: {'; '.join(ind.missing)}")
+    console.print()
+    table = Table(title="Documentation checklist", show_lines=False)
+    table.add_column("item")
+    table.add_column("status")
+    table.add_column("evidence")
+    for item in review.documentation:
+        table.add_row(item.id, item.status, "; ".join(f"{e.text[:60]} ({e.document})" for e in item.evidence[:2]))
+    console.print(table)
+    console.print("Documents:")
+    for d in review.documents:
+        state = f"error: {d.error}" if d.error else f"{d.type}, {d.pages} page(s)"
+        console.print(f"  {d.name}: {state}" + (f"  warnings: {'; '.join(d.warnings)}" if d.warnings else ""))
+    console.print()
+    console.print(Text("Draft rationale: ", style="bold") + Text(review.rationale))
+    return buf.getvalue()

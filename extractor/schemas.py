@@ -1,0 +1,114 @@
+"""Pydantic schemas of the review: the JSON contract of SPEC.md (schema_version "1")."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SCHEMA_VERSION = "1"
+
+Recommendation = Literal["likely_meets_criteria", "experimental_investigational", "needs_clinical_review"]
+Status = Literal["supported", "partial", "not_found", "present"]
+
+
+class Finding(BaseModel):
+    concept: str
+    text: str
+    document: str
+    page: int
+    start: int
+    end: int
+    bbox: list[float] | None = None
+    section: str | None = None
+    sentence: str
+    negated: bool = False
+    historical: bool = False
+    hypothetical: bool = False
+    family: bool = False
+    uncertain: bool = False
+
+    def flags(self) -> list[str]:
+        return [f for f in ("negated", "historical", "hypothetical", "family", "uncertain") if getattr(self, f)]
+
+
+class CriterionResult(BaseModel):
+    id: str
+    description: str
+    met: bool
+    strength: float
+
+
+class IndicationResult(BaseModel):
+    id: str
+    kind: Literal["covered", "experimental"]
+    title: str
+    status: Status
+    score: float = Field(ge=0, le=1)
+    evidence: list[Finding] = []
+    missing: list[str] = []
+    criteria: list[CriterionResult] = []
+
+
+class Evidence(BaseModel):
+    """Documentation evidence: a quoted span of a document, or the document itself."""
+
+    document: str
+    page: int | None = None
+    start: int | None = None
+    end: int | None = None
+    bbox: list[float] | None = None
+    text: str
+    kind: str = "mention"
+
+
+class DocumentationResult(BaseModel):
+    id: str
+    status: Literal["present", "missing"]
+    description: str
+    evidence: list[Evidence] = []
+
+
+class RequestDetails(BaseModel):
+    cpt_codes: list[str] = []
+    patient_name: str | None = None
+    date_of_birth: str | None = None
+    member_id: str | None = None
+    ordering_clinician: str | None = None
+    clinicians: list[str] = []
+    request_date: str
+    request_date_source: Literal["given", "documents", "today"]
+    document_dates: dict[str, str] = {}
+
+
+class GuidelineRef(BaseModel):
+    id: str
+    version: str
+    title: str
+    last_revised: str
+    effective_from: str
+    effective_to: str | None = None
+    cpt_codes: list[str]
+
+
+class DocumentInfo(BaseModel):
+    name: str
+    sha256: str | None = None
+    pages: int = 0
+    ocr_pages: list[int] = []
+    type: str | None = None
+    error: str | None = None
+    warnings: list[str] = []
+
+
+class Review(BaseModel):
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    pipeline_version: str
+    guideline: GuidelineRef
+    recommendation: Recommendation
+    indications: list[IndicationResult]
+    findings: list[Finding]
+    documentation: list[DocumentationResult]
+    request: RequestDetails
+    rationale: str
+    documents: list[DocumentInfo]

@@ -1,0 +1,85 @@
+"""Each context trap a reviewer cares about, as a clinician would write it."""
+
+import pytest
+
+from extractor.nlp import FLAGS, extract
+
+from .conftest import find
+
+
+def flags(text, label, word=None):
+    m = find(extract(text).mentions, label, word)
+    return {f for f in FLAGS if getattr(m, f)}
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "word", "expected"),
+    [
+        # differentials are uncertain, not negated
+        ("New enhancement: recurrence versus radiation necrosis.", "TUMOR_RECURRENCE", "recurrence", {"uncertain"}),
+        ("New enhancement: recurrence versus radiation necrosis.", "TREATMENT_EFFECT", None, {"uncertain"}),
+        ("Ring-enhancing lesion; ddx includes abscess.", "ABSCESS", None, {"uncertain"}),
+        ("Findings concerning for recurrent tumor.", "TUMOR_RECURRENCE", None, {"uncertain"}),
+        ("MRI to r/o recurrence.", "TUMOR_RECURRENCE", None, {"uncertain"}),
+        ("Cannot exclude abscess.", "ABSCESS", None, {"uncertain"}),
+        # negation
+        ("No evidence of recurrence.", "TUMOR_RECURRENCE", None, {"negated"}),
+        ("Negative for infection.", "INFECTION", None, {"negated"}),
+        ("She denies seizures.", "EPILEPSY", None, {"negated"}),
+        ("Neuro: negative for seizures, stroke.", "EPILEPSY", None, {"negated"}),
+        ("Neuro: negative for seizures, stroke.", "STROKE", None, {"negated"}),
+        # pseudo-negation does not negate
+        ("There is no change in the enhancing lesion.", "BRAIN_LESION", None, set()),
+        ("No significant interval change in size of the mass.", "BRAIN_LESION", None, set()),
+        ("This is not only a glioblastoma but also infiltrative.", "BRAIN_TUMOR", None, set()),
+        # history
+        ("Glioblastoma s/p XRT 2023.", "PRIOR_RADIATION", None, {"historical"}),
+        ("Status post gross total resection in 2024.", "PRIOR_SURGERY", None, {"historical"}),
+        ("PAST MEDICAL HISTORY:\nCVA in 2015.\n", "STROKE", None, {"historical"}),
+        # hypothetical, including planned procedures
+        ("If seizures recur, consider MRS.", "EPILEPSY", None, {"hypothetical"}),
+        ("Plan: craniotomy for resection.", "PRIOR_SURGERY", "craniotomy", {"hypothetical"}),
+        ("Stereotactic biopsy scheduled for next week.", "PRIOR_SURGERY", None, {"hypothetical"}),
+        ("Will consider SRS after the MRS.", "PRIOR_RADIATION", None, {"hypothetical"}),
+        # family
+        ("Mother had glioblastoma at age 60.", "BRAIN_TUMOR", None, {"family"}),
+        ("FAMILY HISTORY:\nStroke in father.\n", "STROKE", None, {"family"}),
+        # plain current facts stay affirmed
+        ("Left frontal glioblastoma with a new enhancing lesion.", "BRAIN_TUMOR", None, set()),
+        ("Left frontal glioblastoma with a new enhancing lesion.", "BRAIN_LESION", None, set()),
+    ],
+)
+def test_context_trap(text, label, word, expected):
+    assert flags(text, label, word) == expected
+
+
+def test_phrase_broken_by_a_line_end_still_matches():
+    from extractor.ingest import rejoin
+
+    wrapped = (
+        "The enhancing focus along the resection cavity has grown and is concerning for radiation\n"
+        "necrosis, although tumor progression remains in the differential per neuro-oncology.\n"
+    )
+    joined, src = rejoin(wrapped)
+    m = find(extract(joined).mentions, "TREATMENT_EFFECT")
+    assert m.text == "radiation necrosis"
+    assert wrapped[src[m.start]:src[m.end - 1] + 1] == "radiation\nnecrosis"
+
+
+def test_negation_scope_across_a_line_end():
+    from extractor.ingest import rejoin
+
+    joined, _ = rejoin(
+        "Compared with the prior examination from January there is no evidence of\n"
+        "recurrence at the surgical bed and the cavity is unchanged in size overall.\n"
+    )
+    assert find(extract(joined).mentions, "TUMOR_RECURRENCE").negated
+
+
+def test_fax_confidentiality_section_is_found():
+    text = ("Re: MRS request\n\nCONFIDENTIALITY NOTICE: This facsimile may contain information about "
+            "diagnoses such as cancer or seizure disorders and is protected.\n")
+    ex = extract(text)
+    assert any(cat == "confidentiality_notice" for _, _, cat in ex.sections)
+    seizure = find(ex.mentions, "EPILEPSY")
+    assert seizure.section == "confidentiality_notice"
