@@ -15,6 +15,7 @@ from .knowledge import ConceptCheck, Guideline
 from .schemas import CriterionResult, DocumentationResult, Evidence, Finding, IndicationResult, RequestDetails
 
 FLAG_STRENGTH = {"uncertain": 0.85, "hypothetical": 0.7}
+MAX_EVIDENCE_PER_CRITERION = 25
 
 
 @dataclass
@@ -56,12 +57,13 @@ def evaluate_indications(guideline: Guideline, findings: list[Finding]) -> list[
     results = []
     for ind in guideline.indications:
         criteria: list[CriterionResult] = []
-        evidence: list[Finding] = []
+        evidence: dict[int, Finding] = {}
         for criterion in ind.criteria:
             hits = [f for f in findings if any(qualifies(f, check) for check in criterion.any_of)]
             best = max((strength(f) for f in hits), default=0.0)
             criteria.append(CriterionResult(id=criterion.id, description=criterion.description, met=bool(hits), strength=best))
-            evidence.extend(f for f in hits if f not in evidence)
+            strongest = sorted(hits, key=strength, reverse=True)[:MAX_EVIDENCE_PER_CRITERION]
+            evidence.update((id(f), f) for f in strongest)
         met = {c.id for c in criteria if c.met}
         missing = [c.description for c in criteria if not c.met]
         if ind.kind == "experimental":
@@ -74,11 +76,11 @@ def evaluate_indications(guideline: Guideline, findings: list[Finding]) -> list[
                     status = word
                     break
             score = sum(c.strength for c in criteria) / len(criteria)
-        evidence.sort(key=lambda f: (f.document, f.start))
+        ordered = sorted(evidence.values(), key=lambda f: (f.document, f.start))
         results.append(
             IndicationResult(
                 id=ind.id, kind=ind.kind, title=ind.title, status=status, score=round(score, 2),
-                evidence=evidence, missing=missing if status not in ("supported", "present") else [], criteria=criteria,
+                evidence=ordered, missing=missing if status not in ("supported", "present") else [], criteria=criteria,
             )
         )
     return results

@@ -135,6 +135,7 @@ class PipelineConfig(BaseModel):
     section_attributes: dict[str, dict[str, bool]]
     non_evidence_sections: list[str]
     context_max_scope: int | None = None
+    context_terminating_types: dict[str, list[str]] = {}
     chunk_chars: int = Field(ge=1000)
     sentence_abbreviations: list[str]
 

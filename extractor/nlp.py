@@ -111,7 +111,11 @@ def load() -> Language:
     context_config: dict = {"rules": str(knowledge.rule_file("context_rules.json"))}
     if cfg.context_max_scope:
         context_config["max_scope"] = cfg.context_max_scope
-    nlp.add_pipe("medspacy_context", config=context_config)
+    context = nlp.add_pipe("medspacy_context", config=context_config)
+    # Passed through spaCy's config, medspaCy's terminating_types lists become one-shot iterators;
+    # apply them to the rules directly.
+    for rule in context.rules:
+        rule.terminated_by.update(t.upper() for t in cfg.context_terminating_types.get(rule.category.upper(), []))
     return nlp
 
 
@@ -155,7 +159,7 @@ def chunks(text: str, size: int) -> Iterator[tuple[int, str]]:
     while start < len(text):
         end = min(start + size, len(text))
         if end < len(text):
-            for sep in ("\n\n", "\n", " "):
+            for sep in ("\n\n", "\n", ". ", " "):
                 cut = text.rfind(sep, start + size // 2, end)
                 if cut != -1:
                     end = cut + len(sep)
