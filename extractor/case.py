@@ -66,23 +66,48 @@ def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]
         text = _WS.sub(" ", m.text).strip()
         page = doc.page_of(start)
         if m.label in concepts:
-            findings.append(Finding(
-                concept=m.label, text=text, document=doc.name, page=page, start=start, end=end,
-                bbox=doc.bbox(start, end), section=m.section, sentence=m.sentence,
-                negated=m.negated, historical=m.historical, hypothetical=m.hypothetical,
-                family=m.family, uncertain=m.uncertain,
-            ))
+            findings.append(
+                Finding(
+                    concept=m.label,
+                    text=text,
+                    document=doc.name,
+                    page=page,
+                    start=start,
+                    end=end,
+                    bbox=doc.bbox(start, end),
+                    section=m.section,
+                    sentence=m.sentence,
+                    negated=m.negated,
+                    historical=m.historical,
+                    hypothetical=m.hypothetical,
+                    family=m.family,
+                    uncertain=m.uncertain,
+                )
+            )
         else:
-            mentions.append(DocMention(
-                label=m.label, sentence=m.sentence, negated=m.negated, hypothetical=m.hypothetical, family=m.family,
-                evidence=Evidence(document=doc.name, page=page, start=start, end=end, bbox=doc.bbox(start, end),
-                                  text=m.sentence if m.label == "DOC_ALT_REASON" else text),
-            ))
+            mentions.append(
+                DocMention(
+                    label=m.label,
+                    sentence=m.sentence,
+                    negated=m.negated,
+                    hypothetical=m.hypothetical,
+                    family=m.family,
+                    evidence=Evidence(
+                        document=doc.name,
+                        page=page,
+                        start=start,
+                        end=end,
+                        bbox=doc.bbox(start, end),
+                        text=m.sentence if m.label == "DOC_ALT_REASON" else text,
+                    ),
+                )
+            )
     evidence_text = doc.text
     for s, e in blank:
         evidence_text = evidence_text[:s] + re.sub(r"[^\n\f]", " ", evidence_text[s:e]) + evidence_text[e:]
-    context = DocContext(name=doc.name, doc_type=doc.doc_type, text=doc.text, evidence_text=evidence_text,
-                         page_of=doc.page_of)
+    context = DocContext(
+        name=doc.name, doc_type=doc.doc_type, text=doc.text, evidence_text=evidence_text, page_of=doc.page_of
+    )
     return findings, mentions, context
 
 
@@ -106,16 +131,21 @@ def prefill_documents(
     recommendation = guideline.recommend(model, indications)
     checklist = guideline.documentation(model, contexts, mentions, request)
     infos = [
-        DocumentInfo(name=d.name, sha256=d.sha256, pages=d.pages, ocr_pages=d.ocr_pages, type=d.doc_type,
-                     warnings=d.warnings)
+        DocumentInfo(
+            name=d.name, sha256=d.sha256, pages=d.pages, ocr_pages=d.ocr_pages, type=d.doc_type, warnings=d.warnings
+        )
         for d in docs
     ] + [DocumentInfo(name=f.name, sha256=f.sha256, error=f.error) for f in failed]
     review = Review(
         pipeline_version=PIPELINE_VERSION,
         guideline=GuidelineRef(
-            id=model.id, version=model.version, title=model.title, last_revised=model.last_revised,
+            id=model.id,
+            version=model.version,
+            title=model.title,
+            last_revised=model.last_revised,
             effective_from=model.effective_from.isoformat(),
-            effective_to=model.effective_to.isoformat() if model.effective_to else None, cpt_codes=model.cpt_codes,
+            effective_to=model.effective_to.isoformat() if model.effective_to else None,
+            cpt_codes=model.cpt_codes,
         ),
         recommendation=recommendation,
         indications=indications,

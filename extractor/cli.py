@@ -71,10 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
-    except Exception as exc:  # noqa: BLE001  last resort: one line, no traceback, no note text
+    except Exception as exc:
         if os.environ.get("EXTRACTOR_DEBUG"):
             raise
-        print(f"error: internal error ({type(exc).__name__}); rerun with EXTRACTOR_DEBUG=1 for details", file=sys.stderr)
+        print(
+            f"error: internal error ({type(exc).__name__}); rerun with EXTRACTOR_DEBUG=1 for details", file=sys.stderr
+        )
         return 1
 
 

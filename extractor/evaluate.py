@@ -61,8 +61,7 @@ class CaseScore:
 
     @property
     def wrong(self) -> bool:
-        return (self.recommendation[0] != self.recommendation[1]
-                or any(a != b for a, b in self.indications.values()))
+        return self.recommendation[0] != self.recommendation[1] or any(a != b for a, b in self.indications.values())
 
 
 def score_case(case_dir: Path, files: list[Path] | None = None) -> tuple[CaseScore, dict]:
@@ -116,11 +115,15 @@ def evaluate_cases(directory: Path) -> dict:
     return {
         "cases": n,
         "recommendation_accuracy": sum(s.recommendation[0] == s.recommendation[1] for s in scores) / n if n else 0.0,
-        "indication_accuracy": sum(a == b for s in scores for a, b in s.indications.values()) / ind_total if ind_total else 0.0,
+        "indication_accuracy": sum(a == b for s in scores for a, b in s.indications.values()) / ind_total
+        if ind_total
+        else 0.0,
         "finding_recall": matched / labelled if labelled else 0.0,
         "finding_precision": matched / predicted if predicted else 0.0,
         "flag_accuracy": {f: flag_correct[f] / flag_counts[f] for f in FLAGS if flag_counts[f]},
-        "documentation_accuracy": sum(a == b for s in scores for a, b in s.documentation.values()) / doc_total if doc_total else None,
+        "documentation_accuracy": sum(a == b for s in scores for a, b in s.documentation.values()) / doc_total
+        if doc_total
+        else None,
         "scores": scores,
     }
 
@@ -138,9 +141,17 @@ def read_kit(folder: Path) -> list[dict]:
         for r in reader:
             if len(r) < 6:
                 continue
-            rows.append({"line": int(r[0]), "condition": r[1], "sentence": r[2], "negated": r[3] == "Negated",
-                         "historical": r[4] == "Historical", "hypothetical": r[4] == "Not particular",
-                         "family": r[5] != "Patient"})
+            rows.append(
+                {
+                    "line": int(r[0]),
+                    "condition": r[1],
+                    "sentence": r[2],
+                    "negated": r[3] == "Negated",
+                    "historical": r[4] == "Historical",
+                    "hypothetical": r[4] == "Not particular",
+                    "family": r[5] != "Patient",
+                }
+            )
     return rows
 
 
@@ -181,8 +192,14 @@ def kit_predictions(nlp, rows: list[dict], skip: tuple[str, ...]) -> list[dict |
                 doc = nlp.get_pipe("medspacy_sectionizer")(doc)
             doc = context(doc)
             ent = doc.ents[0]
-            out.append({"negated": ent._.is_negated, "historical": ent._.is_historical,
-                        "hypothetical": ent._.is_hypothetical, "family": ent._.is_family})
+            out.append(
+                {
+                    "negated": ent._.is_negated,
+                    "historical": ent._.is_historical,
+                    "hypothetical": ent._.is_hypothetical,
+                    "family": ent._.is_family,
+                }
+            )
     return out
 
 
@@ -199,7 +216,12 @@ def f1(rows: list[dict], preds: list[dict | None], attr: str) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-KIT_ATTRS = {"negated": "negated", "historical": "historical", "hypothetical": "hypothetical", "family": "other experiencer"}
+KIT_ATTRS = {
+    "negated": "negated",
+    "historical": "historical",
+    "hypothetical": "hypothetical",
+    "family": "other experiencer",
+}
 
 
 def evaluate_kit(folder: Path, baseline: bool = True) -> dict:
@@ -250,8 +272,11 @@ def main(directory: Path, kit: Path | None, baseline: bool = True) -> int:
         console.print(f"  documentation accuracy   {res['documentation_accuracy']:.1%}")
     for s in res["scores"]:
         if s.wrong or s.missed or s.flag_errors:
-            console.print(f"[bold red]case {s.case_id}[/bold red]: recommendation expected {s.recommendation[0]}, "
-                          f"got {s.recommendation[1]}", markup=True)
+            console.print(
+                f"[bold red]case {s.case_id}[/bold red]: recommendation expected {s.recommendation[0]}, "
+                f"got {s.recommendation[1]}",
+                markup=True,
+            )
             for ind, (want, got) in s.indications.items():
                 if want != got:
                     console.print(f"    indication {ind}: expected {want}, got {got}", markup=False)

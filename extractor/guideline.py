@@ -61,7 +61,9 @@ def evaluate_indications(guideline: Guideline, findings: list[Finding]) -> list[
         for criterion in ind.criteria:
             hits = [f for f in findings if any(qualifies(f, check) for check in criterion.any_of)]
             best = max((strength(f) for f in hits), default=0.0)
-            criteria.append(CriterionResult(id=criterion.id, description=criterion.description, met=bool(hits), strength=best))
+            criteria.append(
+                CriterionResult(id=criterion.id, description=criterion.description, met=bool(hits), strength=best)
+            )
             strongest = sorted(hits, key=strength, reverse=True)[:MAX_EVIDENCE_PER_CRITERION]
             evidence.update((id(f), f) for f in strongest)
         met = {c.id for c in criteria if c.met}
@@ -79,8 +81,14 @@ def evaluate_indications(guideline: Guideline, findings: list[Finding]) -> list[
         ordered = sorted(evidence.values(), key=lambda f: (f.document, f.start))
         results.append(
             IndicationResult(
-                id=ind.id, kind=ind.kind, title=ind.title, status=status, score=round(score, 2),
-                evidence=ordered, missing=missing if status not in ("supported", "present") else [], criteria=criteria,
+                id=ind.id,
+                kind=ind.kind,
+                title=ind.title,
+                status=status,
+                score=round(score, 2),
+                evidence=ordered,
+                missing=missing if status not in ("supported", "present") else [],
+                criteria=criteria,
             )
         )
     return results
@@ -95,8 +103,10 @@ def recommend(guideline: Guideline, results: list[IndicationResult]) -> str:
 
 # --- dates and request details --------------------------------------------------------------------
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
+}
 
 
 def parse_date(value: str) -> date | None:
@@ -187,7 +197,9 @@ def request_details(
 
 # --- documentation checklist ----------------------------------------------------------------------
 
-_IMAGING_WORDS = re.compile(r"\b(?:PET|perfusion|CT|imaging|MRI|SPECT|biopsy|contrast|gadolinium|scan|DSC|DCE|ASL)\b", re.I)
+_IMAGING_WORDS = re.compile(
+    r"\b(?:PET|perfusion|CT|imaging|MRI|SPECT|biopsy|contrast|gadolinium|scan|DSC|DCE|ASL)\b", re.I
+)
 
 
 def documentation(
@@ -204,8 +216,15 @@ def documentation(
         if item.method == "named_clinician":
             for d in docs:
                 for m in re.finditer(fields.clinician[0], d.evidence_text):
-                    evidence.append(Evidence(document=d.name, page=d.page_of(m.start()), start=m.start(), end=m.end(),
-                                             text=re.sub(r"\s+", " ", m.group("value"))))
+                    evidence.append(
+                        Evidence(
+                            document=d.name,
+                            page=d.page_of(m.start()),
+                            start=m.start(),
+                            end=m.end(),
+                            text=re.sub(r"\s+", " ", m.group("value")),
+                        )
+                    )
         elif item.method == "recent_office_note":
             earliest = req_date - timedelta(days=guideline.office_note_max_age_days)
             for d in docs:
@@ -213,18 +232,29 @@ def documentation(
                     continue
                 when = request.document_dates.get(d.name)
                 if when is None or earliest <= date.fromisoformat(when) <= req_date + timedelta(days=7):
-                    label = f"{d.doc_type.replace('_', ' ')} dated {when}" if when else f"{d.doc_type.replace('_', ' ')} (undated)"
+                    label = (
+                        f"{d.doc_type.replace('_', ' ')} dated {when}"
+                        if when
+                        else f"{d.doc_type.replace('_', ' ')} (undated)"
+                    )
                     evidence.append(Evidence(document=d.name, page=1, text=label, kind="document"))
         else:
             for d in docs:
                 if d.doc_type in item.document_types:
-                    evidence.append(Evidence(document=d.name, page=1, text=f"{d.doc_type.replace('_', ' ')} document", kind="document"))
+                    evidence.append(
+                        Evidence(
+                            document=d.name, page=1, text=f"{d.doc_type.replace('_', ' ')} document", kind="document"
+                        )
+                    )
             for m in mentions:
                 if m.label not in item.labels or m.negated or m.hypothetical or m.family:
                     continue
                 if item.method == "alternative_imaging_reason" and not _IMAGING_WORDS.search(m.sentence):
                     continue
                 evidence.append(m.evidence)
-        results.append(DocumentationResult(id=item.id, status="present" if evidence else "missing",
-                                           description=item.text, evidence=evidence[:20]))
+        results.append(
+            DocumentationResult(
+                id=item.id, status="present" if evidence else "missing", description=item.text, evidence=evidence[:20]
+            )
+        )
     return results

@@ -42,14 +42,17 @@ class Document:
             return None
         page = self.page_of(start)
         found = [
-            b for i in range(start, min(end, len(self.boxes)))
+            b
+            for i in range(start, min(end, len(self.boxes)))
             if (b := self.boxes[i]) is not None and self.page_of(i) == page
         ]
         if not found:
             return None
         return [
-            round(min(b[0] for b in found), 1), round(min(b[1] for b in found), 1),
-            round(max(b[2] for b in found), 1), round(max(b[3] for b in found), 1),
+            round(min(b[0] for b in found), 1),
+            round(min(b[1] for b in found), 1),
+            round(max(b[2] for b in found), 1),
+            round(max(b[3] for b in found), 1),
         ]
 
 
@@ -134,9 +137,43 @@ _FIELD_OR_ITEM = re.compile(
 )
 _HEADER_LINE = re.compile(r"^\s*(?:[A-Z][A-Z0-9 /&(),'-]{2,}|[A-Za-z][A-Za-z0-9 /&()'-]{0,40}:)\s*$")
 _KEEP_HYPHEN = {
-    "low", "high", "non", "post", "pre", "self", "well", "ring", "rim", "left", "right", "multi", "anti",
-    "co", "t1", "t2", "x", "follow", "long", "short", "first", "second", "third", "half", "para", "intra",
-    "extra", "sub", "inter", "peri", "semi", "treatment", "therapy", "radiation", "chemo", "space", "gross",
+    "low",
+    "high",
+    "non",
+    "post",
+    "pre",
+    "self",
+    "well",
+    "ring",
+    "rim",
+    "left",
+    "right",
+    "multi",
+    "anti",
+    "co",
+    "t1",
+    "t2",
+    "x",
+    "follow",
+    "long",
+    "short",
+    "first",
+    "second",
+    "third",
+    "half",
+    "para",
+    "intra",
+    "extra",
+    "sub",
+    "inter",
+    "peri",
+    "semi",
+    "treatment",
+    "therapy",
+    "radiation",
+    "chemo",
+    "space",
+    "gross",
 }
 
 

@@ -59,13 +59,19 @@ class ClinicalSentencizer:
                 starts[i] = True
                 pending = False
             if text in (".", "?", "!", "...") or (len(text) > 1 and text[-1] in "?!"):
-                if text == "." and (len(prev_text) == 1 and prev_text.isupper() or (
-                    prev_text.lower().rstrip(".") in abbreviations and not prev_text.isupper()
-                )):
+                if text == "." and (
+                    (len(prev_text) == 1 and prev_text.isupper())
+                    or (prev_text.lower().rstrip(".") in abbreviations and not prev_text.isupper())
+                ):
                     pass
                 else:
                     pending = True
-            elif text.endswith(".") and len(text) > 1 and text[:-1].lower().rstrip(".") not in abbreviations and not text[0].isdigit():
+            elif (
+                text.endswith(".")
+                and len(text) > 1
+                and text[:-1].lower().rstrip(".") not in abbreviations
+                and not text[0].isdigit()
+            ):
                 if not (len(text) <= 3 and text[0].isupper()):
                     pending = True
             prev_text = text
@@ -195,7 +201,7 @@ def extract(text: str, nlp: Language | None = None) -> Extraction:
                 mentions.append(_mention(ent, offset, section))
             for sec in doc._.sections:
                 if sec.category:
-                    span = doc[sec.section_span[0]:sec.section_span[1]]
+                    span = doc[sec.section_span[0] : sec.section_span[1]]
                     sections.append((span.start_char + offset, span.end_char + offset, sec.category))
             if doc._.sections:
                 last_section = doc._.sections[-1].category

@@ -14,7 +14,13 @@ if TYPE_CHECKING:
     from .schemas import Finding, Review
 
 STATUS_STYLE = {"supported": "bold green", "present": "bold yellow", "partial": "yellow", "not_found": "dim"}
-FLAG_STYLE = {"negated": "red", "family": "magenta", "hypothetical": "cyan", "historical": "blue", "uncertain": "yellow"}
+FLAG_STYLE = {
+    "negated": "red",
+    "family": "magenta",
+    "hypothetical": "cyan",
+    "historical": "blue",
+    "uncertain": "yellow",
+}
 
 
 def to_json(review: Review) -> str:
@@ -33,8 +39,10 @@ def draft_rationale(review: Review, guideline: Guideline) -> str:
         ind = supported[0]
         spec = next(x for x in guideline.indications if x.id == ind.id)
         quotes = "; ".join(_quote(f) for f in _best_evidence(ind.evidence)[:4])
-        return (f"The records appear to support the covered indication \"{spec.text}\" ({ref}). "
-                f"Evidence: {quotes}. A reviewer should confirm before approval.")
+        return (
+            f'The records appear to support the covered indication "{spec.text}" ({ref}). '
+            f"Evidence: {quotes}. A reviewer should confirm before approval."
+        )
     present = [i for i in review.indications if i.status == "present"]
     partial = [i for i in review.indications if i.status == "partial"]
     parts = []
@@ -45,10 +53,12 @@ def draft_rationale(review: Review, guideline: Guideline) -> str:
     else:
         parts.append(f"No covered indication of {ref} is supported by the records received.")
     for ind in partial:
-        parts.append(f"For \"{ind.title}\" the records lack {', '.join(ind.missing)}.")
-    parts.append("Documentation that would change the outcome: evidence of a covered indication "
-                 "(a treated brain tumor with a question of recurrence versus treatment effect, or a brain lesion "
-                 "with a tumor versus non-tumor differential). Refer to a physician reviewer if unclear.")
+        parts.append(f'For "{ind.title}" the records lack {", ".join(ind.missing)}.')
+    parts.append(
+        "Documentation that would change the outcome: evidence of a covered indication "
+        "(a treated brain tumor with a question of recurrence versus treatment effect, or a brain lesion "
+        "with a tumor versus non-tumor differential). Refer to a physician reviewer if unclear."
+    )
     return " ".join(parts)
 
 
@@ -60,18 +70,26 @@ def to_text(review: Review, width: int = 110) -> str:
     buf = io.StringIO()
     console = Console(file=buf, width=width, force_terminal=False, color_system=None, highlight=False, markup=False)
     r = review.request
-    console.print(Text(f"Brain MRS prior-authorization review  ({review.guideline.id} v{review.guideline.version})", style="bold"))
+    console.print(
+        Text(f"Brain MRS prior-authorization review  ({review.guideline.id} v{review.guideline.version})", style="bold")
+    )
     console.print(f"Patient: {r.patient_name or '-'}   DOB: {r.date_of_birth or '-'}   Member: {r.member_id or '-'}")
-    console.print(f"Ordering: {r.ordering_clinician or '-'}   CPT: {', '.join(r.cpt_codes) or '-'}   "
-                  f"Request date: {r.request_date} ({r.request_date_source})")
+    console.print(
+        f"Ordering: {r.ordering_clinician or '-'}   CPT: {', '.join(r.cpt_codes) or '-'}   "
+        f"Request date: {r.request_date} ({r.request_date_source})"
+    )
     console.print(Text(f"Recommendation: {review.recommendation}", style="bold"))
     console.print()
     for ind in review.indications:
-        console.print(Text(f"[{ind.status:^9}] {ind.id} ({ind.kind}, score {ind.score:.2f}) - {ind.title}",
-                           style=STATUS_STYLE.get(ind.status, "")))
+        console.print(
+            Text(
+                f"[{ind.status:^9}] {ind.id} ({ind.kind}, score {ind.score:.2f}) - {ind.title}",
+                style=STATUS_STYLE.get(ind.status, ""),
+            )
+        )
         for f in ind.evidence[:8]:
             flags = ",".join(f.flags()) or "affirmed"
-            console.print(f"      {f.concept:<18} \"{f.text}\"  [{flags}]  {f.document} p.{f.page}")
+            console.print(f'      {f.concept:<18} "{f.text}"  [{flags}]  {f.document} p.{f.page}')
         if len(ind.evidence) > 8:
             console.print(f"      ... {len(ind.evidence) - 8} more")
         if ind.missing:

@@ -28,8 +28,14 @@ Electronically signed by: Maria Delgado, MD
 
 def run(*args, **kw):
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "extractor.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=120, env=env, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "extractor.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -46,16 +52,30 @@ def test_prefill_json_matches_the_contract(note):
     assert review["schema_version"] == "1"
     assert review["guideline"]["id"] == "NIA_CG_003"
     assert review["recommendation"] == "likely_meets_criteria"
-    assert [i["id"] for i in review["indications"]][0] == "recurrence_vs_treatment_effect"
+    assert review["indications"][0]["id"] == "recurrence_vs_treatment_effect"
     assert review["request"]["cpt_codes"] == ["76390"]
     assert review["request"]["patient_name"] == "Robert Hale"
     assert review["request"]["date_of_birth"] == "1961-04-09"
     assert review["request"]["member_id"] == "NIA4418821"
     assert review["request"]["ordering_clinician"] == "Maria Delgado, MD"
     f = next(x for x in review["findings"] if x["concept"] == "TREATMENT_EFFECT")
-    assert NOTE[f["start"]:f["end"]] == "radiation necrosis" and f["uncertain"] and not f["negated"]
-    assert set(f) >= {"concept", "text", "document", "page", "start", "end", "bbox", "section", "sentence",
-                      "negated", "historical", "hypothetical", "family", "uncertain"}
+    assert NOTE[f["start"] : f["end"]] == "radiation necrosis" and f["uncertain"] and not f["negated"]
+    assert set(f) >= {
+        "concept",
+        "text",
+        "document",
+        "page",
+        "start",
+        "end",
+        "bbox",
+        "section",
+        "sentence",
+        "negated",
+        "historical",
+        "hypothetical",
+        "family",
+        "uncertain",
+    }
     assert review["documents"][0]["sha256"] and review["documents"][0]["error"] is None
 
 
@@ -72,8 +92,9 @@ def test_unreadable_file_alone_exits_2_with_one_line(tmp_path, content, reason):
     bad.write_bytes(content)
     out = run("prefill", bad)
     assert out.returncode == 2
-    assert out.stderr.strip().splitlines() == [f"error: bad.txt: {reason}" if reason == "file is empty"
-                                               else "error: bad.txt: binary file, not text or PDF"]
+    assert out.stderr.strip().splitlines() == [
+        f"error: bad.txt: {reason}" if reason == "file is empty" else "error: bad.txt: binary file, not text or PDF"
+    ]
     assert "Traceback" not in out.stderr and out.stdout == ""
 
 
@@ -99,7 +120,9 @@ def test_bad_file_beside_good_one_is_listed_and_case_goes_on(tmp_path, note):
 
 def test_cp1252_and_bom_notes_are_read(tmp_path):
     a = tmp_path / "a.txt"
-    a.write_bytes(("Impression: \u201crecurrence\u201d versus radiation necrosis \u2013 GBM s/p XRT.\n").encode("cp1252"))
+    a.write_bytes(
+        ("Impression: \u201crecurrence\u201d versus radiation necrosis \u2013 GBM s/p XRT.\n").encode("cp1252")
+    )
     b = tmp_path / "b.txt"
     b.write_text("Ddx includes abscess.\n", encoding="utf-8-sig")
     out = run("prefill", a, b)
@@ -110,9 +133,13 @@ def test_cp1252_and_bom_notes_are_read(tmp_path):
 
 def test_three_megabyte_note_is_read_not_refused(tmp_path):
     big = tmp_path / "big.txt"
-    para = ("Follow-up for left temporal glioblastoma status post resection and radiotherapy; stable appearance "
-            "without new enhancement today and no new neurological deficits on examination.\n\n")
-    big.write_text(para * (3_000_000 // len(para) + 1) + "New enhancing lesion, recurrence versus radiation necrosis.\n")
+    para = (
+        "Follow-up for left temporal glioblastoma status post resection and radiotherapy; stable appearance "
+        "without new enhancement today and no new neurological deficits on examination.\n\n"
+    )
+    big.write_text(
+        para * (3_000_000 // len(para) + 1) + "New enhancing lesion, recurrence versus radiation necrosis.\n"
+    )
     assert big.stat().st_size > 3_000_000
     out = run("prefill", big)
     assert out.returncode == 0, out.stderr

@@ -12,8 +12,9 @@ G = knowledge.guideline_for(date(2026, 3, 1))
 
 
 def f(concept, **flags):
-    return Finding(concept=concept, text=concept.lower(), document="note.txt", page=1, start=0, end=1,
-                   sentence="", **flags)
+    return Finding(
+        concept=concept, text=concept.lower(), document="note.txt", page=1, start=0, end=1, sentence="", **flags
+    )
 
 
 def statuses(findings):
@@ -23,15 +24,22 @@ def statuses(findings):
 
 def test_all_six_indications_always_reported():
     got, rec, _ = statuses([])
-    assert list(got) == ["recurrence_vs_treatment_effect", "tumor_vs_nontumor", "glioma_grading", "epilepsy",
-                         "neurodegenerative", "stroke"]
+    assert list(got) == [
+        "recurrence_vs_treatment_effect",
+        "tumor_vs_nontumor",
+        "glioma_grading",
+        "epilepsy",
+        "neurodegenerative",
+        "stroke",
+    ]
     assert set(got.values()) == {"not_found"}
     assert rec == "needs_clinical_review"
 
 
 def test_recurrence_supported_with_historical_treatment_and_uncertain_question():
-    got, rec, results = statuses([f("BRAIN_TUMOR"), f("PRIOR_RADIATION", historical=True),
-                                  f("TUMOR_RECURRENCE", uncertain=True)])
+    got, rec, results = statuses(
+        [f("BRAIN_TUMOR"), f("PRIOR_RADIATION", historical=True), f("TUMOR_RECURRENCE", uncertain=True)]
+    )
     assert got["recurrence_vs_treatment_effect"] == "supported"
     assert rec == "likely_meets_criteria"
     assert 0 < results[0].score < 1
@@ -39,7 +47,9 @@ def test_recurrence_supported_with_historical_treatment_and_uncertain_question()
 
 def test_recurrence_question_may_be_hypothetical_but_not_negated():
     base = [f("BRAIN_TUMOR"), f("PRIOR_SURGERY")]
-    assert statuses([*base, f("TREATMENT_EFFECT", hypothetical=True)])[0]["recurrence_vs_treatment_effect"] == "supported"
+    assert (
+        statuses([*base, f("TREATMENT_EFFECT", hypothetical=True)])[0]["recurrence_vs_treatment_effect"] == "supported"
+    )
     assert statuses([*base, f("TUMOR_RECURRENCE", negated=True)])[0]["recurrence_vs_treatment_effect"] == "partial"
 
 
@@ -69,11 +79,20 @@ def test_tumor_vs_nontumor_supported_by_uncertain_differential():
 def test_tumor_vs_nontumor_partial_needs_the_lesion():
     assert statuses([f("BRAIN_LESION"), f("INFECTION")])[0]["tumor_vs_nontumor"] == "partial"
     assert statuses([f("BRAIN_TUMOR"), f("INFLAMMATORY")])[0]["tumor_vs_nontumor"] == "not_found"
-    assert statuses([f("BRAIN_LESION"), f("BRAIN_TUMOR"), f("ABSCESS", negated=True)])[0]["tumor_vs_nontumor"] == "partial"
+    assert (
+        statuses([f("BRAIN_LESION"), f("BRAIN_TUMOR"), f("ABSCESS", negated=True)])[0]["tumor_vs_nontumor"] == "partial"
+    )
 
 
-@pytest.mark.parametrize("concept,ind", [("GLIOMA_GRADING", "glioma_grading"), ("EPILEPSY", "epilepsy"),
-                                         ("NEURODEGENERATIVE", "neurodegenerative"), ("STROKE", "stroke")])
+@pytest.mark.parametrize(
+    "concept,ind",
+    [
+        ("GLIOMA_GRADING", "glioma_grading"),
+        ("EPILEPSY", "epilepsy"),
+        ("NEURODEGENERATIVE", "neurodegenerative"),
+        ("STROKE", "stroke"),
+    ],
+)
 def test_experimental_present_unless_negated_family_or_hypothetical(concept, ind):
     got, rec, _ = statuses([f(concept)])
     assert got[ind] == "present" and rec == "experimental_investigational"
@@ -88,7 +107,14 @@ def test_covered_supported_wins_over_experimental():
     assert rec == "likely_meets_criteria"
 
 
-@pytest.mark.parametrize("text,expected", [("04/09/1961", date(1961, 4, 9)), ("1961-04-09", date(1961, 4, 9)),
-                                           ("March 3, 2026", date(2026, 3, 3)), ("02/30/2020", None)])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("04/09/1961", date(1961, 4, 9)),
+        ("1961-04-09", date(1961, 4, 9)),
+        ("March 3, 2026", date(2026, 3, 3)),
+        ("02/30/2020", None),
+    ],
+)
 def test_parse_date(text, expected):
     assert parse_date(text) == expected

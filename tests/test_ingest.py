@@ -14,17 +14,26 @@ def test_decodes_common_encodings(encoding):
     assert decode_text(text.encode(encoding)).lstrip("\ufeff") == text
 
 
-@pytest.mark.parametrize("data,reason", [(b"", "empty"), (b"   \n\t", "empty"), (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
-                                         (bytes(range(256)) * 20, "binary")])
+@pytest.mark.parametrize(
+    "data,reason",
+    [
+        (b"", "empty"),
+        (b"   \n\t", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+        (bytes(range(256)) * 20, "binary"),
+    ],
+)
 def test_bad_bytes_are_refused(data, reason):
     with pytest.raises(DocumentError, match=reason):
         decode_text(data)
 
 
 def test_rejoin_keeps_headers_fields_and_list_items():
-    text = ("HISTORY OF PRESENT ILLNESS:\nDOB: 01/02/1960\n- item one\n- item two\n"
-            "A sentence that is long enough to look like a wrapped line in a fixed-width fax page\n"
-            "continues here on the next line.\n")
+    text = (
+        "HISTORY OF PRESENT ILLNESS:\nDOB: 01/02/1960\n- item one\n- item two\n"
+        "A sentence that is long enough to look like a wrapped line in a fixed-width fax page\n"
+        "continues here on the next line.\n"
+    )
     joined, src = rejoin(text)
     assert "ILLNESS:\nDOB" in joined and "1960\n- item one\n- item two" in joined
     assert "fax page continues" in joined
@@ -33,21 +42,30 @@ def test_rejoin_keeps_headers_fields_and_list_items():
 
 
 def test_rejoin_mends_hyphen_broken_words_but_keeps_real_hyphens():
-    text = ("Imaging shows a large heterogeneous enhancing mass concerning for radia-\n"
-            "tion necrosis rather than a low-\ngrade glioma in this patient today.\n")
+    text = (
+        "Imaging shows a large heterogeneous enhancing mass concerning for radia-\n"
+        "tion necrosis rather than a low-\ngrade glioma in this patient today.\n"
+    )
     joined, src = rejoin(text)
     assert "radiation necrosis" in joined
     assert "low-grade glioma" in joined
     start = joined.index("radiation")
-    assert text[src[start]:src[start + len("radiation") - 1] + 1] == "radia-\ntion"
+    assert text[src[start] : src[start + len("radiation") - 1] + 1] == "radia-\ntion"
 
 
 def test_rejoin_handles_crlf():
-    joined, src = rejoin("Line one of a note\r\nLine two\r\n")
+    joined, _ = rejoin("Line one of a note\r\nLine two\r\n")
     assert "\r" not in joined
 
 
 def test_classify_document_types():
-    assert classify("FAX COVER SHEET\nTo: Utilization Review\nFrom: Clinic\nPages (including cover): 4\n") == "cover_sheet"
-    assert classify("MRI BRAIN WITH AND WITHOUT CONTRAST\nTECHNIQUE: ...\nCOMPARISON: 01/01/2026\nFINDINGS:\nIMPRESSION:\n") == "imaging_report"
+    assert (
+        classify("FAX COVER SHEET\nTo: Utilization Review\nFrom: Clinic\nPages (including cover): 4\n") == "cover_sheet"
+    )
+    assert (
+        classify(
+            "MRI BRAIN WITH AND WITHOUT CONTRAST\nTECHNIQUE: ...\nCOMPARISON: 01/01/2026\nFINDINGS:\nIMPRESSION:\n"
+        )
+        == "imaging_report"
+    )
     assert classify("NEURO-ONCOLOGY OFFICE VISIT\nHISTORY OF PRESENT ILLNESS:\nASSESSMENT AND PLAN:\n") == "office_note"

@@ -9,8 +9,9 @@ from extractor import knowledge
 from extractor.errors import KnowledgeError
 
 
-@pytest.mark.parametrize("name", ["target_rules.json", "documentation_rules.json", "context_rules.json",
-                                  "section_rules.json"])
+@pytest.mark.parametrize(
+    "name", ["target_rules.json", "documentation_rules.json", "context_rules.json", "section_rules.json"]
+)
 def test_medspacy_rule_files_load(name):
     path = knowledge.rule_file(name)
     data = json.loads(path.read_text())
@@ -33,10 +34,21 @@ def test_other_knowledge_files_validate():
 def test_guideline_model_has_six_indications_and_checklist():
     g = knowledge.guideline_for(date(2026, 1, 1))
     assert g.id == "NIA_CG_003" and g.version == "2021-02"
-    assert [i.id for i in g.indications] == ["recurrence_vs_treatment_effect", "tumor_vs_nontumor", "glioma_grading",
-                                             "epilepsy", "neurodegenerative", "stroke"]
-    assert [d.id for d in g.documentation] == ["clinician", "office_visit_note", "prior_imaging",
-                                               "labs_or_special_testing", "alternative_imaging_reason"]
+    assert [i.id for i in g.indications] == [
+        "recurrence_vs_treatment_effect",
+        "tumor_vs_nontumor",
+        "glioma_grading",
+        "epilepsy",
+        "neurodegenerative",
+        "stroke",
+    ]
+    assert [d.id for d in g.documentation] == [
+        "clinician",
+        "office_visit_note",
+        "prior_imaging",
+        "labs_or_special_testing",
+        "alternative_imaging_reason",
+    ]
 
 
 def test_invalid_knowledge_file_is_a_clear_error(tmp_path, monkeypatch):
@@ -44,7 +56,7 @@ def test_invalid_knowledge_file_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("EXTRACTOR_MODELS_DIR", str(tmp_path))
     knowledge.pipeline_config.cache_clear()
     try:
-        with pytest.raises(KnowledgeError, match="pipeline.json: invalid"):
+        with pytest.raises(KnowledgeError, match=r"pipeline\.json: invalid"):
             knowledge.pipeline_config()
     finally:
         monkeypatch.delenv("EXTRACTOR_MODELS_DIR")

@@ -63,7 +63,7 @@ def test_phrase_broken_by_a_line_end_still_matches():
     joined, src = rejoin(wrapped)
     m = find(extract(joined).mentions, "TREATMENT_EFFECT")
     assert m.text == "radiation necrosis"
-    assert wrapped[src[m.start]:src[m.end - 1] + 1] == "radiation\nnecrosis"
+    assert wrapped[src[m.start] : src[m.end - 1] + 1] == "radiation\nnecrosis"
 
 
 def test_negation_scope_across_a_line_end():
@@ -77,8 +77,10 @@ def test_negation_scope_across_a_line_end():
 
 
 def test_fax_confidentiality_section_is_found():
-    text = ("Re: MRS request\n\nCONFIDENTIALITY NOTICE: This facsimile may contain information about "
-            "diagnoses such as cancer or seizure disorders and is protected.\n")
+    text = (
+        "Re: MRS request\n\nCONFIDENTIALITY NOTICE: This facsimile may contain information about "
+        "diagnoses such as cancer or seizure disorders and is protected.\n"
+    )
     ex = extract(text)
     assert any(cat == "confidentiality_notice" for _, _, cat in ex.sections)
     seizure = find(ex.mentions, "EPILEPSY")

@@ -1,0 +1,23 @@
+"""The NegEx/ConText kit: our pipeline against medspaCy's default, measured in the same run."""
+
+import pytest
+
+from extractor.evaluate import evaluate_kit
+
+from .conftest import KIT
+
+pytestmark = pytest.mark.skipif(not (KIT / "rsAnnotations-1-120-random.tsv").is_file(), reason="kit not present")
+
+
+@pytest.fixture(scope="module")
+def scores():
+    return evaluate_kit(KIT, baseline=True)
+
+
+def test_test_split_negation_f1_at_least_095(scores):
+    assert scores[("extractor", "test")]["negated"] >= 0.95
+
+
+@pytest.mark.parametrize("attr", ["negated", "historical", "hypothetical", "family"])
+def test_no_attribute_below_medspacy_default_on_test_split(scores, attr):
+    assert scores[("extractor", "test")][attr] >= scores[("medspacy default", "test")][attr]
