@@ -99,6 +99,7 @@ def load() -> Language:
 
     quiet_library_logs()
     from medspacy.custom_tokenizer import create_medspacy_tokenizer
+    from medspacy.context import ConTextRule
     from medspacy.target_matcher import TargetRule
 
     cfg = knowledge.pipeline_config()
@@ -114,15 +115,75 @@ def load() -> Language:
         "medspacy_sectionizer",
         config={"rules": str(knowledge.rule_file("section_rules.json")), "span_attrs": cfg.section_attributes},
     )
-    context_config: dict = {"rules": str(knowledge.rule_file("context_rules.json"))}
+    context_config: dict = {"rules": None}
     if cfg.context_max_scope:
         context_config["max_scope"] = cfg.context_max_scope
     context = nlp.add_pipe("medspacy_context", config=context_config)
+    context.add(phrase_rules(nlp, ConTextRule.from_json(str(knowledge.rule_file("context_rules.json")))))
     # Passed through spaCy's config, medspaCy's terminating_types lists become one-shot iterators;
     # apply them to the rules directly.
     for rule in context.rules:
         rule.terminated_by.update(t.upper() for t in cfg.context_terminating_types.get(rule.category.upper(), []))
     return nlp
+
+
+MAX_EXPANSIONS = 400
+
+
+def _alternatives(spec: dict) -> list[str | None] | None:
+    """Token spec -> the lower-case words it accepts (None = may be absent), or None if not a plain word list."""
+    keys = set(spec) - {"OP"}
+    op = spec.get("OP")
+    if op not in (None, "?") or len(keys) != 1:
+        return None
+    key = keys.pop()
+    value = spec[key]
+    if key == "LOWER":
+        words = [value] if isinstance(value, str) else value.get("IN") if isinstance(value, dict) and set(value) == {"IN"} else None
+    elif key == "ORTH" and isinstance(value, str) and not any(c.isalpha() for c in value):
+        words = [value]
+    else:
+        return None
+    if words is None or any(not isinstance(w, str) or not w or " " in w or "'" in w for w in words):
+        return None
+    return [*words, None] if op == "?" else list(words)
+
+
+def phrase_rules(nlp: Language, rules: list) -> list:
+    """Turn ConText token patterns that are only word lists into phrase literals.
+
+    The same matches, but through spaCy's PhraseMatcher instead of its Matcher, which costs
+    most of ConText's time on these rules. Patterns that need more (regexes, repeats, spaces,
+    case) are left as they are.
+    """
+    from itertools import product
+
+    from medspacy.context import ConTextRule
+
+    out = []
+    for rule in rules:
+        options = [_alternatives(s) for s in rule.pattern] if isinstance(rule.pattern, list) else [None]
+        if any(o is None for o in options) or _count(options) > MAX_EXPANSIONS:
+            out.append(rule)
+            continue
+        phrases = {" ".join(w for w in combo if w) for combo in product(*options)} - {""}
+        if any(len(nlp.tokenizer(p)) != len(p.split()) for p in phrases):
+            out.append(rule)
+            continue
+        for phrase in sorted(phrases):
+            out.append(ConTextRule(
+                literal=phrase, category=rule.category, direction=rule.direction, allowed_types=rule.allowed_types,
+                excluded_types=rule.excluded_types, max_scope=rule.max_scope, max_targets=rule.max_targets,
+                terminated_by=set(rule.terminated_by), metadata={**(rule.metadata or {}), "rule": rule.literal},
+            ))
+    return out
+
+
+def _count(options: list) -> int:
+    n = 1
+    for o in options:
+        n *= len(o)
+    return n
 
 
 @dataclass(slots=True)

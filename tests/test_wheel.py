@@ -1,0 +1,39 @@
+"""The installed wheel works outside the repo: models/ ships inside it and is found there."""
+
+import json
+import subprocess
+import sys
+
+from .conftest import ROOT, SAMPLES
+
+
+def test_wheel_runs_outside_the_repo(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    wheel = next(dist.glob("*.whl"))
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert (target / "extractor" / "models" / "guidelines").is_dir()
+    note = next(SAMPLES.glob("c01_*/office_note.txt"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import extractor.knowledge as k;"
+        "assert str(k.models_dir()).startswith(sys.argv[1]), k.models_dir();"
+        "from extractor.cli import main; sys.exit(main(['prefill', sys.argv[2]]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(target), str(note)], cwd=elsewhere, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["guideline"]["id"] == "NIA_CG_003"
