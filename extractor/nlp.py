@@ -98,8 +98,8 @@ def load() -> Language:
     import medspacy  # noqa: F401  registers the medspaCy factories
 
     quiet_library_logs()
-    from medspacy.custom_tokenizer import create_medspacy_tokenizer
     from medspacy.context import ConTextRule
+    from medspacy.custom_tokenizer import create_medspacy_tokenizer
     from medspacy.target_matcher import TargetRule
 
     cfg = knowledge.pipeline_config()
@@ -139,7 +139,12 @@ def _alternatives(spec: dict) -> list[str | None] | None:
     key = keys.pop()
     value = spec[key]
     if key == "LOWER":
-        words = [value] if isinstance(value, str) else value.get("IN") if isinstance(value, dict) and set(value) == {"IN"} else None
+        if isinstance(value, str):
+            words = [value]
+        elif isinstance(value, dict) and set(value) == {"IN"}:
+            words = value["IN"]
+        else:
+            words = None
     elif key == "ORTH" and isinstance(value, str) and not any(c.isalpha() for c in value):
         words = [value]
     else:
@@ -171,11 +176,19 @@ def phrase_rules(nlp: Language, rules: list) -> list:
             out.append(rule)
             continue
         for phrase in sorted(phrases):
-            out.append(ConTextRule(
-                literal=phrase, category=rule.category, direction=rule.direction, allowed_types=rule.allowed_types,
-                excluded_types=rule.excluded_types, max_scope=rule.max_scope, max_targets=rule.max_targets,
-                terminated_by=set(rule.terminated_by), metadata={**(rule.metadata or {}), "rule": rule.literal},
-            ))
+            out.append(
+                ConTextRule(
+                    literal=phrase,
+                    category=rule.category,
+                    direction=rule.direction,
+                    allowed_types=rule.allowed_types,
+                    excluded_types=rule.excluded_types,
+                    max_scope=rule.max_scope,
+                    max_targets=rule.max_targets,
+                    terminated_by=set(rule.terminated_by),
+                    metadata={**(rule.metadata or {}), "rule": rule.literal},
+                )
+            )
     return out
 
 
