@@ -1,0 +1,60 @@
+"""Text-layer PDFs read through pdfplumber: findings carry their page and a box on it."""
+
+import json
+
+from extractor.case import prefill
+
+from .pdfgen import make_pdf
+from .test_cli import run
+
+PAGE1 = [
+    "NEURO-ONCOLOGY OFFICE VISIT",
+    "Patient Name: Robert Hale",
+    "HISTORY OF PRESENT ILLNESS:",
+    "Left frontal glioblastoma s/p GTR in 2024 and chemoradiation.",
+]
+PAGE2 = [
+    "IMPRESSION:",
+    "New enhancing lesion at the resection margin, recurrence versus radiation",
+    "necrosis. Request MR spectroscopy (CPT 76390).",
+]
+
+
+def test_text_layer_pdf_findings_have_page_and_bbox(tmp_path):
+    pdf = tmp_path / "packet.pdf"
+    pdf.write_bytes(make_pdf([PAGE1, PAGE2]))
+    review = prefill([pdf])
+    assert review.documents[0].pages == 2 and review.documents[0].error is None
+    assert review.recommendation == "likely_meets_criteria"
+    necrosis = next(f for f in review.findings if f.concept == "TREATMENT_EFFECT")
+    assert necrosis.text == "radiation necrosis" and necrosis.page == 2 and necrosis.uncertain
+    tumor = next(f for f in review.findings if f.concept == "BRAIN_TUMOR")
+    assert tumor.page == 1
+    x0, top, x1, bottom = tumor.bbox
+    assert 50 <= x0 < x1 <= 612 and 0 < top < bottom < 792
+
+
+def test_fax_banner_before_pdf_header_is_still_a_pdf(tmp_path):
+    pdf = tmp_path / "fax.pdf"
+    pdf.write_bytes(b"FAX SERVER 2026-03-01 12:00 PAGE 1\r\n" + make_pdf([PAGE1, PAGE2]))
+    assert prefill([pdf]).recommendation == "likely_meets_criteria"
+
+
+def test_pdf_without_text_layer_is_a_clear_error(tmp_path):
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(make_pdf([[]]))
+    out = run("prefill", pdf)
+    assert out.returncode == 2
+    assert out.stderr.strip() == "error: scan.pdf: PDF has no text layer (scanned pages need OCR)"
+
+
+def test_damaged_pdf_beside_a_good_note_is_listed(tmp_path):
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4\n" + b"\x00garbage" * 200)
+    good = tmp_path / "good.pdf"
+    good.write_bytes(make_pdf([PAGE1, PAGE2]))
+    out = run("prefill", bad, good)
+    assert out.returncode == 0, out.stderr
+    docs = {d["name"]: d for d in json.loads(out.stdout)["documents"]}
+    assert docs["broken.pdf"]["error"].startswith(("damaged PDF", "PDF has no"))
+    assert docs["good.pdf"]["error"] is None
