@@ -56,7 +56,7 @@ def read_pdf_document(name: str, data: bytes) -> Document:
         raise DocumentError("PDF is encrypted (password protected)") from None
     except PDFSyntaxError:
         raise DocumentError("damaged PDF (cannot parse)") from None
-    except Exception as exc:  # noqa: BLE001  pdfminer raises many types on broken files
+    except Exception as exc:
         raise DocumentError(f"damaged PDF ({type(exc).__name__})") from None
     joined = "".join(text)
     if not joined.strip():
