@@ -10,6 +10,7 @@ from functools import lru_cache
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 
 from . import knowledge
 
@@ -86,6 +87,23 @@ def make_clinical_sentencizer(nlp: Language, name: str, abbreviations: list[str]
     return ClinicalSentencizer(abbreviations)
 
 
+TARGET_GROUP = "medspacy_targets"
+
+
+@Language.component("target_spans_to_ents")
+def target_spans_to_ents(doc: Doc) -> Doc:
+    """Set the target matcher's spans as doc.ents in one assignment.
+
+    medspaCy's own "ents" mode appends one span at a time (`doc.ents += (span,)`), which re-reads every
+    token per match; that alone took about a third of the pipeline's time.
+    """
+    spans = doc.spans.get(TARGET_GROUP, [])
+    if spans:
+        doc.set_ents(filter_spans(list(spans)))
+        del doc.spans[TARGET_GROUP]
+    return doc
+
+
 def _register_extensions() -> None:
     for attr in ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family"):
         if not Span.has_extension(attr):
@@ -108,7 +126,8 @@ def load() -> Language:
     nlp.tokenizer = create_medspacy_tokenizer(nlp)
     nlp.max_length = 10**9
     nlp.add_pipe("clinical_sentencizer", config={"abbreviations": cfg.sentence_abbreviations})
-    matcher = nlp.add_pipe("medspacy_target_matcher")
+    matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": TARGET_GROUP})
+    nlp.add_pipe("target_spans_to_ents")
     matcher.add(TargetRule.from_json(str(knowledge.rule_file("target_rules.json"))))
     matcher.add(TargetRule.from_json(str(knowledge.rule_file("documentation_rules.json"))))
     nlp.add_pipe(

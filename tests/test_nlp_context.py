@@ -85,3 +85,17 @@ def test_fax_confidentiality_section_is_found():
     assert any(cat == "confidentiality_notice" for _, _, cat in ex.sections)
     seizure = find(ex.mentions, "EPILEPSY")
     assert seizure.section == "confidentiality_notice"
+
+
+def test_target_matcher_accepts_extra_rules_and_entities_carry_context():
+    from medspacy.target_matcher import TargetRule
+
+    from extractor.nlp import load
+
+    nlp = load()
+    matcher = nlp.get_pipe("medspacy_target_matcher")
+    matcher.add([TargetRule("hydrocephalus", "HYDROCEPHALUS")])
+    doc = nlp("No evidence of hydrocephalus. Glioblastoma s/p XRT 2023.")
+    ents = {e.text: e for e in doc.ents}
+    assert ents["hydrocephalus"].label_ == "HYDROCEPHALUS" and ents["hydrocephalus"]._.is_negated
+    assert ents["XRT"]._.is_historical and not ents["Glioblastoma"]._.is_negated
