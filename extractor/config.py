@@ -9,7 +9,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EXTRACTOR_", env_file=None)
 
     models_dir: Path | None = None
-    max_text_bytes: int = 50 * 1024 * 1024
     data_dir: Path = Path("data")
 
 

@@ -215,7 +215,7 @@ def documentation(
         evidence: list[Evidence] = []
         if item.method == "named_clinician":
             for d in docs:
-                for m in re.finditer(fields.clinician[0], d.evidence_text):
+                for m in (m for pattern in fields.clinician for m in re.finditer(pattern, d.evidence_text)):
                     evidence.append(
                         Evidence(
                             document=d.name,
