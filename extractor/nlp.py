@@ -104,6 +104,45 @@ def target_spans_to_ents(doc: Doc) -> Doc:
     return doc
 
 
+class TextOnceRegexMatcher:
+    """medspaCy's RegexMatcher, reading `doc.text_with_ws` once per doc instead of once per rule.
+
+    spaCy rebuilds that string from every token on each access; with ~50 regex rules that rebuild was
+    three quarters of the target matcher's time. Same patterns, same matches, same order.
+    """
+
+    @staticmethod
+    def install(matcher: object) -> None:
+        from medspacy.common.regex_matcher import RegexMatcher
+
+        inner = getattr(matcher, "_TargetMatcher__matcher", None) or getattr(matcher, "_ConText__matcher", None)
+        regex = getattr(inner, "_MedspacyMatcher__regex_matcher", None)
+        if type(regex) is not RegexMatcher:
+            raise RuntimeError("medspaCy's matcher layout changed: review TextOnceRegexMatcher")
+        regex.__class__ = type("TextOnceRegexMatcher", (RegexMatcher,), {"__call__": TextOnceRegexMatcher.call})
+
+    @staticmethod
+    def call(self: object, doc: Doc) -> list[tuple[int, int, int]]:
+        from medspacy.common.util import get_token_for_char
+
+        text = doc.text_with_ws
+        matches: list[tuple[int, int, int]] = []
+        for match_id, patterns in self._patterns.items():
+            on_match = self._callbacks[match_id]
+            for pattern in patterns:
+                for m in pattern.finditer(text):
+                    span = doc.char_span(m.start(), m.end())
+                    if span is None:
+                        start = get_token_for_char(doc, m.start(), resolve=self.resolve_start)
+                        end = get_token_for_char(doc, m.end(), resolve=self.resolve_end)
+                        span = doc[start.i : len(doc) if end is None else end.i]
+                    if len(span):
+                        matches.append((match_id, span.start, span.end))
+                    if on_match is not None:
+                        on_match(self, doc, len(matches) - 1, matches)
+        return matches
+
+
 def _register_extensions() -> None:
     for attr in ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family"):
         if not Span.has_extension(attr):
@@ -127,9 +166,10 @@ def load() -> Language:
     nlp.max_length = 10**9
     nlp.add_pipe("clinical_sentencizer", config={"abbreviations": cfg.sentence_abbreviations})
     matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": TARGET_GROUP})
+    TextOnceRegexMatcher.install(matcher)
     nlp.add_pipe("target_spans_to_ents")
-    matcher.add(TargetRule.from_json(str(knowledge.rule_file("target_rules.json"))))
-    matcher.add(TargetRule.from_json(str(knowledge.rule_file("documentation_rules.json"))))
+    for name in ("target_rules.json", "documentation_rules.json"):
+        matcher.add(literal_target_rules(nlp, TargetRule.from_json(str(knowledge.rule_file(name)))))
     nlp.add_pipe(
         "medspacy_sectionizer",
         config={"rules": str(knowledge.rule_file("section_rules.json")), "span_attrs": cfg.section_attributes},
@@ -138,6 +178,7 @@ def load() -> Language:
     if cfg.context_max_scope:
         context_config["max_scope"] = cfg.context_max_scope
     context = nlp.add_pipe("medspacy_context", config=context_config)
+    TextOnceRegexMatcher.install(context)
     context.add(phrase_rules(nlp, ConTextRule.from_json(str(knowledge.rule_file("context_rules.json")))))
     # Passed through spaCy's config, medspaCy's terminating_types lists become one-shot iterators;
     # apply them to the rules directly.
@@ -146,38 +187,57 @@ def load() -> Language:
     return nlp
 
 
-MAX_EXPANSIONS = 400
+MAX_EXPANSIONS = 2000
+MAX_REPEATS = 2
 
 
-def _alternatives(spec: dict) -> list[str | None] | None:
-    """Token spec -> the lower-case words it accepts (None = may be absent), or None if not a plain word list."""
+def _alternatives(spec: dict) -> list[tuple[str, ...]] | None:
+    """Token spec -> the word sequences it accepts at its place (() = absent), or None if not a plain word list.
+
+    Whitespace tokens with `OP: *` accept nothing here: rejoined text has no whitespace tokens inside a phrase.
+    A value with a space never equals one token, so it is dropped. `*` and `+` repeat up to MAX_REPEATS words.
+    """
+    from itertools import product
+
     keys = set(spec) - {"OP"}
     op = spec.get("OP")
-    if op not in (None, "?") or len(keys) != 1:
+    if op not in (None, "?", "*", "+") or len(keys) != 1:
         return None
     key = keys.pop()
     value = spec[key]
+    if key == "IS_SPACE" and value is True and op in ("*", "?"):
+        return [()]
     if key == "LOWER":
         if isinstance(value, str):
             words = [value]
         elif isinstance(value, dict) and set(value) == {"IN"}:
             words = value["IN"]
         else:
-            words = None
+            return None
     elif key == "ORTH" and isinstance(value, str) and not any(c.isalpha() for c in value):
         words = [value]
+    elif key == "ORTH" and isinstance(value, dict) and set(value) == {"IN"}:
+        words = value["IN"]
+        if any(not isinstance(w, str) or any(c.isalpha() for c in w) for w in words):
+            return None
     else:
         return None
-    if words is None or any(not isinstance(w, str) or not w or " " in w or "'" in w for w in words):
+    if any(not isinstance(w, str) or not w for w in words):
         return None
-    return [*words, None] if op == "?" else list(words)
+    words = [w for w in words if not any(c.isspace() for c in w)]
+    lo, hi = {None: (1, 1), "?": (0, 1), "*": (0, MAX_REPEATS), "+": (1, MAX_REPEATS)}[op]
+    out: list[tuple[str, ...]] = []
+    for n in range(lo, hi + 1):
+        out += [tuple(c) for c in product(words, repeat=n)]
+    return out
 
 
 def phrase_rules(nlp: Language, rules: list) -> list:
     """Turn ConText token patterns that are only word lists into phrase literals.
 
-    The same matches, but through spaCy's PhraseMatcher instead of its Matcher, which costs
-    most of ConText's time on these rules. Patterns that need more (regexes, repeats, spaces,
+    Nearly the same matches (a phrase whose words the tokenizer splits differently is dropped, as its token
+    pattern could never match it), but through spaCy's PhraseMatcher instead of its Matcher, whose
+    per-token predicate checks cost most of ConText's time. Patterns that need more (regexes, numbers,
     case) are left as they are.
     """
     from itertools import product
@@ -190,10 +250,8 @@ def phrase_rules(nlp: Language, rules: list) -> list:
         if any(o is None for o in options) or _count(options) > MAX_EXPANSIONS:
             out.append(rule)
             continue
-        phrases = {" ".join(w for w in combo if w) for combo in product(*options)} - {""}
-        if any(len(nlp.tokenizer(p)) != len(p.split()) for p in phrases):
-            out.append(rule)
-            continue
+        phrases = {" ".join(w for part in combo for w in part) for combo in product(*options)} - {""}
+        phrases = {p for p in phrases if len(nlp.tokenizer(p)) == len(p.split())}
         for phrase in sorted(phrases):
             out.append(
                 ConTextRule(
@@ -216,6 +274,166 @@ def _count(options: list) -> int:
     for o in options:
         n *= len(o)
     return n
+
+
+MAX_PHRASES = 3000
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    """Split a regex at its top-level `|`."""
+    parts, depth, in_class, escaped, start = [], 0, False, False, 0
+    for i, ch in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _expand(items: list, case_sensitive: bool = False) -> tuple[set[str], bool] | None:
+    """Every string a finite regex (parsed by `re._parser`) matches, `\\s+` read as one space.
+
+    Returns the strings and whether any part was case-sensitive, or None for what has no small finite
+    expansion (digits, unbounded repeats, lookarounds, negations).
+    """
+    from re import _constants as c
+
+    out: set[str] = {""}
+    sensitive = case_sensitive
+    for op, arg in items:
+        if op is c.LITERAL:
+            options = {chr(arg) if case_sensitive else chr(arg).lower()}
+        elif op is c.AT and arg is c.AT_BOUNDARY:
+            continue
+        elif op is c.IN:
+            options = set()
+            for sub_op, sub_arg in arg:
+                if sub_op is c.LITERAL:
+                    options.add(chr(sub_arg) if case_sensitive else chr(sub_arg).lower())
+                elif sub_op is c.CATEGORY and sub_arg is c.CATEGORY_SPACE:
+                    options.add(" ")
+                else:
+                    return None
+        elif op is c.BRANCH:
+            options = set()
+            for alt in arg[1]:
+                sub = _expand(list(alt), case_sensitive)
+                if sub is None:
+                    return None
+                options |= sub[0]
+                sensitive |= sub[1]
+        elif op is c.SUBPATTERN:
+            _group, add_flags, del_flags, sub_items = arg
+            flag_cs = case_sensitive
+            if del_flags & 2:
+                flag_cs = True
+            if add_flags & 2:
+                flag_cs = False
+            sub = _expand(list(sub_items), flag_cs)
+            if sub is None:
+                return None
+            options, sub_cs = sub
+            sensitive |= sub_cs
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            lo, hi, sub_items = arg
+            sub = _expand(list(sub_items), case_sensitive)
+            if sub is None:
+                return None
+            if sub[0] == {" "}:
+                options = {" "} if lo else {"", " "}
+            elif hi <= 3:
+                options = set()
+                for n in range(lo, hi + 1):
+                    reps = {""}
+                    for _ in range(n):
+                        reps = {a + b for a in reps for b in sub[0]}
+                    options |= reps
+                sensitive |= sub[1]
+            else:
+                return None
+        else:
+            return None
+        out = {a + b for a in out for b in options}
+        if len(out) > MAX_PHRASES:
+            return None
+    return out, sensitive
+
+
+def literal_target_rules(nlp: Language, rules: list) -> list:
+    """Turn the finite parts of regex TargetRules into phrase literals for spaCy's PhraseMatcher.
+
+    Rules stay readable regexes in models/; at load time each top-level alternative with a small finite
+    expansion becomes phrases (case-insensitive, matched on LOWER) or, when case-sensitive single words
+    (GBM, XRT, MS), one token pattern. What cannot be expanded (digits, open repeats, lookaheads) stays a
+    regex. Python's `re` tries every regex at every character; the PhraseMatcher does one hash lookup per
+    token for all phrases at once.
+    """
+    import re
+
+    from medspacy.target_matcher import TargetRule
+
+    out = []
+    for rule in rules:
+        if not isinstance(rule.pattern, str):
+            out.append(rule)
+            continue
+        keep: list[str] = []
+        phrases: set[str] = set()
+        words: set[str] = set()
+        for alt in _split_alternatives(rule.pattern):
+            try:
+                expanded = _expand(list(re._parser.parse(alt, re.IGNORECASE)))
+            except re.error:
+                expanded = None
+            if expanded is None:
+                keep.append(alt)
+                continue
+            strings = {" ".join(x.split()) for x in expanded[0]} - {""}
+            if any(ch.isdigit() for x in strings for ch in x):
+                keep.append(alt)  # "+0698T" and "0698T" tokenize differently; a regex finds both
+            elif expanded[1]:
+                if all(len(nlp.tokenizer(w)) == 1 for w in strings):
+                    words |= strings
+                else:
+                    keep.append(alt)
+            else:
+                phrases |= strings
+        meta = {**(rule.metadata or {}), "rule": rule.literal}
+        for phrase in sorted(phrases):
+            out.append(TargetRule(literal=phrase, category=rule.category, attributes=rule.attributes, metadata=meta))
+        if words:
+            out.append(
+                TargetRule(
+                    literal=rule.literal,
+                    category=rule.category,
+                    pattern=[{"TEXT": {"IN": sorted(words)}}],
+                    attributes=rule.attributes,
+                    metadata=meta,
+                )
+            )
+        if keep:
+            out.append(
+                TargetRule(
+                    literal=rule.literal,
+                    category=rule.category,
+                    pattern="|".join(keep),
+                    attributes=rule.attributes,
+                    metadata=meta,
+                )
+            )
+    return out
 
 
 @dataclass(slots=True)
