@@ -24,16 +24,12 @@ def notes() -> list[str]:
     return texts
 
 
-def tokens_per_second(nlp, texts: list[str], repeat: int) -> float:
-    runs = []
+def tokens_per_second(nlp, texts: list[str], clock) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        list(nlp.pipe(texts[:3]))
-        for _ in range(repeat):
-            start = time.perf_counter()
-            n = sum(len(doc) for doc in nlp.pipe(texts))
-            runs.append(n / (time.perf_counter() - start))
-    return statistics.median(runs)
+        start = clock()
+        n = sum(len(doc) for doc in nlp.pipe(texts))
+        return n / (clock() - start)
 
 
 def main() -> None:
@@ -48,13 +44,23 @@ def main() -> None:
     texts = notes()
     baseline = medspacy.load()
     product = ours.load()
+    for nlp in (baseline, product):
+        tokens_per_second(nlp, texts[:3], time.process_time)
     words = sum(len(t.split()) for t in texts)
-    base_tps = tokens_per_second(baseline, texts, args.repeat)
-    ours_tps = tokens_per_second(product, texts, args.repeat)
-    print(f"notes: {len(texts)} documents, {words} words; median of {args.repeat} runs")
-    print(f"medspacy.load() (PyRuSH, logs disabled): {base_tps:,.0f} tokens/s")
-    print(f"extractor.nlp.load():                    {ours_tps:,.0f} tokens/s")
-    print(f"ratio: {ours_tps / base_tps:.1f}x (target >= 10x)")
+    print(f"notes: {len(texts)} documents, {words} words; {args.repeat} interleaved runs, medians")
+    print("medspacy.load(): PyRuSH, logs disabled (with its loguru output on, it is a little slower still)")
+    for label, clock in (("CPU time", time.process_time), ("wall clock", time.perf_counter)):
+        base, mine = [], []
+        for _ in range(args.repeat):
+            base.append(tokens_per_second(baseline, texts, clock))
+            mine.append(tokens_per_second(product, texts, clock))
+        ratios = [m / b for m, b in zip(mine, base, strict=True)]
+        print(
+            f"{label:10}  medspacy.load() {statistics.median(base):>9,.0f} tokens/s   "
+            f"extractor.nlp.load() {statistics.median(mine):>9,.0f} tokens/s   "
+            f"ratio {statistics.median(ratios):.1f}x (target >= 10x)"
+        )
+    print("CPU time is the figure to read on a shared machine; wall clock also counts other processes' load.")
 
 
 if __name__ == "__main__":

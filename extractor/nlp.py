@@ -7,9 +7,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import spacy
+from spacy.attrs import ORTH, SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from . import knowledge
@@ -36,49 +38,70 @@ class ClinicalSentencizer:
 
     A sentence starts after a line break (headers, fields and list items keep theirs once wrapped
     lines are rejoined) and after ". ? !" unless the dot closes an abbreviation or an initial.
+    Token kinds are worked out once per distinct word and the rules applied with NumPy over the
+    doc's arrays: a Python loop over every token cost as much as the whole target matcher.
     """
+
+    NORMAL, NEWLINE, SPACE, DOT, STOP, WORD_STOP = range(6)
 
     def __init__(self, abbreviations: Iterable[str]):
         self.abbreviations = {a.lower().rstrip(".") for a in abbreviations}
+        self._kinds: dict[int, tuple[int, bool]] = {}
+
+    def _kind(self, text: str) -> tuple[int, bool]:
+        """(kind, whether a following "." closes this word as an abbreviation or initial)."""
+        shields_dot = (len(text) == 1 and text.isupper()) or (
+            text.lower().rstrip(".") in self.abbreviations and not text.isupper()
+        )
+        if text.isspace():
+            return (self.NEWLINE if "\n" in text else self.SPACE), False
+        if text == ".":
+            return self.DOT, shields_dot
+        if text in ("?", "!", "...") or (len(text) > 1 and text[-1] in "?!"):
+            return self.STOP, shields_dot
+        if (
+            text.endswith(".")
+            and len(text) > 1
+            and text[:-1].lower().rstrip(".") not in self.abbreviations
+            and not text[0].isdigit()
+            and not (len(text) <= 3 and text[0].isupper())
+        ):
+            return self.WORD_STOP, shields_dot
+        return self.NORMAL, shields_dot
 
     def __call__(self, doc: Doc) -> Doc:
         n = len(doc)
         if not n:
             return doc
-        starts = [False] * n
-        starts[0] = True
-        pending = False
-        prev_text = ""
-        abbreviations = self.abbreviations
-        for i, tok in enumerate(doc):
-            text = tok.text
-            if tok.is_space:
-                if "\n" in text:
-                    pending = True
-                continue
-            if pending:
-                starts[i] = True
-                pending = False
-            if text in (".", "?", "!", "...") or (len(text) > 1 and text[-1] in "?!"):
-                if text == "." and (
-                    (len(prev_text) == 1 and prev_text.isupper())
-                    or (prev_text.lower().rstrip(".") in abbreviations and not prev_text.isupper())
-                ):
-                    pass
-                else:
-                    pending = True
-            elif (
-                text.endswith(".")
-                and len(text) > 1
-                and text[:-1].lower().rstrip(".") not in abbreviations
-                and not text[0].isdigit()
-            ):
-                if not (len(text) <= 3 and text[0].isupper()):
-                    pending = True
-            prev_text = text
-        for i in range(1, n):
-            doc[i].is_sent_start = starts[i]
-        doc[0].is_sent_start = True
+        orth = doc.to_array(ORTH)
+        uniq, inverse = np.unique(orth, return_inverse=True)
+        strings = doc.vocab.strings
+        kinds = self._kinds
+        table = np.empty((len(uniq), 2), dtype=np.int8)
+        for row, key in enumerate(uniq.tolist()):
+            found = kinds.get(key)
+            if found is None:
+                found = kinds[key] = self._kind(strings[key])
+            table[row] = found
+        kind = table[inverse, 0]
+        shields = table[inverse, 1].astype(bool)
+        positions = np.arange(n)
+        solid = (kind != self.NEWLINE) & (kind != self.SPACE)
+        last_solid = np.maximum.accumulate(np.where(solid, positions, -1))
+        prev_solid = np.concatenate(([-1], last_solid[:-1]))
+        shielded = (prev_solid >= 0) & shields[np.maximum(prev_solid, 0)]
+        triggers = (
+            (kind == self.NEWLINE)
+            | (kind == self.STOP)
+            | (kind == self.WORD_STOP)
+            | ((kind == self.DOT) & ~shielded)
+        )
+        solid_at = positions[solid]
+        nxt = np.searchsorted(solid_at, positions[triggers], side="right")
+        starts = np.full(n, -1, dtype=np.int32)
+        starts[solid_at[nxt[nxt < len(solid_at)]]] = 1
+        starts[0] = 1
+        doc.from_array([SENT_START], starts.reshape(-1, 1).astype("uint64"))
         return doc
 
 
@@ -104,11 +127,16 @@ def target_spans_to_ents(doc: Doc) -> Doc:
     return doc
 
 
+TEXT_KEY = "extractor.text_with_ws"
+
+
 class TextOnceRegexMatcher:
     """medspaCy's RegexMatcher, reading `doc.text_with_ws` once per doc instead of once per rule.
 
     spaCy rebuilds that string from every token on each access; with ~50 regex rules that rebuild was
-    three quarters of the target matcher's time. Same patterns, same matches, same order.
+    three quarters of the target matcher's time. The text is kept in `doc.user_data` for the target
+    matcher and ConText to share (tokens never change after the tokenizer). Same patterns, same
+    matches, same order.
     """
 
     @staticmethod
@@ -125,7 +153,9 @@ class TextOnceRegexMatcher:
     def call(self: object, doc: Doc) -> list[tuple[int, int, int]]:
         from medspacy.common.util import get_token_for_char
 
-        text = doc.text_with_ws
+        text = doc.user_data.get(TEXT_KEY)
+        if text is None:
+            text = doc.user_data[TEXT_KEY] = doc.text_with_ws
         matches: list[tuple[int, int, int]] = []
         for match_id, patterns in self._patterns.items():
             on_match = self._callbacks[match_id]
@@ -143,7 +173,79 @@ class TextOnceRegexMatcher:
         return matches
 
 
+LEAN_SECTIONIZER_FOR = "1.3.1"
+
+
+def _lean_sectionizer_call(self: object, doc: Doc) -> Doc:
+    """medspaCy 1.3.1's `Sectionizer.__call__`, without writing the section onto every token.
+
+    That per-token write was most of the sectionizer's time; `Token._.section` is computed on demand
+    instead (`_section_of`). Everything else (matching, start/end-line filters, parents, sentence
+    boundaries, section spans, assertion attributes) is medspaCy's code path, unchanged.
+    """
+    from medspacy.section_detection.section import Section
+
+    matcher = self._Sectionizer__matcher
+    matches = matcher(doc)
+    if self.require_start_line:
+        matches = self.filter_start_lines(doc, matches)
+    if self.require_end_line:
+        matches = self.filter_end_lines(doc, matches)
+    if self._parent_sections:
+        matches = self.set_parent_sections(matches)
+    doc._.sections = []
+    if not matches:
+        doc._.sections.append(Section(None, 0, 0, 0, len(doc)))
+        return doc
+    sections: list = []
+    if matches[0][1] != 0:
+        sections.append(Section(None, 0, 0, 0, matches[0][1]))
+    for i, match in enumerate(matches):
+        parent = None
+        if len(match) == 4:
+            match_id, start, end, parent_idx = match
+            if parent_idx is not None:
+                parent = sections[parent_idx]
+        else:
+            match_id, start, end = match
+        if self._apply_sentence_boundary:
+            doc[start].sent_start = True
+            if end < len(doc):
+                doc[end].sent_start = True
+        rule = matcher.rule_map[self.nlp.vocab.strings[match_id]]
+        limit = len(doc) if i == len(matches) - 1 else matches[i + 1][1]
+        if self.max_section_length is None and rule.max_scope is None:
+            scope_end = limit
+        else:
+            scope = rule.max_scope if rule.max_scope is not None else self.max_section_length
+            scope_end = min(end + scope, limit)
+        sections.append(Section(rule.category, start, end, end, scope_end, parent, rule))
+    doc._.sections.extend(sections)
+    if self.assertion_attributes_mapping:
+        if self._input_span_type.lower() == "ents":
+            self.set_assertion_attributes(doc.ents)
+        elif self._input_span_type.lower() == "group":
+            self.set_assertion_attributes(doc.spans[self._span_group_name])
+    return doc
+
+
+def _section_of(token: object) -> object:
+    """The medspaCy Section a token lies in, looked up in doc._.sections (sorted, non-overlapping)."""
+    from bisect import bisect_right
+
+    sections = token.doc._.sections
+    if not sections:
+        return None
+    i = bisect_right([s.section_span[0] for s in sections], token.i) - 1
+    if i >= 0 and token.i < sections[i].section_span[1]:
+        return sections[i]
+    return None
+
+
 def _register_extensions() -> None:
+    # medspaCy's Sectionizer stores its section on every token of the doc, one extension write per
+    # token, which cost more than the rest of the sectionizer; the same attribute is computed on demand.
+    Token.set_extension("section", getter=_section_of, setter=lambda token, value: None, force=True)
     for attr in ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family"):
         if not Span.has_extension(attr):
             Span.set_extension(attr, default=False)
@@ -152,7 +254,7 @@ def _register_extensions() -> None:
 @lru_cache(maxsize=1)
 def load() -> Language:
     """The product's medspaCy pipeline; one per process (rules cannot be pickled across processes)."""
-    import medspacy  # noqa: F401  registers the medspaCy factories
+    import medspacy  # registers the medspaCy factories
 
     quiet_library_logs()
     from medspacy.context import ConTextRule
@@ -170,10 +272,12 @@ def load() -> Language:
     nlp.add_pipe("target_spans_to_ents")
     for name in ("target_rules.json", "documentation_rules.json"):
         matcher.add(literal_target_rules(nlp, TargetRule.from_json(str(knowledge.rule_file(name)))))
-    nlp.add_pipe(
+    sectionizer = nlp.add_pipe(
         "medspacy_sectionizer",
         config={"rules": str(knowledge.rule_file("section_rules.json")), "span_attrs": cfg.section_attributes},
     )
+    if medspacy.__version__ == LEAN_SECTIONIZER_FOR:
+        sectionizer.__class__ = type("LeanSectionizer", (type(sectionizer),), {"__call__": _lean_sectionizer_call})
     context_config: dict = {"rules": None}
     if cfg.context_max_scope:
         context_config["max_scope"] = cfg.context_max_scope
@@ -187,7 +291,7 @@ def load() -> Language:
     return nlp
 
 
-MAX_EXPANSIONS = 2000
+MAX_EXPANSIONS = 20000
 MAX_REPEATS = 2
 
 
@@ -205,8 +309,18 @@ def _alternatives(spec: dict) -> list[tuple[str, ...]] | None:
         return None
     key = keys.pop()
     value = spec[key]
-    if key == "IS_SPACE" and value is True and op in ("*", "?"):
+    if key in ("IS_SPACE", "LIKE_NUM") and value is True and op in ("*", "?"):
         return [()]
+    if key == "TEXT" and isinstance(value, dict) and set(value) == {"REGEX"} and op is None:
+        import re
+
+        try:
+            expanded = _expand(list(re._parser.parse(value["REGEX"].strip("^$"))), digits=True)
+        except re.error:
+            return None
+        if expanded is None or len(expanded[0]) > 5000 or any(c.isalpha() for w in expanded[0] for c in w):
+            return None
+        return [(w,) for w in sorted(expanded[0])]
     if key == "LOWER":
         if isinstance(value, str):
             words = [value]
@@ -276,7 +390,7 @@ def _count(options: list) -> int:
     return n
 
 
-MAX_PHRASES = 3000
+MAX_PHRASES = 5000
 
 
 def _split_alternatives(pattern: str) -> list[str]:
@@ -302,7 +416,30 @@ def _split_alternatives(pattern: str) -> list[str]:
     return parts
 
 
-def _expand(items: list, case_sensitive: bool = False) -> tuple[set[str], bool] | None:
+def _distribute(alternatives: list[str]) -> list[str]:
+    r"""`\b(?:a|b|c)\b` -> `\b(?:a)\b`, `\b(?:b)\b`, `\b(?:c)\b`, so the finite ones can become phrases."""
+    out = []
+    for alt in alternatives:
+        if alt.startswith(r"\b(?:") and alt.endswith(r")\b"):
+            inner = _split_alternatives(alt[len(r"\b(?:") : -len(r")\b")])
+            if len(inner) > 1 and all(_balanced(x) for x in inner):
+                out += [rf"\b(?:{x})\b" for x in inner]
+                continue
+        out.append(alt)
+    return out
+
+
+def _balanced(pattern: str) -> bool:
+    import re
+
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
+def _expand(items: list, case_sensitive: bool = False, digits: bool = False) -> tuple[set[str], bool] | None:
     """Every string a finite regex (parsed by `re._parser`) matches, `\\s+` read as one space.
 
     Returns the strings and whether any part was case-sensitive, or None for what has no small finite
@@ -324,12 +461,16 @@ def _expand(items: list, case_sensitive: bool = False) -> tuple[set[str], bool] 
                     options.add(chr(sub_arg) if case_sensitive else chr(sub_arg).lower())
                 elif sub_op is c.CATEGORY and sub_arg is c.CATEGORY_SPACE:
                     options.add(" ")
+                elif sub_op is c.CATEGORY and sub_arg is c.CATEGORY_DIGIT and digits:
+                    options.update("0123456789")
+                elif sub_op is c.RANGE and digits and chr(sub_arg[0]).isdigit() and chr(sub_arg[1]).isdigit():
+                    options.update(chr(x) for x in range(sub_arg[0], sub_arg[1] + 1))
                 else:
                     return None
         elif op is c.BRANCH:
             options = set()
             for alt in arg[1]:
-                sub = _expand(list(alt), case_sensitive)
+                sub = _expand(list(alt), case_sensitive, digits)
                 if sub is None:
                     return None
                 options |= sub[0]
@@ -341,14 +482,14 @@ def _expand(items: list, case_sensitive: bool = False) -> tuple[set[str], bool] 
                 flag_cs = True
             if add_flags & 2:
                 flag_cs = False
-            sub = _expand(list(sub_items), flag_cs)
+            sub = _expand(list(sub_items), flag_cs, digits)
             if sub is None:
                 return None
             options, sub_cs = sub
             sensitive |= sub_cs
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
             lo, hi, sub_items = arg
-            sub = _expand(list(sub_items), case_sensitive)
+            sub = _expand(list(sub_items), case_sensitive, digits)
             if sub is None:
                 return None
             if sub[0] == {" "}:
@@ -376,8 +517,8 @@ def literal_target_rules(nlp: Language, rules: list) -> list:
 
     Rules stay readable regexes in models/; at load time each top-level alternative with a small finite
     expansion becomes phrases (case-insensitive, matched on LOWER) or, when case-sensitive single words
-    (GBM, XRT, MS), one token pattern. What cannot be expanded (digits, open repeats, lookaheads) stays a
-    regex. Python's `re` tries every regex at every character; the PhraseMatcher does one hash lookup per
+    (GBM, XRT, MS), one exact-text token pattern per word (spaCy's Matcher is fast on plain ORTH values,
+    slow on IN sets). What cannot be expanded (digits, open repeats, lookaheads) stays a regex. Python's `re` tries every regex at every character; the PhraseMatcher does one hash lookup per
     token for all phrases at once.
     """
     import re
@@ -392,7 +533,7 @@ def literal_target_rules(nlp: Language, rules: list) -> list:
         keep: list[str] = []
         phrases: set[str] = set()
         words: set[str] = set()
-        for alt in _split_alternatives(rule.pattern):
+        for alt in _distribute(_split_alternatives(rule.pattern)):
             try:
                 expanded = _expand(list(re._parser.parse(alt, re.IGNORECASE)))
             except re.error:
@@ -413,12 +554,12 @@ def literal_target_rules(nlp: Language, rules: list) -> list:
         meta = {**(rule.metadata or {}), "rule": rule.literal}
         for phrase in sorted(phrases):
             out.append(TargetRule(literal=phrase, category=rule.category, attributes=rule.attributes, metadata=meta))
-        if words:
+        for word in sorted(words):
             out.append(
                 TargetRule(
-                    literal=rule.literal,
+                    literal=word,
                     category=rule.category,
-                    pattern=[{"TEXT": {"IN": sorted(words)}}],
+                    pattern=[{"ORTH": word}],
                     attributes=rule.attributes,
                     metadata=meta,
                 )
