@@ -518,8 +518,9 @@ def literal_target_rules(nlp: Language, rules: list) -> list:
     Rules stay readable regexes in models/; at load time each top-level alternative with a small finite
     expansion becomes phrases (case-insensitive, matched on LOWER) or, when case-sensitive single words
     (GBM, XRT, MS), one exact-text token pattern per word (spaCy's Matcher is fast on plain ORTH values,
-    slow on IN sets). What cannot be expanded (digits, open repeats, lookaheads) stays a regex. Python's `re` tries every regex at every character; the PhraseMatcher does one hash lookup per
-    token for all phrases at once.
+    slow on IN sets). What cannot be expanded (digits, open repeats, lookaheads) stays a regex. Python's
+    `re` tries every regex at every character; the PhraseMatcher does one hash lookup per token for all
+    phrases at once.
     """
     import re
 
