@@ -111,6 +111,7 @@ def make_clinical_sentencizer(nlp: Language, name: str, abbreviations: list[str]
 
 
 TARGET_GROUP = "medspacy_targets"
+EXACT = "exact_text"
 
 
 @Language.component("target_spans_to_ents")
@@ -122,7 +123,12 @@ def target_spans_to_ents(doc: Doc) -> Doc:
     """
     spans = doc.spans.get(TARGET_GROUP, [])
     if spans:
-        doc.set_ents(filter_spans(list(spans)))
+        kept = []
+        for span in spans:
+            exact = (span._.target_rule.metadata or {}).get(EXACT) if span._.target_rule else None
+            if exact is None or span.text == exact:
+                kept.append(span)
+        doc.set_ents(filter_spans(kept))
         del doc.spans[TARGET_GROUP]
     return doc
 
@@ -516,11 +522,11 @@ def literal_target_rules(nlp: Language, rules: list) -> list:
     """Turn the finite parts of regex TargetRules into phrase literals for spaCy's PhraseMatcher.
 
     Rules stay readable regexes in models/; at load time each top-level alternative with a small finite
-    expansion becomes phrases (case-insensitive, matched on LOWER) or, when case-sensitive single words
-    (GBM, XRT, MS), one exact-text token pattern per word (spaCy's Matcher is fast on plain ORTH values,
-    slow on IN sets). What cannot be expanded (digits, open repeats, lookaheads) stays a regex. Python's
-    `re` tries every regex at every character; the PhraseMatcher does one hash lookup per token for all
-    phrases at once.
+    expansion becomes phrases matched on LOWER. Case-sensitive single words (GBM, XRT, MS) become phrases
+    marked exact, whose wrong-case matches ("ms", "rt") `target_spans_to_ents` drops: spaCy's Matcher
+    costs a pass per token per pattern. What cannot be expanded (digits, open repeats, lookaheads) stays
+    a regex. Python's `re` tries every regex at every character; the PhraseMatcher does one hash lookup
+    per token for all phrases at once.
     """
     import re
 
@@ -558,11 +564,7 @@ def literal_target_rules(nlp: Language, rules: list) -> list:
         for word in sorted(words):
             out.append(
                 TargetRule(
-                    literal=word,
-                    category=rule.category,
-                    pattern=[{"ORTH": word}],
-                    attributes=rule.attributes,
-                    metadata=meta,
+                    literal=word, category=rule.category, attributes=rule.attributes, metadata={**meta, EXACT: word}
                 )
             )
         if keep:
