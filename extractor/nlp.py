@@ -5,7 +5,7 @@ import re
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import spacy
@@ -126,7 +126,7 @@ def target_spans_to_ents(doc: Doc) -> Doc:
         kept = []
         for span in spans:
             exact = (span._.target_rule.metadata or {}).get(EXACT) if span._.target_rule else None
-            if exact is None or span.text == exact:
+            if exact is None or span.text in exact:
                 kept.append(span)
         doc.set_ents(filter_spans(kept))
         del doc.spans[TARGET_GROUP]
@@ -260,6 +260,12 @@ def _register_extensions() -> None:
 @lru_cache(maxsize=1)
 def load() -> Language:
     """The product's medspaCy pipeline; one per process (rules cannot be pickled across processes)."""
+    return build()
+
+
+def build(compiled: bool = True) -> Language:
+    """Build the pipeline. `compiled=False` keeps the rules exactly as written in models/ and medspaCy's
+    own sectionizer: the slow reference the compiled pipeline is tested against."""
     import medspacy  # registers the medspaCy factories
 
     quiet_library_logs()
@@ -277,19 +283,21 @@ def load() -> Language:
     TextOnceRegexMatcher.install(matcher)
     nlp.add_pipe("target_spans_to_ents")
     for name in ("target_rules.json", "documentation_rules.json"):
-        matcher.add(literal_target_rules(nlp, TargetRule.from_json(str(knowledge.rule_file(name)))))
+        rules = TargetRule.from_json(str(knowledge.rule_file(name)))
+        add_rules(matcher, literal_target_rules(nlp, rules) if compiled else rules)
     sectionizer = nlp.add_pipe(
         "medspacy_sectionizer",
         config={"rules": str(knowledge.rule_file("section_rules.json")), "span_attrs": cfg.section_attributes},
     )
-    if medspacy.__version__ == LEAN_SECTIONIZER_FOR:
+    if compiled and medspacy.__version__ == LEAN_SECTIONIZER_FOR:
         sectionizer.__class__ = type("LeanSectionizer", (type(sectionizer),), {"__call__": _lean_sectionizer_call})
     context_config: dict = {"rules": None}
     if cfg.context_max_scope:
         context_config["max_scope"] = cfg.context_max_scope
     context = nlp.add_pipe("medspacy_context", config=context_config)
     TextOnceRegexMatcher.install(context)
-    context.add(phrase_rules(nlp, ConTextRule.from_json(str(knowledge.rule_file("context_rules.json")))))
+    context_rules = ConTextRule.from_json(str(knowledge.rule_file("context_rules.json")))
+    add_rules(context, phrase_rules(nlp, context_rules) if compiled else context_rules)
     # Passed through spaCy's config, medspaCy's terminating_types lists become one-shot iterators;
     # apply them to the rules directly.
     for rule in context.rules:
@@ -355,38 +363,112 @@ def _alternatives(spec: dict) -> list[tuple[str, ...]] | None:
 def phrase_rules(nlp: Language, rules: list) -> list:
     """Turn ConText token patterns that are only word lists into phrase literals.
 
-    Nearly the same matches (a phrase whose words the tokenizer splits differently is dropped, as its token
-    pattern could never match it), but through spaCy's PhraseMatcher instead of its Matcher, whose
-    per-token predicate checks cost most of ConText's time. Patterns that need more (regexes, numbers,
-    case) are left as they are.
+    The same matches, but through spaCy's PhraseMatcher instead of its Matcher, whose per-token
+    predicate checks cost most of ConText's time. Each phrase is one token per word
+    (`add_rules`), as the token pattern was: "CANNOT" is one token where "cannot" is split in
+    two. Patterns that need more (regexes, case) are left as they are. Ties keep medspaCy's order:
+    token-pattern matches come before literal ones and win a tie of equal length, so a literal rule
+    whose phrase a pattern rule also yields is dropped (it could never win), and a phrase several
+    pattern rules yield goes to the one spaCy's Matcher would have kept (`_tie_winner`).
     """
     from itertools import product
 
     from medspacy.context import ConTextRule
 
-    out = []
-    for rule in rules:
+    def norm(phrase: str) -> str:
+        return " ".join(t.lower_ for t in nlp.tokenizer(phrase))
+
+    @cache
+    def single_token(word: str) -> bool:
+        """Whether some casing of the word stays one token; else a pattern token could never match it."""
+        return any(len(nlp.tokenizer(w)) == 1 for w in (word, word.upper(), word.title()))
+
+    expanded: dict[int, list[str]] = {}
+    claimants: dict[str, list[int]] = {}
+    for i, rule in enumerate(rules):
         options = [_alternatives(s) for s in rule.pattern] if isinstance(rule.pattern, list) else [None]
         if any(o is None for o in options) or _count(options) > MAX_EXPANSIONS:
-            out.append(rule)
             continue
         phrases = {" ".join(w for part in combo for w in part) for combo in product(*options)} - {""}
-        phrases = {p for p in phrases if len(nlp.tokenizer(p)) == len(p.split())}
-        for phrase in sorted(phrases):
-            out.append(
-                ConTextRule(
-                    literal=phrase,
-                    category=rule.category,
-                    direction=rule.direction,
-                    allowed_types=rule.allowed_types,
-                    excluded_types=rule.excluded_types,
-                    max_scope=rule.max_scope,
-                    max_targets=rule.max_targets,
-                    terminated_by=set(rule.terminated_by),
-                    metadata={**(rule.metadata or {}), "rule": rule.literal},
-                )
+        expanded[i] = sorted(p for p in phrases if all(map(single_token, p.split(" "))))
+        for phrase in expanded[i]:
+            claimants.setdefault(phrase.lower(), []).append(i)
+    claimed = {p: ids[0] if len(ids) == 1 else _tie_winner(nlp, rules, ids, p) for p, ids in claimants.items()}
+    out = []
+    for i, rule in enumerate(rules):
+        if i not in expanded:
+            if rule.pattern is None and norm(rule.literal) in claimed:
+                continue
+            out.append(rule)
+            continue
+        mine = [p for p in expanded[i] if claimed[p.lower()] == i]
+        if not mine:
+            continue
+        out.append(
+            ConTextRule(
+                literal=mine[0],
+                category=rule.category,
+                direction=rule.direction,
+                allowed_types=rule.allowed_types,
+                excluded_types=rule.excluded_types,
+                max_scope=rule.max_scope,
+                max_targets=rule.max_targets,
+                terminated_by=set(rule.terminated_by),
+                metadata={**(rule.metadata or {}), "rule": rule.literal, PHRASES: mine, WORDS: True},
             )
+        )
     return out
+
+
+WORDS = "one_token_per_word"
+
+
+def _tie_winner(nlp: Language, rules: list, ids: list[int], phrase: str) -> int:
+    """Which of several token-pattern rules medspaCy keeps for the same words: ask spaCy's Matcher."""
+    from medspacy.common.util import prune_overlapping_matches
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(nlp.vocab)
+    for i in ids:
+        matcher.add(f"rule_{i}", [rules[i].pattern])
+    doc = Doc(nlp.vocab, words=phrase.split(" "))
+    whole = [m for m in matcher(doc) if m[1] == 0 and m[2] == len(doc)]
+    if not whole:
+        return ids[0]
+    return int(nlp.vocab.strings[prune_overlapping_matches(whole)[0][0]].split("_")[1])
+
+
+PHRASES = "phrases"
+
+
+def add_rules(component: object, rules: list) -> None:
+    """Add rules to a medspaCy TargetMatcher or ConText, with all the phrases of compiled rules.
+
+    A compiled rule carries its phrases in metadata: medspaCy matches a rule's literal, and the other
+    phrases go to its PhraseMatcher under the same rule id, so one rule object serves thousands of
+    phrases (a rule object per phrase cost about 50 MB). Phrases marked WORDS are one token per
+    space-separated word, as the token pattern they come from was; medspaCy would build them with the
+    tokenizer, so the matcher's tokenizer is swapped while they are added.
+    """
+    inner = getattr(component, "_TargetMatcher__matcher", None) or getattr(component, "_ConText__matcher", None)
+    phrase_matcher = inner._MedspacyMatcher__phrase_matcher
+    tokenizer = inner.nlp
+    by_words = lambda text: Doc(tokenizer.vocab, words=text.split(" "))  # noqa: E731
+    component.add([r for r in rules if not (r.metadata or {}).get(PHRASES)])
+    for rule in rules:
+        phrases = (rule.metadata or {}).get(PHRASES)
+        if not phrases:
+            continue
+        make = by_words if rule.metadata.get(WORDS) else tokenizer
+        inner.nlp = make
+        try:
+            component.add([rule])
+        finally:
+            inner.nlp = tokenizer
+        docs = [make(p) for p in phrases if p != rule.literal]
+        if docs:
+            phrase_matcher.add(rule._rule_id, docs, on_match=rule.on_match)
+        rule.metadata = {k: v for k, v in rule.metadata.items() if k != PHRASES} | {"phrase_count": len(phrases)}
 
 
 def _count(options: list) -> int:
@@ -559,12 +641,24 @@ def literal_target_rules(nlp: Language, rules: list) -> list:
             else:
                 phrases |= strings
         meta = {**(rule.metadata or {}), "rule": rule.literal}
-        for phrase in sorted(phrases):
-            out.append(TargetRule(literal=phrase, category=rule.category, attributes=rule.attributes, metadata=meta))
-        for word in sorted(words):
+        if phrases:
+            ordered = sorted(phrases)
             out.append(
                 TargetRule(
-                    literal=word, category=rule.category, attributes=rule.attributes, metadata={**meta, EXACT: word}
+                    literal=ordered[0],
+                    category=rule.category,
+                    attributes=rule.attributes,
+                    metadata={**meta, PHRASES: ordered},
+                )
+            )
+        if words:
+            ordered = sorted(words)
+            out.append(
+                TargetRule(
+                    literal=ordered[0],
+                    category=rule.category,
+                    attributes=rule.attributes,
+                    metadata={**meta, PHRASES: ordered, EXACT: ordered},
                 )
             )
         if keep:
@@ -635,9 +729,40 @@ class Extraction:
     sections: list[tuple[int, int, str]]
 
 
+_SPACE_RUN = re.compile(r"[ \t\u00a0]{2,}|[\t\u00a0]")
+
+
+def collapse_spaces(text: str) -> tuple[str, list[int] | None]:
+    """Runs of spaces and tabs inside a line become one space, with a map back to `text` offsets.
+
+    Table-like and OCR'd text pads words with spaces; a spaCy whitespace token between two words of a
+    phrase would keep the phrase matcher from seeing "metastatic  disease". Line breaks are kept: they
+    are sentence boundaries here. The map is None when nothing changed.
+    """
+    if not _SPACE_RUN.search(text):
+        return text, None
+    out: list[str] = []
+    src: list[int] = []
+    pos = 0
+    for m in _SPACE_RUN.finditer(text):
+        out.append(text[pos : m.start()])
+        src.extend(range(pos, m.start()))
+        out.append(" ")
+        src.append(m.start())
+        pos = m.end()
+    out.append(text[pos:])
+    src.extend(range(pos, len(text)))
+    src.append(len(text))
+    return "".join(out), src
+
+
 def extract(text: str, nlp: Language | None = None) -> Extraction:
-    """Run the pipeline over a whole document, however long, in chunks that carry the section over."""
+    """Run the pipeline over a whole document, however long, in chunks that carry the section over.
+
+    Offsets in the result are offsets into `text`.
+    """
     nlp = nlp or load()
+    text, src = collapse_spaces(text)
     sections: list[tuple[int, int, str]] = []
     cfg = knowledge.pipeline_config()
     section_attrs = cfg.section_attributes
@@ -660,4 +785,8 @@ def extract(text: str, nlp: Language | None = None) -> Extraction:
                     sections.append((span.start_char + offset, span.end_char + offset, sec.category))
             if doc._.sections:
                 last_section = doc._.sections[-1].category
+    if src is not None:
+        for m in mentions:
+            m.start, m.end = src[m.start], src[m.end - 1] + 1
+        sections = [(src[a], src[b - 1] + 1 if b > a else src[a], cat) for a, b, cat in sections]
     return Extraction(mentions, sections)

@@ -1,0 +1,140 @@
+"""The fast pipeline must find what the rules as written find.
+
+`nlp.load()` compiles rules at load time (regexes and word-list patterns into phrases, a NumPy
+sentencizer, a sectionizer without per-token writes); `nlp.build(compiled=False)` keeps the rules
+exactly as written in models/ and medspaCy's own components. Both must agree on every sample note and
+every kit sentence: same entities, same context flags, same sections.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from extractor import nlp as nlp_module
+from extractor.evaluate import read_kit
+from extractor.ingest import decode_text, rejoin
+
+from .conftest import KIT, SAMPLES
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return nlp_module.build(compiled=False)
+
+
+def signature(doc):
+    return [
+        (
+            e.start_char,
+            e.end_char,
+            e.label_,
+            e._.is_negated,
+            e._.is_historical,
+            e._.is_hypothetical,
+            e._.is_family,
+            e._.is_uncertain,
+            e._.section_category,
+        )
+        for e in doc.ents
+    ]
+
+
+def corpus() -> list[str]:
+    texts = [rejoin(decode_text(p.read_bytes()))[0] for p in sorted(SAMPLES.glob("*/*.txt"))]
+    if KIT.is_dir():
+        texts += [row["sentence"] for row in read_kit(KIT)]
+    return [nlp_module.collapse_spaces(t)[0] for t in texts]
+
+
+def test_compiled_pipeline_agrees_with_the_rules_as_written(nlp, reference):
+    texts = corpus()
+    assert len(texts) > 50
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        differ = [t[:80] for t in texts if signature(nlp(t)) != signature(reference(t))]
+    assert differ == []
+
+
+def test_sections_agree_with_medspacy_sectionizer(nlp, reference):
+    text = "HISTORY OF PRESENT ILLNESS: s/p XRT.\nFAMILY HISTORY: Mother had glioblastoma.\nPLAN: MRS.\n"
+    ours, theirs = nlp(text), reference(text)
+    assert [(s.category, s.section_span) for s in ours._.sections] == [
+        (s.category, s.section_span) for s in theirs._.sections
+    ]
+    assert [t._.section_category for t in ours] == [t._.section_category for t in theirs]
+    assert "family_history" in {t._.section_category for t in ours}
+
+
+def reference_sentence_starts(doc, abbreviations: set[str]) -> list[int]:
+    """The sentencizer's rules written as a plain loop over tokens: the readable specification."""
+    starts, pending, prev = [0], False, ""
+    for tok in doc:
+        text = tok.text
+        if tok.is_space:
+            pending = pending or "\n" in text
+            continue
+        if pending and tok.i:
+            starts.append(tok.i)
+        pending = False
+        if text in (".", "?", "!", "...") or (len(text) > 1 and text[-1] in "?!"):
+            initial = len(prev) == 1 and prev.isupper()
+            abbreviation = prev.lower().rstrip(".") in abbreviations and not prev.isupper()
+            shielded = text == "." and (initial or abbreviation)
+            pending = not shielded
+        elif text.endswith(".") and len(text) > 1 and text[:-1].lower().rstrip(".") not in abbreviations:
+            pending = not text[0].isdigit() and not (len(text) <= 3 and text[0].isupper())
+        prev = text
+    return starts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dr. Smith saw the pt. today. No seizures! Plan: MRS?\n\n- item one.\nA. B. Jones reviewed.",
+        "Impression:\n1. Enhancing lesion, e.g. recurrence vs. necrosis.\n2. No abscess...",
+        "BP 120/80. Temp 98.6. Seen on 03/04/2026.",
+        ".",
+        "\n\n",
+    ],
+)
+def test_sentencizer_follows_its_rules(nlp, text):
+    sentencizer = nlp.get_pipe("clinical_sentencizer")
+    doc = sentencizer(nlp.make_doc(text))
+    assert [s.start for s in doc.sents] == reference_sentence_starts(nlp.make_doc(text), sentencizer.abbreviations)
+
+
+def test_sentencizer_on_every_sample_note(nlp):
+    sentencizer = nlp.get_pipe("clinical_sentencizer")
+    for text in corpus()[:80]:
+        doc = sentencizer(nlp.make_doc(text))
+        assert [s.start for s in doc.sents] == reference_sentence_starts(doc, sentencizer.abbreviations)
+
+
+def test_upper_case_abbreviation_keeps_its_case():
+    # "MS" is multiple sclerosis; "ms" is milliseconds.
+    labels = {(m.label, m.text) for m in nlp_module.extract("History of MS. TE 30 ms.").mentions}
+    assert ("INFLAMMATORY", "MS") in labels
+    assert not any(text == "ms" for _, text in labels)
+
+
+def test_upper_case_cannot_exclude_is_uncertain():
+    # medspaCy's tokenizer splits "cannot" but not "CANNOT": both must still be uncertainty cues.
+    for text in ("CANNOT EXCLUDE NEOPLASM.", "Cannot exclude neoplasm."):
+        (m,) = [m for m in nlp_module.extract(text).mentions if m.label == "BRAIN_TUMOR"]
+        assert m.uncertain and not m.negated, text
+
+
+def test_padded_words_still_match_and_map_back():
+    text = "IMPRESSION:   metastatic    disease  to the brain."
+    (m,) = [m for m in nlp_module.extract(text).mentions if m.label == "BRAIN_TUMOR"]
+    assert text[m.start : m.end].split() == ["metastatic", "disease", "to", "the", "brain"]
+
+
+def test_collapse_spaces_maps_every_character():
+    text = "a  b\t\tc\nd"
+    collapsed, src = nlp_module.collapse_spaces(text)
+    assert collapsed == "a b c\nd"
+    assert [text[i] for i in src[:-1]] == ["a", " ", "b", "\t", "c", "\n", "d"]
+    assert nlp_module.collapse_spaces("no runs here") == ("no runs here", None)
