@@ -73,7 +73,9 @@ def document_meta_from_file(path: Path) -> DocumentMeta:
         data = Path(path).read_bytes()
     except OSError:
         return DocumentMeta(content_type=_content_type(Path(path).name))
-    return DocumentMeta(content_type=_content_type(Path(path).name), size=len(data), sha1=hashlib.sha1(data).hexdigest())
+    return DocumentMeta(
+        content_type=_content_type(Path(path).name), size=len(data), sha1=hashlib.sha1(data).hexdigest()
+    )
 
 
 def _content_type(name: str) -> str:
@@ -221,10 +223,14 @@ def bundle(
     urls = _Urls(cfg)
     meta = documents_meta or {}
     q = knowledge.questionnaire(review.guideline.id, review.guideline.version)
-    key = case_id or hashlib.sha256(
-        "|".join([review.guideline.id, review.guideline.version, *(d.sha256 or d.name for d in review.documents)])
-        .encode()
-    ).hexdigest()
+    key = (
+        case_id
+        or hashlib.sha256(
+            "|".join(
+                [review.guideline.id, review.guideline.version, *(d.sha256 or d.name for d in review.documents)]
+            ).encode()
+        ).hexdigest()
+    )
 
     def new_id(part: str) -> str:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{urls.base}/case/{key}/{part}"))
@@ -232,7 +238,10 @@ def bundle(
     doc_ids = {d.name: new_id(f"DocumentReference/{d.name}") for d in review.documents}
     refs = {name: {"reference": f"urn:uuid:{i}", "display": name} for name, i in doc_ids.items()}
     when = (authored or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    origin = {"url": cfg.information_origin.url, "extension": [{"url": "source", "valueCode": cfg.information_origin.source}]}
+    origin = {
+        "url": cfg.information_origin.url,
+        "extension": [{"url": "source", "valueCode": cfg.information_origin.source}],
+    }
 
     def answer(coding: dict, evidence: list[dict], extra: list[dict] | None = None) -> dict:
         return {"extension": [origin, *(extra or []), *evidence], "valueCoding": coding}
@@ -251,7 +260,9 @@ def bundle(
             "linkId": item.id,
             "text": _item_text(q, item.id),
             "answer": [
-                answer(_status_coding(cfg, urls, item.status), [_evidence_extension(urls, e, refs) for e in item.evidence])
+                answer(
+                    _status_coding(cfg, urls, item.status), [_evidence_extension(urls, e, refs) for e in item.evidence]
+                )
             ],
         }
         for item in review.documentation
@@ -385,7 +396,9 @@ def _evidence_extension(urls: _Urls, e: Evidence, refs: dict) -> dict:
     return {"url": urls.ext("evidence"), "extension": sub}
 
 
-def _document_reference(cfg: FhirConfig, urls: _Urls, d: DocumentInfo, rid: str, meta: Mapping[str, DocumentMeta]) -> dict:
+def _document_reference(
+    cfg: FhirConfig, urls: _Urls, d: DocumentInfo, rid: str, meta: Mapping[str, DocumentMeta]
+) -> dict:
     m = meta.get(d.name) or DocumentMeta()
     attachment: dict[str, Any] = {"contentType": m.content_type or _content_type(d.name), "title": d.name}
     if m.url:
@@ -503,8 +516,12 @@ def _conformance_problems(q_items: list[dict], r_items: list[dict], path: str) -
             values = [k for k in a if k.startswith("value")]
             if values != [want]:
                 yield f"{where}: answer {values} does not fit item type {q['type']}"
-            elif want == "valueCoding" and options and not any(
-                o.get("system") == a[want].get("system") and o["code"] == a[want].get("code") for o in options
+            elif (
+                want == "valueCoding"
+                and options
+                and not any(
+                    o.get("system") == a[want].get("system") and o["code"] == a[want].get("code") for o in options
+                )
             ):
                 yield f"{where}: answer {a[want].get('code')!r} is not one of the item's options"
 
