@@ -181,7 +181,8 @@ _RATIONALE_FIELDS: dict[str, set[str]] = {
     "experimental": {"topics", "evidence", "guideline_ref", "statement"},
     "no_covered": {"guideline_ref"},
     "partial": {"indication", "found", "missing"},
-    "change_partial": {"missing", "indication"},
+    "change_partial": {"items"},
+    "change_item": {"missing", "indication"},
     "change_none": {"guideline_ref", "indications"},
     "checklist_missing": {"items"},
     "closing": set(),
@@ -201,6 +202,7 @@ class RationaleTemplates(BaseModel):
     no_covered: str
     partial: str
     change_partial: str
+    change_item: str
     change_none: str
     checklist_missing: str
     closing: str
