@@ -250,7 +250,11 @@ def _load(name: str, model: type[BaseModel]) -> BaseModel:
         return model.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise KnowledgeError(f"{path}: knowledge file is missing") from None
-    except (json.JSONDecodeError, ValidationError, re.error) as exc:
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise KnowledgeError(f"{path}: invalid ({where}: {err['msg']})") from None
+    except (json.JSONDecodeError, re.error) as exc:
         first = str(exc).splitlines()[0]
         raise KnowledgeError(f"{path}: invalid ({first})") from None
 

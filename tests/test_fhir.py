@@ -5,7 +5,10 @@ import base64
 import copy
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 
 import pytest
@@ -257,3 +260,29 @@ def test_unreadable_document_is_listed_with_its_error(tmp_path):
     assert refs["scan.pdf"]["content"][0]["attachment"]["contentType"] == "application/pdf"
     sha1 = base64.b64decode(refs["note.txt"]["content"][0]["attachment"]["hash"]).hex()
     assert sha1 == hashlib.sha1(note.read_bytes()).hexdigest()
+
+
+def test_cli_prefill_format_fhir_writes_the_bundle(tmp_path):
+    note = tmp_path / "office_note.txt"
+    note.write_text(
+        "NEURO-ONCOLOGY OFFICE VISIT\nPatient Name: Hale, Robert\nMember ID: NIA4418821\n\n"
+        "Left frontal glioblastoma s/p GTR in 2024 and chemoradiation to 60 Gy. MRI brain shows a new enhancing\n"
+        "lesion at the resection margin, recurrence versus radiation necrosis.\nRequest MR spectroscopy (CPT 76390).\n"
+        "Electronically signed by: Maria Delgado, MD\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    out = subprocess.run(
+        [sys.executable, "-m", "extractor.cli", "prefill", str(note), "--format", "fhir", "--request-date",
+         "2026-03-10"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    bundle = fhir.validate(json.loads(out.stdout))
+    (qr,) = _resources(bundle, "QuestionnaireResponse")
+    answer = _items(qr, "indications")["recurrence_vs_treatment_effect"]["answer"][0]
+    assert answer["valueCoding"]["code"] == "supported"
+    assert {"glioblastoma", "chemoradiation"} <= {e["quote"] for e in _evidence(answer)}
+    assert qr["subject"] == {"type": "Patient", "identifier": {"value": "NIA4418821"}, "display": "Robert Hale"}
+    (ref,) = _resources(bundle, "DocumentReference")
+    assert base64.b64decode(ref["content"][0]["attachment"]["hash"]) == hashlib.sha1(note.read_bytes()).digest()
