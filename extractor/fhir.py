@@ -391,7 +391,11 @@ def _finding_extension(urls: _Urls, f: Finding, refs: dict) -> dict:
 
 
 def _evidence_extension(urls: _Urls, e: Evidence, refs: dict) -> dict:
-    sub = _location(urls, refs, e.document, e.page, e.start, e.end, e.bbox, e.text)
+    """A quoted span ("mention"), or the document as a whole, described rather than quoted."""
+    quoted = e.kind == "mention"
+    sub = _location(urls, refs, e.document, e.page, e.start, e.end, e.bbox, e.text if quoted else "")
+    if not quoted and e.text.strip():
+        sub.append({"url": "description", "valueString": e.text})
     sub.append({"url": "kind", "valueCode": e.kind})
     return {"url": urls.ext("evidence"), "extension": sub}
 

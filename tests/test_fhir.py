@@ -167,7 +167,9 @@ def test_answers_carry_the_review_statuses_and_evidence(case_bundle):
     for item in review.documentation:
         (answer,) = checklist[item.id]["answer"]
         assert answer["valueCoding"]["code"] == item.status
-        assert [(e["quote"], e["kind"]) for e in _evidence(answer)] == [(e.text, e.kind) for e in item.evidence]
+        got = [(e.get("quote") or e["description"], e["kind"]) for e in _evidence(answer)]
+        assert got == [(e.text, e.kind) for e in item.evidence]
+        assert all(("quote" in e) == (e["kind"] == "mention") for e in _evidence(answer))
     summary = _items(qr, "summary")
     assert summary["recommendation"]["answer"][0]["valueCoding"]["code"] == review.recommendation
     assert summary["rationale"]["answer"][0]["valueString"] == review.rationale
