@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prefill", help="prefill one review from the files of one case")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    p.add_argument("--format", choices=["json", "text", "fhir"], default="json")
+    p.add_argument("--format", choices=["json", "text", "fhir", "html"], default="json")
     p.add_argument("--request-date", type=_date, default=None)
     e = sub.add_parser("evaluate", help="score the pipeline against labelled cases and the NegEx/ConText kit")
     e.add_argument("directory", type=Path, metavar="DIR")
@@ -36,7 +36,8 @@ def cmd_prefill(args: argparse.Namespace) -> int:
     from . import case, review
 
     try:
-        result = case.prefill(args.files, request_date=args.request_date)
+        docs, failed = case.read_documents(args.files)
+        result = case.prefill_documents(docs, failed, request_date=args.request_date)
     except NoReadableDocuments as exc:
         for name, reason in exc.errors:
             print(f"error: {name}: {reason}", file=sys.stderr)
@@ -44,6 +45,9 @@ def cmd_prefill(args: argparse.Namespace) -> int:
     for doc in result.documents:
         if doc.error:
             print(f"warning: {doc.name}: {doc.error}", file=sys.stderr)
+    if args.format == "html":
+        sys.stdout.write(review.to_html(result, {d.name: d.text for d in docs}))
+        return 0
     if args.format == "fhir":
         sys.stdout.write(_fhir_bundle(result, args.files))
         return 0
