@@ -20,6 +20,7 @@ from extractor.errors import FhirError, KnowledgeError
 from extractor.evaluate import case_files
 
 from .conftest import GUIDELINE_MD, ROOT, SAMPLES, prefilled, sample_case_names
+from .pdfgen import make_pdf
 
 AUTHORED = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
 CASES = sample_case_names()
@@ -288,3 +289,26 @@ def test_cli_prefill_format_fhir_writes_the_bundle(tmp_path):
     assert qr["subject"] == {"type": "Patient", "identifier": {"value": "NIA4418821"}, "display": "Robert Hale"}
     (ref,) = _resources(bundle, "DocumentReference")
     assert base64.b64decode(ref["content"][0]["attachment"]["hash"]) == hashlib.sha1(note.read_bytes()).digest()
+
+
+def test_pdf_evidence_carries_page_and_bbox(tmp_path):
+    pdf = tmp_path / "mri_report.pdf"
+    pdf.write_bytes(
+        make_pdf(
+            [
+                ["MRI BRAIN", "INDICATION: Glioblastoma s/p resection and radiation therapy."],
+                ["IMPRESSION: New enhancing lesion, recurrence versus radiation necrosis.", "MR spectroscopy advised."],
+            ]
+        )
+    )
+    review = prefill([pdf], request_date=date(2026, 3, 1))
+    bundle = fhir.bundle(review, {pdf.name: fhir.document_meta_from_file(pdf)})
+    (qr,) = _resources(bundle, "QuestionnaireResponse")
+    evidence = _evidence(_items(qr, "indications")["recurrence_vs_treatment_effect"]["answer"][0])
+    necrosis = next(e for e in evidence if e["quote"] == "radiation necrosis")
+    finding = next(f for f in review.findings if f.text == "radiation necrosis")
+    assert necrosis["page"] == finding.page == 2
+    assert necrosis["bbox"] == finding.bbox and len(finding.bbox) == 4
+    (ref,) = _resources(bundle, "DocumentReference")
+    assert ref["content"][0]["attachment"]["contentType"] == "application/pdf"
+    assert next(e for e in ref["extension"] if e["url"].endswith("/page-count"))["valueUnsignedInt"] == 2
