@@ -7,8 +7,12 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ExtractorError, NoReadableDocuments
+
+if TYPE_CHECKING:
+    from .schemas import Review
 
 
 def _date(value: str) -> date:
@@ -36,8 +40,7 @@ def cmd_prefill(args: argparse.Namespace) -> int:
     from . import case, review
 
     try:
-        docs, failed = case.read_documents(args.files)
-        result = case.prefill_documents(docs, failed, request_date=args.request_date)
+        result = case.prefill(args.files, request_date=args.request_date)
     except NoReadableDocuments as exc:
         for name, reason in exc.errors:
             print(f"error: {name}: {reason}", file=sys.stderr)
@@ -46,6 +49,8 @@ def cmd_prefill(args: argparse.Namespace) -> int:
         if doc.error:
             print(f"warning: {doc.name}: {doc.error}", file=sys.stderr)
     if args.format == "html":
+        docs, _ = case.read_documents(args.files)
+        case._unique_names(docs)
         sys.stdout.write(review.to_html(result, {d.name: d.text for d in docs}))
         return 0
     if args.format == "fhir":
@@ -55,7 +60,7 @@ def cmd_prefill(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fhir_bundle(result, files: list[Path]) -> str:
+def _fhir_bundle(result: Review, files: list[Path]) -> str:
     """The FHIR Bundle, with size, SHA-1 and content type of each file whose name is unique in the case."""
     import json
     from collections import Counter
