@@ -36,6 +36,7 @@ COVERED_STATUSES = ("supported", "partial", "not_found")
 EXPERIMENTAL_STATUSES = ("present", "not_found")
 CHECKLIST_STATUSES = ("present", "missing")
 FLAGS = ("negated", "historical", "hypothetical", "family", "uncertain")
+BBOX = ("x0", "top", "x1", "bottom")
 REFERENCE_RESOURCE = "http://hl7.org/fhir/StructureDefinition/questionnaire-referenceResource"
 USAGE_CONTEXT = "http://terminology.hl7.org/CodeSystem/usage-context-type"
 CPT = "http://www.ama-assn.org/go/cpt"
@@ -360,7 +361,7 @@ def _document_ref(refs: dict[str, dict], name: str) -> dict:
         raise FhirError(f"evidence names document {name!r}, which is not among the review's documents") from None
 
 
-def _location(urls: _Urls, refs: dict, document: str, page: int | None, start: int | None, end: int | None,
+def _location(refs: dict, document: str, page: int | None, start: int | None, end: int | None,
               bbox: list[float] | None, quote: str) -> list[dict]:  # fmt: skip
     sub: list[dict[str, Any]] = [{"url": "document", "valueReference": _document_ref(refs, document)}]
     if page:
@@ -376,11 +377,8 @@ def _location(urls: _Urls, refs: dict, document: str, page: int | None, start: i
     return sub
 
 
-BBOX = ("x0", "top", "x1", "bottom")
-
-
 def _finding_extension(urls: _Urls, f: Finding, refs: dict) -> dict:
-    sub = _location(urls, refs, f.document, f.page, f.start, f.end, f.bbox, f.text)
+    sub = _location(refs, f.document, f.page, f.start, f.end, f.bbox, f.text)
     sub.append({"url": "concept", "valueCode": f.concept})
     if f.section:
         sub.append({"url": "section", "valueCode": f.section})
@@ -393,7 +391,7 @@ def _finding_extension(urls: _Urls, f: Finding, refs: dict) -> dict:
 def _evidence_extension(urls: _Urls, e: Evidence, refs: dict) -> dict:
     """A quoted span ("mention"), or the document as a whole, described rather than quoted."""
     quoted = e.kind == "mention"
-    sub = _location(urls, refs, e.document, e.page, e.start, e.end, e.bbox, e.text if quoted else "")
+    sub = _location(refs, e.document, e.page, e.start, e.end, e.bbox, e.text if quoted else "")
     if not quoted and e.text.strip():
         sub.append({"url": "description", "valueString": e.text})
     sub.append({"url": "kind", "valueCode": e.kind})
