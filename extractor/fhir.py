@@ -212,14 +212,19 @@ def bundle(
     *,
     case_id: str | None = None,
     authored: datetime | None = None,
+    reviewed_rationale: str | None = None,
+    reviewer: str | None = None,
 ) -> dict[str, Any]:
     """A validated FHIR Bundle (collection): the Questionnaire, the prefilled QuestionnaireResponse answering
     it with evidence on every answer, and a DocumentReference per source document.
 
     `documents_meta` is keyed by document name (as in `review.documents`); `case_id` becomes the
     QuestionnaireResponse identifier. Resource ids are UUIDs derived from the case, so the same case gives
-    the same ids.
+    the same ids. `reviewed_rationale` is the rationale a reviewer sent: it becomes the answer, marked as a
+    human override by `reviewer` (DTR information-origin), with the machine draft kept beside it.
     """
+    if reviewed_rationale is not None and not (reviewer and reviewer.strip()):
+        raise FhirError("a reviewed rationale needs the reviewer who wrote it")
     cfg = knowledge.fhir_config()
     urls = _Urls(cfg)
     meta = documents_meta or {}
@@ -286,7 +291,7 @@ def bundle(
         {
             "linkId": "rationale",
             "text": _item_text(q, "rationale"),
-            "answer": [{"extension": [origin], "valueString": review.rationale}],
+            "answer": [_rationale_answer(cfg, urls, origin, review.rationale, reviewed_rationale, reviewer)],
         },
         {
             "linkId": "source_documents",
@@ -327,6 +332,24 @@ def bundle(
         "entry": entries,
     }
     return validate(data)
+
+
+def _rationale_answer(
+    cfg: FhirConfig, urls: _Urls, origin: dict, draft: str, reviewed: str | None, reviewer: str | None
+) -> dict[str, Any]:
+    if reviewed is None or not reviewed.strip() or reviewed == draft:
+        return {"extension": [origin], "valueString": draft}
+    override = {
+        "url": cfg.information_origin.url,
+        "extension": [
+            {"url": "source", "valueCode": cfg.information_origin.override},
+            {"url": "author", "extension": [{"url": "practitioner", "valueReference": {"display": reviewer}}]},
+        ],
+    }
+    return {
+        "extension": [override, {"url": urls.ext("draft-rationale"), "valueString": draft}],
+        "valueString": reviewed,
+    }
 
 
 def _item_text(q: dict, link_id: str) -> str:

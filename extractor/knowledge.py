@@ -227,6 +227,7 @@ class Coding(BaseModel):
 class InformationOrigin(BaseModel):
     url: str
     source: str
+    override: str
 
 
 class FhirConfig(BaseModel):

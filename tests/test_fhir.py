@@ -312,3 +312,19 @@ def test_pdf_evidence_carries_page_and_bbox(tmp_path):
     (ref,) = _resources(bundle, "DocumentReference")
     assert ref["content"][0]["attachment"]["contentType"] == "application/pdf"
     assert next(e for e in ref["extension"] if e["url"].endswith("/page-count"))["valueUnsignedInt"] == 2
+
+
+def test_a_reviewed_rationale_is_a_human_override_with_the_draft_beside_it(c01):
+    edited = "Recurrent GBM after chemoradiation; MRS to separate recurrence from radiation necrosis. Approve."
+    bundle = fhir.bundle(c01, authored=AUTHORED, reviewed_rationale=edited, reviewer="Dr. Ana Ruiz")
+    (answer,) = _items(_resources(bundle, "QuestionnaireResponse")[0], "summary")["rationale"]["answer"]
+    assert answer["valueString"] == edited
+    by_url = {e["url"].rsplit("/", 1)[-1]: e for e in answer["extension"]}
+    assert by_url["draft-rationale"]["valueString"] == c01.rationale
+    origin = {e["url"]: e for e in by_url["information-origin"]["extension"]}
+    assert origin["source"]["valueCode"] == "override"
+    assert origin["author"]["extension"][0]["valueReference"]["display"] == "Dr. Ana Ruiz"
+    unchanged = fhir.bundle(c01, authored=AUTHORED, reviewed_rationale=c01.rationale, reviewer="Dr. Ana Ruiz")
+    assert unchanged == fhir.bundle(c01, authored=AUTHORED)
+    with pytest.raises(FhirError, match="reviewer"):
+        fhir.bundle(c01, reviewed_rationale=edited)
