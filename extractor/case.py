@@ -155,7 +155,7 @@ def prefill_documents(
         rationale="",
         documents=infos,
     )
-    review.rationale = draft_rationale(review, model)
+    review.rationale = draft_rationale(review, model, {d.name: d.text for d in docs})
     return review
 
 

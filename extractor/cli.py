@@ -7,8 +7,12 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ExtractorError, NoReadableDocuments
+
+if TYPE_CHECKING:
+    from .schemas import Review
 
 
 def _date(value: str) -> date:
@@ -23,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prefill", help="prefill one review from the files of one case")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    p.add_argument("--format", choices=["json", "text"], default="json")
+    p.add_argument("--format", choices=["json", "text", "fhir", "html"], default="json")
     p.add_argument("--request-date", type=_date, default=None)
     e = sub.add_parser("evaluate", help="score the pipeline against labelled cases and the NegEx/ConText kit")
     e.add_argument("directory", type=Path, metavar="DIR")
@@ -44,8 +48,28 @@ def cmd_prefill(args: argparse.Namespace) -> int:
     for doc in result.documents:
         if doc.error:
             print(f"warning: {doc.name}: {doc.error}", file=sys.stderr)
+    if args.format == "html":
+        docs, _ = case.read_documents(args.files)
+        case._unique_names(docs)
+        sys.stdout.write(review.to_html(result, {d.name: d.text for d in docs}))
+        return 0
+    if args.format == "fhir":
+        sys.stdout.write(_fhir_bundle(result, args.files))
+        return 0
     sys.stdout.write(review.to_json(result) + "\n" if args.format == "json" else review.to_text(result))
     return 0
+
+
+def _fhir_bundle(result: Review, files: list[Path]) -> str:
+    """The FHIR Bundle, with size, SHA-1 and content type of each file whose name is unique in the case."""
+    import json
+    from collections import Counter
+
+    from . import fhir
+
+    counts = Counter(p.name for p in files)
+    meta = {p.name: fhir.document_meta_from_file(p) for p in files if counts[p.name] == 1}
+    return json.dumps(fhir.bundle(result, meta), indent=2, ensure_ascii=False) + "\n"
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

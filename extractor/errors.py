@@ -19,3 +19,7 @@ class NoReadableDocuments(ExtractorError):
     def __init__(self, errors: list[tuple[str, str]]):
         self.errors = errors
         super().__init__("; ".join(f"{name}: {reason}" for name, reason in errors))
+
+
+class FhirError(ExtractorError):
+    """A FHIR resource we built or were given does not validate; the message names the element."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -52,6 +53,8 @@ class Indication(BaseModel):
     criteria: list[Criterion] = Field(min_length=1)
     supported_when: StatusRule | None = None
     partial_when: StatusRule | None = None
+    guideline_quote: list[str] = []
+    """Verbatim sentences of the guideline the drafted rationale quotes (experimental ones: BACKGROUND)."""
 
 
 class RecommendationRule(BaseModel):
@@ -169,13 +172,90 @@ class SectionRuleFile(BaseModel):
     section_rules: list[SectionRuleData]
 
 
+_RATIONALE_FIELDS: dict[str, set[str]] = {
+    "guideline_ref": {"guideline_id", "guideline_version"},
+    "quote": {"text", "document", "page", "flags"},
+    "flags": {"flags"},
+    "criterion": {"criterion", "quotes"},
+    "supported": {"indication", "guideline_ref", "evidence"},
+    "experimental": {"topics", "evidence", "guideline_ref", "statement"},
+    "no_covered": {"guideline_ref"},
+    "partial": {"indication", "found", "missing"},
+    "change_partial": {"items"},
+    "change_item": {"missing", "indication"},
+    "change_none": {"guideline_ref", "indications"},
+    "checklist_missing": {"items"},
+    "closing": set(),
+}
+
+
+class RationaleTemplates(BaseModel):
+    """Wording of the drafted rationale: str.format templates, each limited to its own placeholders."""
+
+    version: str
+    guideline_ref: str
+    quote: str
+    flags: str
+    criterion: str
+    supported: str
+    experimental: str
+    no_covered: str
+    partial: str
+    change_partial: str
+    change_item: str
+    change_none: str
+    checklist_missing: str
+    closing: str
+
+    @field_validator("*")
+    @classmethod
+    def _known_placeholders(cls, value: str, info) -> str:
+        allowed = _RATIONALE_FIELDS.get(info.field_name)
+        if allowed is not None:
+            used = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+            if used - allowed:
+                raise ValueError(f"{info.field_name}: unknown placeholder(s) {sorted(used - allowed)}")
+        return value
+
+
+class Coding(BaseModel):
+    system: str
+    code: str
+    display: str
+
+
+class InformationOrigin(BaseModel):
+    url: str
+    source: str
+    override: str
+
+
+class FhirConfig(BaseModel):
+    """Canonical base, wording and codes of the FHIR output (see extractor.fhir)."""
+
+    version: str
+    fhir_version: str
+    canonical_base: str = Field(pattern=r"^https?://\S+[^/]$")
+    questionnaire_file: str
+    groups: dict[Literal["indications", "documentation", "summary"], str]
+    items: dict[Literal["recommendation", "rationale", "source_documents"], str]
+    status_display: dict[str, str]
+    recommendation_display: dict[str, str]
+    document_types: dict[str, Coding] = {}
+    information_origin: InformationOrigin
+
+
 def _load(name: str, model: type[BaseModel]) -> BaseModel:
     path = models_dir() / name
     try:
         return model.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise KnowledgeError(f"{path}: knowledge file is missing") from None
-    except (json.JSONDecodeError, ValidationError, re.error) as exc:
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise KnowledgeError(f"{path}: invalid ({where}: {err['msg']})") from None
+    except (json.JSONDecodeError, re.error) as exc:
         first = str(exc).splitlines()[0]
         raise KnowledgeError(f"{path}: invalid ({first})") from None
 
@@ -193,6 +273,34 @@ def document_types() -> DocumentTypes:
 @lru_cache(maxsize=1)
 def request_fields() -> RequestFields:
     return _load("request_fields.json", RequestFields)  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def rationale_templates() -> RationaleTemplates:
+    return _load("rationale.json", RationaleTemplates)  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def fhir_config() -> FhirConfig:
+    return _load("fhir.json", FhirConfig)  # type: ignore[return-value]
+
+
+def questionnaire_path(guideline_id: str, version: str) -> Path:
+    name = fhir_config().questionnaire_file.format(guideline_id=guideline_id, guideline_version=version)
+    return models_dir() / name
+
+
+@lru_cache(maxsize=8)
+def questionnaire(guideline_id: str, version: str) -> dict:
+    """The shipped FHIR Questionnaire of one guideline version, validated as an R4(B) Questionnaire."""
+    from fhir.resources.R4B.questionnaire import Questionnaire
+
+    path = questionnaire_path(guideline_id, version)
+    rel = path.relative_to(models_dir()).as_posix()
+    data = _load(rel, Questionnaire).model_dump(mode="json", by_alias=True, exclude_none=True)
+    if data.get("version") != version:
+        raise KnowledgeError(f"{path}: version {data.get('version')!r} is not guideline version {version!r}")
+    return data
 
 
 def rule_file(name: str) -> Path:

@@ -37,3 +37,13 @@ def test_wheel_runs_outside_the_repo(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["guideline"]["id"] == "NIA_CG_003"
+    fhir_code = code.replace("sys.argv[2]]", "sys.argv[2], '--format', 'fhir']")
+    fhir_out = subprocess.run(
+        [sys.executable, "-c", fhir_code, str(target), str(note)],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert fhir_out.returncode == 0, fhir_out.stderr
+    assert json.loads(fhir_out.stdout)["entry"][0]["resource"]["resourceType"] == "Questionnaire"
