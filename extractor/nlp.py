@@ -277,6 +277,11 @@ def build(compiled: bool = True) -> Language:
     _register_extensions()
     nlp = spacy.blank("en")
     nlp.tokenizer = create_medspacy_tokenizer(nlp)
+    if compiled:
+        # spaCy stops caching a doc's words once a special case is hit, and " ", "\n", "\t" are
+        # special cases: after a doc's first line break every word went through the affix regexes
+        # again. Whitespace tokenizes the same without them.
+        nlp.tokenizer.rules = {k: v for k, v in nlp.tokenizer.rules.items() if k.strip()}
     nlp.max_length = 10**9
     nlp.add_pipe("clinical_sentencizer", config={"abbreviations": cfg.sentence_abbreviations})
     matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": TARGET_GROUP})
