@@ -1,0 +1,105 @@
+"""Request dependencies: database session, who is asking (bearer token or session cookie), roles, CSRF."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from .. import store
+from ..config import Settings
+
+SESSION_COOKIE = "extractor_session"
+LOGIN_CSRF_COOKIE = "extractor_login_csrf"
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    url: str
+    data_dir: Path
+    factory: sessionmaker[Session]
+    limiter: LoginLimiter
+
+
+class LoginLimiter:
+    """Failed logins per (client address, user name) in a sliding window; in memory, per server process."""
+
+    def __init__(self, max_failures: int, window_seconds: float):
+        self.max, self.window = max_failures, window_seconds
+        self._fails: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str]) -> deque[float]:
+        q = self._fails[key]
+        while q and q[0] < time.monotonic() - self.window:
+            q.popleft()
+        return q
+
+    def blocked(self, client: str, name: str) -> bool:
+        with self._lock:
+            return len(self._recent((client, name.lower()))) >= self.max
+
+    def failed(self, client: str, name: str) -> None:
+        with self._lock:
+            self._recent((client, name.lower())).append(time.monotonic())
+
+    def succeeded(self, client: str, name: str) -> None:
+        with self._lock:
+            self._fails.pop((client, name.lower()), None)
+
+
+class LoginRequired(Exception):
+    """A page asked for without a valid session: the browser is sent to the login page."""
+
+
+def state(request: Request) -> AppState:
+    return request.app.state.extractor
+
+
+def db(request: Request) -> Iterator[Session]:
+    with state(request).factory() as session:
+        yield session
+
+
+def client(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+def api_user(request: Request, session: Session = Depends(db)) -> store.User:
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    token = store.token_for(session, secret.strip(), "api") if scheme.lower() == "bearer" and secret else None
+    if token is None:
+        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    return token.user
+
+
+@dataclass
+class PageUser:
+    user: store.User
+    csrf: str
+
+
+def page_user(request: Request, session: Session = Depends(db)) -> PageUser:
+    secret = request.cookies.get(SESSION_COOKIE)
+    token = store.token_for(session, secret, "session") if secret else None
+    if token is None:
+        raise LoginRequired()
+    return PageUser(user=token.user, csrf=token.csrf or "")
+
+
+def require(user: store.User, *roles: str) -> None:
+    if user.role not in roles:
+        raise HTTPException(403, f"this needs the {' or '.join(roles)} role")
+
+
+def check_csrf(sent: str | None, expected: str) -> None:
+    if not sent or not expected or not secrets.compare_digest(sent, expected):
+        raise HTTPException(403, "missing or invalid CSRF token; reload the page and try again")

@@ -1,0 +1,123 @@
+"""Background processing: worker processes claim queued cases from the database and prefill them.
+
+The queue is the `cases` table itself, so nothing lives only in memory: a case uploaded while no worker
+runs, or one that was processing when the server stopped, is picked up when workers run again.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from .. import store
+from ..errors import NoReadableDocuments
+
+log = logging.getLogger("extractor.web.worker")
+
+
+def _page_sizes(data: bytes) -> list[list[float]]:
+    from .render import pdf_page_sizes
+
+    return pdf_page_sizes(data)
+
+
+def process_case(session: Session, case: store.Case, data_dir: Path) -> None:
+    """Prefill one claimed case and store its review, or mark it failed with a one-line reason."""
+    from ..case import prefill_documents, read_documents
+
+    rows = {row.name: row for row in case.documents}
+    try:
+        with tempfile.TemporaryDirectory(prefix="extractor-case-") as tmp:
+            paths = []
+            for i, row in enumerate(case.documents):
+                folder = Path(tmp) / str(i)
+                folder.mkdir()
+                link = folder / row.name
+                link.symlink_to(store.stored_path(data_dir, row))
+                paths.append(link)
+            docs, failed = read_documents(paths)
+            review = prefill_documents(docs, failed, case.request_date)
+        for doc in docs:
+            row = rows.get(doc.name)
+            if row is None:
+                continue
+            row.text = doc.text
+            if row.kind == "pdf":
+                row.page_sizes = _page_sizes(store.stored_path(data_dir, row).read_bytes())
+        store.finish_case(session, case, review)
+        log.info("case %s ready (%d documents)", case.id, len(rows))
+    except NoReadableDocuments as exc:
+        store.fail_case(session, case, "; ".join(f"{name}: {reason}" for name, reason in exc.errors))
+        log.info("case %s failed: no readable document", case.id)
+    except Exception as exc:  # one bad case never stops the worker; no note text in the message
+        session.rollback()
+        case = session.get(store.Case, case.id)
+        store.fail_case(session, case, f"internal error ({type(exc).__name__})")
+        log.warning("case %s failed: internal error (%s)", case.id, type(exc).__name__)
+    session.commit()
+
+
+def process_one(factory: sessionmaker[Session], data_dir: Path) -> str | None:
+    """Claim and process the next queued case; its id, or None when the queue is empty."""
+    with factory() as session:
+        case = store.claim_next(session)
+        if case is None:
+            return None
+        process_case(session, case, data_dir)
+        return case.id
+
+
+def run(url: str, data_dir: str, stop, poll_seconds: float = 0.2) -> None:
+    """Loop of one worker process: warm the pipeline once, then poll the queue until told to stop."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    parent = os.getppid()
+    try:
+        from .. import nlp
+
+        nlp.load()
+        engine = store.make_engine(url)
+        factory = sessionmaker(engine, expire_on_commit=False)
+        while not stop.is_set() and os.getppid() == parent:
+            try:
+                done = process_one(factory, Path(data_dir))
+            except Exception as exc:  # database briefly unavailable: wait and retry
+                log.warning("worker: %s", type(exc).__name__)
+                done = None
+                time.sleep(2)
+            if done is None:
+                stop.wait(poll_seconds)
+    except KeyboardInterrupt:
+        pass
+
+
+class WorkerPool:
+    """N spawned worker processes (spawn, not fork: the server has threads and open connections)."""
+
+    def __init__(self, url: str, data_dir: Path, count: int):
+        self.url, self.data_dir, self.count = url, data_dir, count
+        self._ctx = mp.get_context("spawn")
+        self._stop = self._ctx.Event()
+        self._procs: list = []
+
+    def start(self) -> None:
+        for i in range(self.count):
+            proc = self._ctx.Process(
+                target=run, args=(self.url, str(self.data_dir), self._stop), name=f"extractor-worker-{i}", daemon=True
+            )
+            proc.start()
+            self._procs.append(proc)
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        for proc in self._procs:
+            proc.join(timeout)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(2)
+        self._procs.clear()
