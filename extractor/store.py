@@ -325,7 +325,7 @@ def display_name(raw: str | None) -> str:
     name = _UNSAFE.sub("_", name).strip(" .")
     if len(name) > 120:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[: 110] + "." + ext[:9]) if dot and len(ext) <= 9 else name[:120]
+        name = (stem[:110] + "." + ext[:9]) if dot and len(ext) <= 9 else name[:120]
     return name or "document"
 
 
@@ -385,9 +385,7 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _add_documents(
-    session: Session, case: Case, files: Sequence[tuple[str, bytes]], data_dir: Path
-) -> list[Duplicate]:
+def _add_documents(session: Session, case: Case, files: Sequence[tuple[str, bytes]], data_dir: Path) -> list[Duplicate]:
     duplicates: list[Duplicate] = []
     names = _unique([display_name(n) for n, _ in files])
     for position, ((_, data), name) in enumerate(zip(files, names, strict=True)):
@@ -672,8 +670,18 @@ def audit_csv(session: Session) -> Iterator[str]:
         for ev in rows:
             buf.seek(0)
             buf.truncate()
-            writer.writerow([ev.id, ev.at.isoformat(timespec="seconds") + "Z", ev.username, ev.action,
-                             ev.case_id or "", ev.document_id or "", _csv_safe(ev.detail), ev.client])
+            writer.writerow(
+                [
+                    ev.id,
+                    ev.at.isoformat(timespec="seconds") + "Z",
+                    ev.username,
+                    ev.action,
+                    ev.case_id or "",
+                    ev.document_id or "",
+                    _csv_safe(ev.detail),
+                    ev.client,
+                ]
+            )
             yield buf.getvalue()
         last = rows[-1].id
 

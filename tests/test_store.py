@@ -135,7 +135,11 @@ def test_decisions_keep_overrides_with_who_and_when(db):
         with pytest.raises(store.StoreError, match="decision must be"):
             store.record_decision(s, case, s.get(store.User, rev.id), "deny")
         row = store.record_decision(
-            s, case, s.get(store.User, rev.id), "refer_to_physician", "see MRI",
+            s,
+            case,
+            s.get(store.User, rev.id),
+            "refer_to_physician",
+            "see MRI",
             {"recurrence_vs_treatment_effect": "partial", "epilepsy": "not_found"},
         )
         s.commit()

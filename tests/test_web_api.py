@@ -66,8 +66,10 @@ def test_token_refuses_a_wrong_password_and_rate_limits(env):
 
 
 def test_upload_returns_201_and_the_case_is_queued_then_ready(env):
-    client, tokens, ready, state = env
-    r = client.post("/api/cases", headers=tokens["ina"], files=[("files", (n, d)) for n, d in sample_case_files("c11_")])
+    client, tokens, _, state = env
+    r = client.post(
+        "/api/cases", headers=tokens["ina"], files=[("files", (n, d)) for n, d in sample_case_files("c11_")]
+    )
     assert r.status_code == 201 and r.json()["status"] == "queued" and r.json()["duplicates"] == []
     case_id = r.json()["id"]
     got = client.get(f"/api/cases/{case_id}", headers=tokens["ina"]).json()
@@ -76,7 +78,10 @@ def test_upload_returns_201_and_the_case_is_queued_then_ready(env):
     got = client.get(f"/api/cases/{case_id}", headers=tokens["rev"]).json()
     assert got["status"] == "ready"
     assert got["review"]["recommendation"] == "experimental_investigational"
-    assert [i["id"] for i in got["review"]["indications"]][:2] == ["recurrence_vs_treatment_effect", "tumor_vs_nontumor"]
+    assert [i["id"] for i in got["review"]["indications"]][:2] == [
+        "recurrence_vs_treatment_effect",
+        "tumor_vs_nontumor",
+    ]
 
 
 def test_ready_pdf_case_has_the_review_with_pages_and_boxes(env):
@@ -132,7 +137,11 @@ def test_decision_roles_values_and_overrides(env):
     r = client.post(
         url,
         headers=tokens["rev"],
-        json={"decision": "refer_to_physician", "note": "margin ambiguous", "overrides": {"recurrence_vs_treatment_effect": "partial"}},
+        json={
+            "decision": "refer_to_physician",
+            "note": "margin ambiguous",
+            "overrides": {"recurrence_vs_treatment_effect": "partial"},
+        },
     )
     assert r.status_code == 201, r.text
     body = r.json()

@@ -33,7 +33,9 @@ def client_for(app, name: str | None = None, https: bool = False) -> tuple[TestC
 def ready(app):
     """A text-layer PDF case uploaded through the intake form and processed by the worker code."""
     intake, csrf = client_for(app, "ina")
-    r = intake.post("/intake/upload", data={"csrf_token": csrf}, files=[("files", sample_upload())], follow_redirects=False)
+    r = intake.post(
+        "/intake/upload", data={"csrf_token": csrf}, files=[("files", sample_upload())], follow_redirects=False
+    )
     assert r.status_code == 303
     case_id = r.headers["location"].split("case=")[1]
     state = app.state.extractor

@@ -55,7 +55,10 @@ def sample_case_files(slug: str = "c01_") -> list[tuple[str, bytes]]:
 
 
 def backends() -> list:
-    return ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="EXTRACTOR_TEST_PG_URL unset"))]
+    return [
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="EXTRACTOR_TEST_PG_URL unset")),
+    ]
 
 
 def fresh_url(backend: str, tmp_path: Path) -> str:
@@ -83,7 +86,9 @@ def login(client, name: str) -> str:
     """Log a TestClient in through the form; returns the session's CSRF token."""
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    r = client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token}, follow_redirects=False)
+    r = client.post(
+        "/login", data={"username": name, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     assert r.status_code == 303, r.text
     home = client.get("/", follow_redirects=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)

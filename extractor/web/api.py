@@ -64,9 +64,7 @@ def create(request: Request, session: Session, user: store.User, files, request_
         except ValueError:
             raise HTTPException(422, "request_date: not a date (YYYY-MM-DD)") from None
     case, dups = store.create_case(session, user, files, state(request).data_dir, when)
-    store.audit(
-        session, user, "case_uploaded", case_id=case.id, detail=f"{len(files)} files", client=client(request)
-    )
+    store.audit(session, user, "case_uploaded", case_id=case.id, detail=f"{len(files)} files", client=client(request))
     session.commit()
     return {
         "id": case.id,
@@ -154,7 +152,8 @@ def record(request, session: Session, case, user, decision: str, note: str, over
         user,
         "decision_recorded",
         case_id=case.id,
-        detail=f"{decision}; overrides: " + (", ".join(f"{o.indication_id}={o.status}" for o in row.overrides) or "none"),
+        detail=f"{decision}; overrides: "
+        + (", ".join(f"{o.indication_id}={o.status}" for o in row.overrides) or "none"),
         client=client(request),
     )
     session.commit()

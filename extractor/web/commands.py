@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import getpass
+import hashlib
 import secrets
 import sys
 from pathlib import Path
@@ -19,7 +19,10 @@ def add_parsers(sub) -> None:
     _store_args(s, exclusive=False)
     s.add_argument("--workers", type=int, default=None, help="background prefill processes (default from settings: 1)")
     s.add_argument(
-        "--demo", type=Path, default=None, metavar="SAMPLES",
+        "--demo",
+        type=Path,
+        default=None,
+        metavar="SAMPLES",
         help="load each sub-folder of SAMPLES as a case (once) and print a demo user per role",
     )
     u = sub.add_parser("users", help="manage web users")

@@ -9,6 +9,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -73,7 +74,7 @@ def client(request: Request) -> str:
     return request.client.host if request.client else "-"
 
 
-def api_user(request: Request, session: Session = Depends(db)) -> store.User:
+def api_user(request: Request, session: Annotated[Session, Depends(db)]) -> store.User:
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     token = store.token_for(session, secret.strip(), "api") if scheme.lower() == "bearer" and secret else None
     if token is None:
@@ -87,7 +88,7 @@ class PageUser:
     csrf: str
 
 
-def page_user(request: Request, session: Session = Depends(db)) -> PageUser:
+def page_user(request: Request, session: Annotated[Session, Depends(db)]) -> PageUser:
     secret = request.cookies.get(SESSION_COOKIE)
     token = store.token_for(session, secret, "session") if secret else None
     if token is None:

@@ -24,8 +24,19 @@ Db = Annotated[Session, Depends(db)]
 Who = Annotated[PageUser, Depends(page_user)]
 
 CONCEPT_ORDER = [
-    "BRAIN_TUMOR", "TUMOR_RECURRENCE", "TREATMENT_EFFECT", "PRIOR_RADIATION", "PRIOR_SURGERY", "BRAIN_LESION",
-    "ABSCESS", "INFECTION", "INFLAMMATORY", "GLIOMA_GRADING", "EPILEPSY", "NEURODEGENERATIVE", "STROKE",
+    "BRAIN_TUMOR",
+    "TUMOR_RECURRENCE",
+    "TREATMENT_EFFECT",
+    "PRIOR_RADIATION",
+    "PRIOR_SURGERY",
+    "BRAIN_LESION",
+    "ABSCESS",
+    "INFECTION",
+    "INFLAMMATORY",
+    "GLIOMA_GRADING",
+    "EPILEPSY",
+    "NEURODEGENERATIVE",
+    "STROKE",
     "MRS_REQUEST",
 ]
 
@@ -97,7 +108,12 @@ def login(
     who = client(request)
     if st.limiter.blocked(who, username):
         return page(
-            request, "login.html", None, 429, login_csrf=csrf_token, next=_safe_next(next),
+            request,
+            "login.html",
+            None,
+            429,
+            login_csrf=csrf_token,
+            next=_safe_next(next),
             message="Too many failed logins. Wait a few minutes and try again.",
         )
     user = store.authenticate(session, username, password)
@@ -106,7 +122,12 @@ def login(
         store.audit(session, None, "login_failed", detail=f"user={store.display_name(username)}", client=who)
         session.commit()
         return page(
-            request, "login.html", None, 401, login_csrf=csrf_token, next=_safe_next(next),
+            request,
+            "login.html",
+            None,
+            401,
+            login_csrf=csrf_token,
+            next=_safe_next(next),
             message="Wrong user name or password.",
         )
     st.limiter.succeeded(who, username)
@@ -203,8 +224,15 @@ def queue(
     )
     counts = store.count_cases(session)
     return page(
-        request, "queue.html", who, cases=cases, counts=counts, recommendation=recommendation, decided=decided,
-        sort=sort, recommendations=RECOMMENDATIONS,
+        request,
+        "queue.html",
+        who,
+        cases=cases,
+        counts=counts,
+        recommendation=recommendation,
+        decided=decided,
+        sort=sort,
+        recommendations=RECOMMENDATIONS,
     )
 
 
@@ -250,8 +278,15 @@ def case_page(request: Request, case_id: str, session: Db, who: Who):
             )
     history = store.decisions_for(session, case.id)
     return page(
-        request, "case.html", who, case=case, review=review, docs=docs, marks=marks,
-        mark_for=lambda f: index.get(render.finding_key(f)), history=history,
+        request,
+        "case.html",
+        who,
+        case=case,
+        review=review,
+        docs=docs,
+        marks=marks,
+        mark_for=lambda f: index.get(render.finding_key(f)),
+        history=history,
         can_decide=who.user.role in ("reviewer", "admin") and case.status == "ready",
     )
 
@@ -279,7 +314,12 @@ def download(request: Request, case_id: str, doc_id: int, session: Db, who: Who)
     doc = _document(case, doc_id)
     data = store.stored_path(state(request).data_dir, doc).read_bytes()
     store.audit(
-        session, who.user, "document_downloaded", case_id=case.id, document_id=doc.id, detail=doc.name,
+        session,
+        who.user,
+        "document_downloaded",
+        case_id=case.id,
+        document_id=doc.id,
+        detail=doc.name,
         client=client(request),
     )
     session.commit()
@@ -297,7 +337,12 @@ def page_image(request: Request, case_id: str, doc_id: int, number: int, session
     st = state(request)
     png = render.page_png(store.stored_path(st.data_dir, doc), st.data_dir / "renders", number)
     store.audit(
-        session, who.user, "page_viewed", case_id=case.id, document_id=doc.id, detail=f"page {number}",
+        session,
+        who.user,
+        "page_viewed",
+        case_id=case.id,
+        document_id=doc.id,
+        detail=f"page {number}",
         client=client(request),
     )
     session.commit()
