@@ -192,3 +192,19 @@ def test_logout_ends_the_session(app):
     client, csrf = client_for(app, "rev")
     assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
     assert client.get("/queue", follow_redirects=False).status_code == 303
+
+
+def test_a_case_imported_by_the_backfill_shows_its_pages_and_text(app, tmp_path):
+    from extractor.case import prefill
+
+    name, data = sample_upload()
+    path = tmp_path / name
+    path.write_bytes(data)
+    state = app.state.extractor
+    with state.factory() as session:
+        store.save_imported_case(session, "backfill-case-7", [path], prefill([path]), state.data_dir)
+        session.commit()
+    reviewer, _ = client_for(app, "rev")
+    html = reviewer.get("/cases/backfill-case-7").text
+    assert html.count('<figure class="page"') == 3 and '<rect id="box-' in html
+    assert re.search(r'<mark id="mark-\d+" class="c-BRAIN_TUMOR ctx-none"[^>]*>glioblastoma</mark>', html)

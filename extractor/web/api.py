@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from .. import store
-from .deps import api_user, client, db, require, state
+from .deps import api_user, client, commit, db, require, state
 
 router = APIRouter(prefix="/api")
 Db = Annotated[Session, Depends(db)]
@@ -29,12 +29,12 @@ def token(request: Request, session: Db, username: Annotated[str, Form()], passw
     if user is None:
         limiter.failed(who, username)
         store.audit(session, None, "login_failed", detail=f"api user={store.display_name(username)}", client=who)
-        session.commit()
+        commit(request, session)
         raise HTTPException(401, "wrong user name or password", headers={"WWW-Authenticate": "Bearer"})
     limiter.succeeded(who, username)
     secret, _ = store.issue_token(session, user, "api", state(request).settings.token_hours)
     store.audit(session, user, "token_issued", client=who)
-    session.commit()
+    commit(request, session)
     return {"access_token": secret, "token_type": "bearer"}
 
 
@@ -65,7 +65,7 @@ def create(request: Request, session: Session, user: store.User, files, request_
             raise HTTPException(422, "request_date: not a date (YYYY-MM-DD)") from None
     case, dups = store.create_case(session, user, files, state(request).data_dir, when)
     store.audit(session, user, "case_uploaded", case_id=case.id, detail=f"{len(files)} files", client=client(request))
-    session.commit()
+    commit(request, session)
     return {
         "id": case.id,
         "status": case.status,
@@ -123,7 +123,7 @@ def get_case(request: Request, case_id: str, session: Db, user: ApiUser):
     case = load_case(session, case_id)
     review = store.review_json(session, case.id) if case.status == "ready" else None
     store.audit(session, user, "case_viewed", case_id=case.id, detail="api", client=client(request))
-    session.commit()
+    commit(request, session)
     head = {"id": case.id, "status": case.status, "error": case.error, "decision": case.decision}
     body = json.dumps(head)[:-1] + ', "review": ' + (review or "null") + "}"  # the stored JSON as it is
     return Response(body, media_type="application/json")
@@ -156,7 +156,7 @@ def record(request, session: Session, case, user, decision: str, note: str, over
         + (", ".join(f"{o.indication_id}={o.status}" for o in row.overrides) or "none"),
         client=client(request),
     )
-    session.commit()
+    commit(request, session)
     return {
         "id": row.id,
         "case_id": case.id,
@@ -217,7 +217,7 @@ def add_user(request: Request, body: UserIn, session: Db, user: ApiUser):
     except store.StoreError as exc:
         raise HTTPException(409 if "exists" in str(exc) else 422, str(exc)) from None
     store.audit(session, user, "user_added", detail=f"{new.name} ({new.role})", client=client(request))
-    session.commit()
+    commit(request, session)
     return {"name": new.name, "role": new.role}
 
 
@@ -245,7 +245,7 @@ def audit(session: Db, user: ApiUser, case_id: str | None = None, action: str | 
 
 def audit_csv_response(request: Request, session: Session, user: store.User) -> StreamingResponse:
     store.audit(session, user, "audit_exported", client=client(request))
-    session.commit()
+    commit(request, session)
     factory = state(request).factory
 
     def rows():

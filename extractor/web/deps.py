@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +21,29 @@ SESSION_COOKIE = "extractor_session"
 LOGIN_CSRF_COOKIE = "extractor_login_csrf"
 
 
+class FragmentCache:
+    """Rendered review fragments of case pages, keyed by case and review time: a new review misses."""
+
+    def __init__(self, size: int = 128):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -28,6 +51,19 @@ class AppState:
     data_dir: Path
     factory: sessionmaker[Session]
     limiter: LoginLimiter
+    fragments: FragmentCache = field(default_factory=FragmentCache)
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def commit(request: Request, session: Session) -> None:
+    """Commit with this process's writers taking turns: SQLite's own busy wait sleeps for milliseconds at a
+    time, which under many concurrent readers (each view writes an audit row) made the slowest requests slow."""
+    st = state(request)
+    if st.url.startswith("sqlite"):
+        with st.write_lock:
+            session.commit()
+    else:
+        session.commit()
 
 
 class LoginLimiter:
@@ -65,9 +101,13 @@ def state(request: Request) -> AppState:
     return request.app.state.extractor
 
 
-def db(request: Request) -> Iterator[Session]:
-    with state(request).factory() as session:
+async def db(request: Request) -> AsyncIterator[Session]:
+    """Async only so FastAPI runs it on the event loop (no thread hop): creating a session does no I/O."""
+    session = state(request).factory()
+    try:
         yield session
+    finally:
+        session.close()
 
 
 def client(request: Request) -> str:

@@ -11,12 +11,24 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import store
 from . import api, render
-from .deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, PageUser, check_csrf, client, db, page_user, require, state
+from .deps import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    PageUser,
+    check_csrf,
+    client,
+    commit,
+    db,
+    page_user,
+    require,
+    state,
+)
 
 router = APIRouter()
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
@@ -50,6 +62,7 @@ def _age(when: datetime) -> str:
     return f"{seconds // 86400} d"
 
 
+templates.env.auto_reload = False  # templates ship inside the package; no stat per include
 templates.env.filters["age"] = _age
 templates.env.globals["concepts"] = CONCEPT_ORDER
 
@@ -120,7 +133,7 @@ def login(
     if user is None:
         st.limiter.failed(who, username)
         store.audit(session, None, "login_failed", detail=f"user={store.display_name(username)}", client=who)
-        session.commit()
+        commit(request, session)
         return page(
             request,
             "login.html",
@@ -133,7 +146,7 @@ def login(
     st.limiter.succeeded(who, username)
     secret, _ = store.issue_token(session, user, "session", st.settings.session_hours)
     store.audit(session, user, "login", client=who)
-    session.commit()
+    commit(request, session)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -151,7 +164,7 @@ def logout(request: Request, session: Db, who: Who, csrf_token: Annotated[str, F
     check_csrf(csrf_token, who.csrf)
     store.revoke(session, request.cookies.get(SESSION_COOKIE, ""))
     store.audit(session, who.user, "logout", client=client(request))
-    session.commit()
+    commit(request, session)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -248,45 +261,60 @@ def _document(case: store.Case, doc_id: int) -> store.Document:
     raise HTTPException(404, "no such document in this case")
 
 
+def review_fragments(case: store.Case, review: dict) -> dict:
+    """The reader-independent parts of the case page (review summary, documents with boxes), rendered once."""
+    pdf_names = {d.name for d in case.documents if d.kind == "pdf" and d.page_sizes}
+    marks = render.marks(review, pdf_names)
+    index = {render.finding_key(m.finding): m for m in marks}
+    info = {d["name"]: d for d in review.get("documents", [])}
+    docs = []
+    for d in case.documents:
+        own = [m for m in marks if m.finding["document"] == d.name]
+        pages = []
+        for number, size in enumerate(d.page_sizes or [], start=1):
+            boxes = [m for m in own if m.finding["page"] == number and m.finding.get("bbox")]
+            pages.append({"number": number, "width": size[0], "height": size[1], "marks": boxes})
+        segments = render.text_segments(d.text, own) if d.text else []
+        docs.append({"row": d, "info": info.get(d.name, {}), "pages": pages, "segments": segments})
+    context = {"case": case, "review": review, "docs": docs, "marks": marks, "concepts": CONCEPT_ORDER}
+    context["mark_for"] = lambda f: index.get(render.finding_key(f))
+    return {
+        "summary": Markup(templates.get_template("_review_summary.html").render(context)),
+        "documents": Markup(templates.get_template("_review_documents.html").render(context)),
+        "review": {
+            "recommendation": review.get("recommendation"),
+            "indications": [
+                {"id": i["id"], "kind": i["kind"], "status": i["status"]} for i in review.get("indications", [])
+            ],
+        },
+    }
+
+
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: str, session: Db, who: Who):
     case = _reviewer_case(session, who, case_id)
     store.audit(session, who.user, "case_viewed", case_id=case.id, client=client(request))
-    session.commit()
-    review = json.loads(store.review_json(session, case.id) or "null")
-    docs = []
-    marks: list[render.Mark] = []
-    index: dict[tuple, render.Mark] = {}
-    if review:
-        pdf_names = {d.name for d in case.documents if d.kind == "pdf" and d.page_sizes}
-        marks = render.marks(review, pdf_names)
-        index = {render.finding_key(m.finding): m for m in marks}
-        info = {d["name"]: d for d in review.get("documents", [])}
-        for d in case.documents:
-            own = [m for m in marks if m.finding["document"] == d.name]
-            pages = []
-            for number, size in enumerate(d.page_sizes or [], start=1):
-                boxes = [m for m in own if m.finding["page"] == number and m.finding.get("bbox")]
-                pages.append({"number": number, "width": size[0], "height": size[1], "marks": boxes})
-            docs.append(
-                {
-                    "row": d,
-                    "info": info.get(d.name, {}),
-                    "pages": pages,
-                    "segments": render.text_segments(d.text, own) if d.text else [],
-                }
-            )
-    history = store.decisions_for(session, case.id)
+    commit(request, session)
+    stamp = session.scalar(select(store.ReviewRow.created_at).where(store.ReviewRow.case_id == case.id))
+    fragments = None
+    if stamp is not None:
+        cache = state(request).fragments
+        fragments = cache.get((case.id, stamp))
+        if fragments is None:
+            from .worker import fill_views
+
+            fill_views(session, case, state(request).data_dir)
+            review = json.loads(store.review_json(session, case.id) or "null")
+            fragments = review_fragments(case, review)
+            cache.put((case.id, stamp), fragments)
     return page(
         request,
         "case.html",
         who,
         case=case,
-        review=review,
-        docs=docs,
-        marks=marks,
-        mark_for=lambda f: index.get(render.finding_key(f)),
-        history=history,
+        review=fragments["review"] if fragments else None,
+        fragments=fragments,
+        history=store.decisions_for(session, case.id),
         can_decide=who.user.role in ("reviewer", "admin") and case.status == "ready",
     )
 
@@ -322,7 +350,7 @@ def download(request: Request, case_id: str, doc_id: int, session: Db, who: Who)
         detail=doc.name,
         client=client(request),
     )
-    session.commit()
+    commit(request, session)
     media = "application/pdf" if doc.kind == "pdf" else "application/octet-stream"
     ascii_name = doc.name.encode("ascii", "replace").decode().replace('"', "_")
     return Response(data, media_type=media, headers={"content-disposition": f'attachment; filename="{ascii_name}"'})
@@ -345,7 +373,7 @@ def page_image(request: Request, case_id: str, doc_id: int, number: int, session
         detail=f"page {number}",
         client=client(request),
     )
-    session.commit()
+    commit(request, session)
     return Response(png, media_type="image/png", headers={"cache-control": "private, max-age=600"})
 
 
@@ -390,5 +418,5 @@ def users_add(
         users = session.scalars(select(store.User).order_by(store.User.name)).all()
         return page(request, "users.html", who, 422, users=users, message=str(exc), roles=store.ROLES)
     store.audit(session, who.user, "user_added", detail=f"{new.name} ({new.role})", client=client(request))
-    session.commit()
+    commit(request, session)
     return RedirectResponse("/admin/users", status_code=303)

@@ -27,6 +27,28 @@ def _page_sizes(data: bytes) -> list[list[float]]:
     return pdf_page_sizes(data)
 
 
+def _linked(case: store.Case, data_dir: Path, tmp: str) -> list[Path]:
+    """Stored files under their display names, so the review names documents as the user did."""
+    paths = []
+    for i, row in enumerate(case.documents):
+        folder = Path(tmp) / str(i)
+        folder.mkdir()
+        link = folder / row.name
+        link.symlink_to(store.stored_path(data_dir, row))
+        paths.append(link)
+    return paths
+
+
+def _keep_views(rows: dict[str, store.Document], docs, data_dir: Path) -> None:
+    for doc in docs:
+        row = rows.get(doc.name)
+        if row is None:
+            continue
+        row.text = doc.text
+        if row.kind == "pdf":
+            row.page_sizes = _page_sizes(store.stored_path(data_dir, row).read_bytes())
+
+
 def process_case(session: Session, case: store.Case, data_dir: Path) -> None:
     """Prefill one claimed case and store its review, or mark it failed with a one-line reason."""
     from ..case import prefill_documents, read_documents
@@ -34,22 +56,9 @@ def process_case(session: Session, case: store.Case, data_dir: Path) -> None:
     rows = {row.name: row for row in case.documents}
     try:
         with tempfile.TemporaryDirectory(prefix="extractor-case-") as tmp:
-            paths = []
-            for i, row in enumerate(case.documents):
-                folder = Path(tmp) / str(i)
-                folder.mkdir()
-                link = folder / row.name
-                link.symlink_to(store.stored_path(data_dir, row))
-                paths.append(link)
-            docs, failed = read_documents(paths)
+            docs, failed = read_documents(_linked(case, data_dir, tmp))
             review = prefill_documents(docs, failed, case.request_date)
-        for doc in docs:
-            row = rows.get(doc.name)
-            if row is None:
-                continue
-            row.text = doc.text
-            if row.kind == "pdf":
-                row.page_sizes = _page_sizes(store.stored_path(data_dir, row).read_bytes())
+        _keep_views(rows, docs, data_dir)
         store.finish_case(session, case, review)
         log.info("case %s ready (%d documents)", case.id, len(rows))
     except NoReadableDocuments as exc:
@@ -60,6 +69,23 @@ def process_case(session: Session, case: store.Case, data_dir: Path) -> None:
         case = session.get(store.Case, case.id)
         store.fail_case(session, case, f"internal error ({type(exc).__name__})")
         log.warning("case %s failed: internal error (%s)", case.id, type(exc).__name__)
+    session.commit()
+
+
+def fill_views(session: Session, case: store.Case, data_dir: Path) -> None:
+    """Text and page sizes for documents stored without them (cases imported by the backfill)."""
+    from ..case import read_documents
+
+    missing = [
+        row
+        for row in case.documents
+        if row.stored_name and (row.text is None or (row.kind == "pdf" and not row.page_sizes))
+    ]
+    if not missing:
+        return
+    with tempfile.TemporaryDirectory(prefix="extractor-view-") as tmp:
+        docs, _ = read_documents(_linked(case, data_dir, tmp))
+    _keep_views({row.name: row for row in missing}, docs, data_dir)
     session.commit()
 
 
