@@ -35,3 +35,59 @@ def test_users_add_errors_are_one_line(tmp_path):
     assert role.returncode == 2 and "invalid choice" in role.stderr
     both = users_add("bob", "--role", "intake", "--data-dir", str(tmp_path), "--db", "sqlite://")
     assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_without_the_password(tmp_path):
+    url = "postgresql+psycopg://someone:hunter22@127.0.0.1:1/nowhere"
+    out = users_add("bob", "--role", "intake", "--db", url)
+    assert out.returncode == 2
+    assert out.stderr.strip() == (
+        "error: cannot use database postgresql+psycopg://someone:***@127.0.0.1:1/nowhere (OperationalError)"
+    )
+    bad = users_add("bob", "--role", "intake", "--db", "not a url")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --db: not a database URL")
+
+
+def test_installed_wheel_migrates_and_serves_its_own_templates(tmp_path):
+    from .conftest import ROOT
+
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(next(dist.glob("*.whl"))),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from extractor import store; assert str(store.migrations_dir()).startswith(sys.argv[1]);"
+        "from fastapi.testclient import TestClient; from extractor.web import create_app;"
+        "app = create_app(data_dir='d', workers=0); import extractor.web.pages as p;"
+        "assert str(p.templates.env.loader.searchpath[0]).startswith(sys.argv[1]);"
+        "r = TestClient(app).get('/login'); assert r.status_code == 200 and 'login-form' in r.text, r.status_code;"
+        "assert TestClient(app).get('/static/app.js').status_code == 200"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(target)], cwd=elsewhere, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (elsewhere / "d" / "extractor.db").is_file()

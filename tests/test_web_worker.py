@@ -33,3 +33,18 @@ def test_cases_queued_or_left_processing_are_finished_after_a_restart(tmp_path):
     with factory() as s:
         assert store.get_case(s, crashed.id).documents[0].page_sizes == [[612.0, 792.0]] * 3
         assert store.get_case(s, queued.id).attempts == 2
+
+
+def test_relative_data_dir_still_finds_the_uploads(tmp_path, monkeypatch):
+    """Regression: `make demo` passes --data-dir data/demo; symlinks to relative paths broke every case."""
+    from extractor.web import worker
+
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path.joinpath("data").relative_to(tmp_path)
+    _, factory = store.open_store(store.default_url(data))
+    with factory() as s:
+        case, _ = store.create_case(s, None, sample_case_files("c01_"), data)
+        s.commit()
+    assert worker.process_one(factory, data) == case.id
+    with factory() as s:
+        assert store.get_case(s, case.id).status == "ready"

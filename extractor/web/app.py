@@ -97,7 +97,7 @@ def create_app(
 ) -> FastAPI:
     """The app over one store. `workers=0` runs no background processing (tests drive the queue)."""
     settings = settings or Settings()
-    data_dir = Path(data_dir or settings.data_dir)
+    data_dir = Path(data_dir or settings.data_dir).resolve()
     url = store.resolve_url(db_url or settings.database_url, data_dir)
     count = settings.web_workers if workers is None else workers
 

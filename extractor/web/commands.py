@@ -120,6 +120,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings, data_dir, url = _settings(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.demo is not None:
         if not args.demo.is_dir():
             print(f"error: {args.demo}: not a directory", file=sys.stderr)
@@ -135,5 +136,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "the database URL"
+
+
 def run(args: argparse.Namespace) -> int:
-    return cmd_serve(args) if args.command == "serve" else cmd_users(args)
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        return cmd_serve(args) if args.command == "serve" else cmd_users(args)
+    except ArgumentError:
+        print("error: --db: not a database URL (e.g. postgresql+psycopg://user@host/db)", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        url = _settings(args)[2]
+        print(f"error: cannot use database {_safe_url(url)} ({type(exc).__name__})", file=sys.stderr)
+        return 2

@@ -34,7 +34,7 @@ def _linked(case: store.Case, data_dir: Path, tmp: str) -> list[Path]:
         folder = Path(tmp) / str(i)
         folder.mkdir()
         link = folder / row.name
-        link.symlink_to(store.stored_path(data_dir, row))
+        link.symlink_to(store.stored_path(data_dir, row).resolve())
         paths.append(link)
     return paths
 
