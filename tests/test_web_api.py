@@ -203,3 +203,17 @@ def test_audit_log_records_views_and_decisions_and_only_admin_reads_it(env):
 
 def test_health_needs_no_token(env):
     assert env[0].get("/healthz").json() == {"status": "ok"}
+
+
+def test_a_streamed_upload_without_content_length_is_cut_off_at_the_limit(env):
+    client, tokens, *_ = env
+
+    def body():
+        yield b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.pdf"\r\n\r\n%PDF-1.4\n'
+        for _ in range(LIMIT // 4096 + 2):
+            yield b"0" * 4096
+
+    headers = {**tokens["ina"], "content-type": "multipart/form-data; boundary=b"}
+    r = client.post("/api/cases", headers=headers, content=body())
+    assert "content-length" not in r.request.headers
+    assert r.status_code == 413 and r.json()["error"]["message"] == f"upload larger than the limit of {LIMIT} bytes"

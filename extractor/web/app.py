@@ -25,8 +25,11 @@ CSP = (
 )
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised from the body stream: FastAPI passes HTTPExceptions through its body parsing (others become 400)."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, f"upload larger than the limit of {limit} bytes")
 
 
 class SecurityMiddleware:
@@ -51,7 +54,7 @@ class SecurityMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
-                    raise BodyTooLarge()
+                    raise BodyTooLarge(self.max_body)
             return message
 
         async def secure_send(message):
