@@ -36,6 +36,7 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
+    delete,
     event,
     func,
     select,
@@ -286,6 +287,7 @@ def _digest(secret: str) -> str:
 
 def issue_token(session: Session, user: User, kind: Literal["api", "session"], hours: float) -> tuple[str, Token]:
     """A new random secret for the user; the caller hands it out once, the store keeps its hash."""
+    session.execute(delete(Token).where(Token.expires_at < utcnow()))
     secret = secrets.token_urlsafe(32)
     token = Token(
         token_hash=_digest(secret),
