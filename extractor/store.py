@@ -101,6 +101,7 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     request_date: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -440,38 +441,57 @@ def create_case(
     return case, duplicates
 
 
-def claim_next(session: Session, lease_seconds: float = 600) -> Case | None:
+MAX_ATTEMPTS = 3
+
+
+def claim_next(session: Session, worker: str = "", lease_seconds: float = 600) -> Case | None:
     """Atomically move the oldest queued case (or one whose worker vanished past its lease) to processing.
 
     The conditional UPDATE is the lock: of two workers racing for the same case only one changes a row.
+    A case whose processing was cut off MAX_ATTEMPTS times (a worker crashing on it) fails instead of
+    being taken up again forever.
     """
     stale = utcnow() - timedelta(seconds=lease_seconds)
-    candidates = session.scalars(
-        select(Case.id)
-        .where((Case.status == "queued") | ((Case.status == "processing") & (Case.claimed_at < stale)))
-        .order_by(Case.created_at)
-        .limit(5)
-    ).all()
+    claimable = (Case.status == "queued") | ((Case.status == "processing") & (Case.claimed_at < stale))
+    candidates = session.scalars(select(Case.id).where(claimable).order_by(Case.created_at).limit(5)).all()
     for case_id in candidates:
         now = utcnow()
         result = session.execute(
             update(Case)
-            .where(
-                Case.id == case_id,
-                (Case.status == "queued") | ((Case.status == "processing") & (Case.claimed_at < stale)),
+            .where(Case.id == case_id, claimable)
+            .values(
+                status="processing",
+                claimed_at=now,
+                claimed_by=worker[:64] or None,
+                updated_at=now,
+                attempts=Case.attempts + 1,
             )
-            .values(status="processing", claimed_at=now, updated_at=now, attempts=Case.attempts + 1)
         )
         session.commit()
-        if result.rowcount == 1:
-            return session.get(Case, case_id, populate_existing=True)
+        if result.rowcount != 1:
+            continue
+        case = session.get(Case, case_id, populate_existing=True)
+        if case.attempts > MAX_ATTEMPTS:
+            fail_case(session, case, f"processing stopped {MAX_ATTEMPTS} times before it finished; not retried")
+            session.commit()
+            continue
+        return case
     return None
+
+
+def release_claims(session: Session, worker: str | None = None) -> int:
+    """Put cases back in the queue that a worker (or, with None, any worker of a stopped server) left
+    processing; the next claim counts the attempt."""
+    query = update(Case).where(Case.status == "processing")
+    if worker is not None:
+        query = query.where(Case.claimed_by == worker[:64])
+    result = session.execute(query.values(status="queued", claimed_at=None, claimed_by=None))
+    return result.rowcount or 0
 
 
 def requeue_processing(session: Session) -> int:
     """On startup of the only server: cases it was processing when it stopped go back to the queue."""
-    result = session.execute(update(Case).where(Case.status == "processing").values(status="queued", claimed_at=None))
-    return result.rowcount or 0
+    return release_claims(session, None)
 
 
 def _denormalise(case: Case, review: dict[str, Any]) -> None:

@@ -115,7 +115,8 @@ def create_app(
                 session.commit()
             if requeued:
                 log.info("requeued %d cases left processing by the last run", requeued)
-            pool = WorkerPool(url, data_dir, count)
+            pool = WorkerPool(url, data_dir, count, app.state.extractor.factory)
+            app.state.workers = pool
             pool.start()
         try:
             yield

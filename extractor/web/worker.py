@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import socket
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -89,10 +91,14 @@ def fill_views(session: Session, case: store.Case, data_dir: Path) -> None:
     session.commit()
 
 
+def worker_id(pid: int | None = None) -> str:
+    return f"{socket.gethostname()}:{pid or os.getpid()}"
+
+
 def process_one(factory: sessionmaker[Session], data_dir: Path) -> str | None:
     """Claim and process the next queued case; its id, or None when the queue is empty."""
     with factory() as session:
-        case = store.claim_next(session)
+        case = store.claim_next(session, worker_id())
         if case is None:
             return None
         process_case(session, case, data_dir)
@@ -123,24 +129,55 @@ def run(url: str, data_dir: str, stop, poll_seconds: float = 0.2) -> None:
 
 
 class WorkerPool:
-    """N spawned worker processes (spawn, not fork: the server has threads and open connections)."""
+    """N spawned worker processes (spawn, not fork: the server has threads and open connections).
 
-    def __init__(self, url: str, data_dir: Path, count: int):
+    A supervisor thread replaces a worker that died (a crash in a PDF library, the OOM killer) and puts the
+    case it was processing back in the queue at once, rather than after the claim's lease runs out.
+    """
+
+    def __init__(self, url: str, data_dir: Path, count: int, factory: sessionmaker[Session] | None = None):
         self.url, self.data_dir, self.count = url, data_dir, count
+        self.factory = factory or sessionmaker(store.make_engine(url), expire_on_commit=False)
         self._ctx = mp.get_context("spawn")
         self._stop = self._ctx.Event()
         self._procs: list = []
+        self._supervisor: threading.Thread | None = None
+        self.restarts = 0
+
+    def _spawn(self, i: int):
+        proc = self._ctx.Process(
+            target=run, args=(self.url, str(self.data_dir), self._stop), name=f"extractor-worker-{i}", daemon=True
+        )
+        proc.start()
+        return proc
 
     def start(self) -> None:
-        for i in range(self.count):
-            proc = self._ctx.Process(
-                target=run, args=(self.url, str(self.data_dir), self._stop), name=f"extractor-worker-{i}", daemon=True
-            )
-            proc.start()
-            self._procs.append(proc)
+        self._procs = [self._spawn(i) for i in range(self.count)]
+        self._supervisor = threading.Thread(target=self._supervise, name="extractor-worker-supervisor", daemon=True)
+        self._supervisor.start()
+
+    def _supervise(self) -> None:
+        while not self._stop.wait(1.0):
+            for i, proc in enumerate(self._procs):
+                if proc.is_alive() or self._stop.is_set():
+                    continue
+                log.warning("worker %s exited (code %s); restarting it", proc.pid, proc.exitcode)
+                try:
+                    with self.factory() as session:
+                        store.release_claims(session, worker_id(proc.pid))
+                        session.commit()
+                except Exception as exc:
+                    log.warning("worker supervisor: %s", type(exc).__name__)
+                self._procs[i] = self._spawn(i)
+                self.restarts += 1
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._procs]
 
     def stop(self, timeout: float = 10) -> None:
         self._stop.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout)
         for proc in self._procs:
             proc.join(timeout)
             if proc.is_alive():
