@@ -18,7 +18,7 @@ import pytest
 from extractor import store
 
 from .conftest import ROOT
-from .webutil import PASSWORD, add_users, sample_upload
+from .webutil import PASSWORD, add_users, browser_upload
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -87,7 +87,7 @@ def test_intake_to_decision_in_a_real_browser(server, tmp_path):
     if SHOTS.exists():
         shutil.rmtree(SHOTS)
     SHOTS.mkdir(parents=True)
-    name, data = sample_upload()
+    name, data = browser_upload()
     upload = tmp_path / name
     upload.write_bytes(data)
     with sync_playwright() as pw:
@@ -115,7 +115,8 @@ def test_intake_to_decision_in_a_real_browser(server, tmp_path):
             page.wait_for_selector("#documents figure.page img")
             page.screenshot(path=str(SHOTS / "2-case.png"))
 
-            item = page.locator("#ind-recurrence_vs_treatment_effect button.evidence.c-TREATMENT_EFFECT").first
+            # the first evidence item of an indication that is drawn on a page image
+            item = page.locator('.indication button.evidence[data-target^="box-"]').first
             target = item.get_attribute("data-target")
             assert target.startswith("box-")
             item.click()
@@ -131,7 +132,8 @@ def test_intake_to_decision_in_a_real_browser(server, tmp_path):
             assert img_box["y"] <= rect["y"] and rect["y"] + rect["height"] <= img_box["y"] + img_box["height"]
             assert 0 <= rect["y"] <= 900 - rect["height"]  # scrolled into view
             assert box.evaluate("r => getComputedStyle(r).stroke") not in ("none", "")
-            assert figure.get_attribute("id").endswith("-2")  # the impression is on page 2
+            page_no = int(figure.get_attribute("id").rsplit("-", 1)[1])
+            assert f"p.{page_no}" in item.inner_text()  # the box is on the page the item names
             figure.screenshot(path=str(SHOTS / "3-evidence-box.png"))
 
             page.check("input[name=decision][value=refer_to_physician]")

@@ -43,10 +43,21 @@ SAMPLE_PAGES = [
 ]
 SAMPLE_UPLOAD_NAME = "fax_packet.pdf"
 
+# The file the real-browser test uploads as intake would. None: the generated 3-page text-layer PDF above.
+# PDF intake's scanned fax sample replaces it at merge (its path here; the test asserts nothing specific
+# to this content).
+BROWSER_UPLOAD: Path | None = None
+
 
 def sample_upload() -> tuple[str, bytes]:
-    """The one file the browser test and the benchmark upload."""
+    """The 3-page text-layer PDF the API and page tests check field by field."""
     return SAMPLE_UPLOAD_NAME, make_pdf(SAMPLE_PAGES)
+
+
+def browser_upload() -> tuple[str, bytes]:
+    if BROWSER_UPLOAD is not None:
+        return BROWSER_UPLOAD.name, BROWSER_UPLOAD.read_bytes()
+    return sample_upload()
 
 
 def sample_case_files(slug: str = "c01_") -> list[tuple[str, bytes]]:
