@@ -268,6 +268,15 @@ def set_password(session: Session, user: User, password: str) -> None:
     user.password_hash = _password_hasher().hash(password)
 
 
+def set_active(session: Session, name: str, active: bool) -> User:
+    """Deactivating a user ends every session and token at once (token_for checks `active`)."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise StoreError(f"no user {name!r}")
+    user.active = active
+    return user
+
+
 def authenticate(session: Session, name: str, password: str) -> User | None:
     from argon2.exceptions import InvalidHashError, VerificationError
 

@@ -35,6 +35,7 @@ ROUTES = [
     ("get", "/api/cases/anything/decisions"),
     ("get", "/api/users"),
     ("post", "/api/users"),
+    ("patch", "/api/users/anyone"),
     ("get", "/api/audit"),
     ("get", "/api/audit.csv"),
 ]
@@ -217,3 +218,19 @@ def test_a_streamed_upload_without_content_length_is_cut_off_at_the_limit(env):
     r = client.post("/api/cases", headers=headers, content=body())
     assert "content-length" not in r.request.headers
     assert r.status_code == 413 and r.json()["error"]["message"] == f"upload larger than the limit of {LIMIT} bytes"
+
+
+def test_admin_deactivates_a_user_and_their_tokens_stop_working(env):
+    client, tokens, *_ = env
+    new = {"name": "temp.nurse", "role": "reviewer", "password": "long enough pw"}
+    assert client.post("/api/users", headers=tokens["ada"], json=new).status_code == 201
+    r = client.post("/api/token", data={"username": "temp.nurse", "password": "long enough pw"})
+    theirs = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert client.get("/api/cases", headers=theirs).status_code == 200
+    assert client.patch("/api/users/temp.nurse", headers=tokens["rev"], json={"active": False}).status_code == 403
+    r = client.patch("/api/users/temp.nurse", headers=tokens["ada"], json={"active": False})
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert client.get("/api/cases", headers=theirs).status_code == 401
+    assert client.post("/api/token", data={"username": "temp.nurse", "password": "long enough pw"}).status_code == 401
+    assert client.patch("/api/users/nobody", headers=tokens["ada"], json={"active": False}).status_code == 404
+    assert client.patch("/api/users/ada", headers=tokens["ada"], json={"active": False}).status_code == 422

@@ -186,6 +186,11 @@ def test_admin_adds_users_from_the_page(app):
     r = admin.post("/admin/users", data={"csrf_token": csrf, "name": "md1", "role": "reviewer", "password": PASSWORD})
     assert r.status_code == 200 and "<td>md1</td>" in r.text
     assert admin.post("/admin/users", data={"name": "md2", "role": "admin", "password": PASSWORD}).status_code == 403
+    md1, _ = client_for(app, "md1")
+    r = admin.post("/admin/users/md1/active", data={"csrf_token": csrf, "active": "0"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert md1.get("/queue", follow_redirects=False).status_code == 303  # their session ended at once
+    assert "Deactivate" not in re.search(r"<td>md1</td>.*?</tr>", admin.get("/admin/users").text, re.S).group(0)
 
 
 def test_logout_ends_the_session(app):

@@ -221,6 +221,28 @@ def add_user(request: Request, body: UserIn, session: Db, user: ApiUser):
     return {"name": new.name, "role": new.role}
 
 
+class UserChange(BaseModel):
+    active: bool
+
+
+@router.patch("/users/{name}")
+def change_user(request: Request, name: str, body: UserChange, session: Db, user: ApiUser):
+    require(user, "admin")
+    return set_active(request, session, user, name, body.active)
+
+
+def set_active(request: Request, session: Session, admin: store.User, name: str, active: bool) -> dict:
+    if name == admin.name and not active:
+        raise HTTPException(422, "an admin cannot deactivate themselves")
+    try:
+        target = store.set_active(session, name, active)
+    except store.StoreError as exc:
+        raise HTTPException(404, str(exc)) from None
+    store.audit(session, admin, "user_activated" if active else "user_deactivated", detail=name, client=client(request))
+    commit(request, session)
+    return {"name": target.name, "role": target.role, "active": target.active}
+
+
 def audit_rows(session: Session, case_id: str | None, action: str | None) -> list[dict]:
     return [
         {

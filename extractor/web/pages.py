@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -97,8 +98,6 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/"):
-    import secrets
-
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
     response = page(request, "login.html", None, login_csrf=token, next=_safe_next(next), message=None)
     response.set_cookie(
@@ -374,7 +373,7 @@ def page_image(request: Request, case_id: str, doc_id: int, number: int, session
         client=client(request),
     )
     commit(request, session)
-    return Response(png, media_type="image/png", headers={"cache-control": "private, max-age=600"})
+    return Response(png, media_type="image/png")
 
 
 # --- admin ----------------------------------------------------------------------------------------
@@ -419,4 +418,19 @@ def users_add(
         return page(request, "users.html", who, 422, users=users, message=str(exc), roles=store.ROLES)
     store.audit(session, who.user, "user_added", detail=f"{new.name} ({new.role})", client=client(request))
     commit(request, session)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{name}/active")
+def users_active(
+    request: Request,
+    name: str,
+    session: Db,
+    who: Who,
+    active: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+):
+    check_csrf(csrf_token, who.csrf)
+    require(who.user, "admin")
+    api.set_active(request, session, who.user, name, active == "1")
     return RedirectResponse("/admin/users", status_code=303)
