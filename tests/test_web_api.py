@@ -7,7 +7,7 @@ from extractor.config import Settings
 from extractor.web import create_app, worker
 
 from .pdfgen import make_pdf
-from .webutil import add_users, bearer, sample_case_files, sample_upload
+from .webutil import PG_URL, add_users, bearer, fresh_url, sample_case_files, sample_upload
 
 LIMIT = 256 * 1024
 
@@ -234,3 +234,21 @@ def test_admin_deactivates_a_user_and_their_tokens_stop_working(env):
     assert client.post("/api/token", data={"username": "temp.nurse", "password": "long enough pw"}).status_code == 401
     assert client.patch("/api/users/nobody", headers=tokens["ada"], json={"active": False}).status_code == 404
     assert client.patch("/api/users/ada", headers=tokens["ada"], json={"active": False}).status_code == 422
+
+
+@pytest.mark.skipif(not PG_URL, reason="EXTRACTOR_TEST_PG_URL unset")
+def test_the_api_works_the_same_on_postgresql(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path), db_url=fresh_url("postgresql", tmp_path), workers=0)
+    state = app.state.extractor
+    add_users(state.factory)
+    with TestClient(app) as client:
+        ina, rev = bearer(client, "ina"), bearer(client, "rev")
+        case_id = client.post("/api/cases", headers=ina, files=[("files", sample_upload())]).json()["id"]
+        assert worker.process_one(state.factory, state.data_dir) == case_id
+        got = client.get(f"/api/cases/{case_id}", headers=rev).json()
+        assert got["status"] == "ready" and got["review"]["recommendation"] == "likely_meets_criteria"
+        r = client.post(f"/api/cases/{case_id}/decision", headers=rev, json={"decision": "request_information"})
+        assert r.status_code == 201
+        ada = bearer(client, "ada")
+        actions = [e["action"] for e in client.get("/api/audit", headers=ada).json()["events"]]
+        assert {"case_uploaded", "case_viewed", "decision_recorded"} <= set(actions)
