@@ -16,7 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import store
+from .. import knowledge, store
 from . import api, render
 from .deps import (
     LOGIN_CSRF_COOKIE,
@@ -36,23 +36,6 @@ templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 Db = Annotated[Session, Depends(db)]
 Who = Annotated[PageUser, Depends(page_user)]
 
-CONCEPT_ORDER = [
-    "BRAIN_TUMOR",
-    "TUMOR_RECURRENCE",
-    "TREATMENT_EFFECT",
-    "PRIOR_RADIATION",
-    "PRIOR_SURGERY",
-    "BRAIN_LESION",
-    "ABSCESS",
-    "INFECTION",
-    "INFLAMMATORY",
-    "GLIOMA_GRADING",
-    "EPILEPSY",
-    "NEURODEGENERATIVE",
-    "STROKE",
-    "MRS_REQUEST",
-]
-
 
 def _age(when: datetime) -> str:
     seconds = max(0, int((store.utcnow() - when).total_seconds()))
@@ -65,7 +48,6 @@ def _age(when: datetime) -> str:
 
 templates.env.auto_reload = False  # templates ship inside the package; no stat per include
 templates.env.filters["age"] = _age
-templates.env.globals["concepts"] = CONCEPT_ORDER
 
 
 def page(request: Request, name: str, who: PageUser | None, status_code: int = 200, **context) -> HTMLResponse:
@@ -275,7 +257,13 @@ def review_fragments(case: store.Case, review: dict) -> dict:
             pages.append({"number": number, "width": size[0], "height": size[1], "marks": boxes})
         segments = render.text_segments(d.text, own) if d.text else []
         docs.append({"row": d, "info": info.get(d.name, {}), "pages": pages, "segments": segments})
-    context = {"case": case, "review": review, "docs": docs, "marks": marks, "concepts": CONCEPT_ORDER}
+    context = {
+        "case": case,
+        "review": review,
+        "docs": docs,
+        "marks": marks,
+        "concepts": knowledge.pipeline_config().concepts,
+    }
     context["mark_for"] = lambda f: index.get(render.finding_key(f))
     return {
         "summary": Markup(templates.get_template("_review_summary.html").render(context)),
