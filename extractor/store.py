@@ -129,6 +129,8 @@ class Document(Base):
     kind: Mapped[str] = mapped_column(String(8))
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     page_sizes: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # per finding "start:end" -> one box per line it covers (the review's bbox is their union)
+    line_boxes: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     duplicate_of: Mapped[str | None] = mapped_column(String(200), nullable=True)
     case: Mapped[Case] = relationship(back_populates="documents")
 

@@ -132,15 +132,18 @@ def test_case_page_draws_evidence_boxes_on_page_images_and_highlights_text(app, 
     assert html.count('<figure class="page"') == 3
     # every evidence button points at a box drawn on a page image of that document
     targets = set(re.findall(r'data-target="(box-\d+)"', html))
-    assert targets and all(f'<rect id="{t}"' in html for t in targets)
-    necrosis = re.search(r'<rect id="box-\d+" class="box c-TREATMENT_EFFECT ctx-none"[^>]*>', html).group(0)
-    x, y = (float(v) for v in re.search(r'x="([\d.]+)" y="([\d.]+)"', necrosis).groups())
-    assert 40 < x < 612 and 0 < y < 792
+    assert targets and all(f'<g id="{t}"' in html for t in targets)
     page2 = re.search(r'id="page-\d+-2".*?</figure>', html, re.S).group(0)
-    assert "c-TREATMENT_EFFECT" in page2  # drawn on page 2, where the impression is
+    necrosis = re.search(r'<g id="box-\d+" class="box c-TREATMENT_EFFECT ctx-none">.*?</g>', page2, re.S).group(0)
+    rects = [[float(v) for v in r] for r in re.findall(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)"', necrosis)]
+    # "radiation" ends one line and "necrosis" starts the next: two tight boxes, not one over both lines
+    assert len(rects) == 2
+    (x1, y1, w1), (x2, y2, w2) = rects
+    assert y2 > y1 + 8 and x2 < x1 and w1 < 80 and w2 < 80
+    assert all(40 < x < 612 and 0 < y < 792 for x, y, _ in rects)
     # negated and family findings are drawn distinctly from support
-    assert re.search(r'<rect id="box-\d+" class="box c-ABSCESS ctx-negated"', html)
-    assert re.search(r'<rect id="box-\d+" class="box c-NEURODEGENERATIVE ctx-family"', html)
+    assert re.search(r'<g id="box-\d+" class="box c-ABSCESS ctx-negated">', html)
+    assert re.search(r'<g id="box-\d+" class="box c-NEURODEGENERATIVE ctx-family">', html)
     assert re.search(r'<mark id="mark-\d+" class="c-BRAIN_TUMOR ctx-none"[^>]*>glioblastoma</mark>', html)
 
 
@@ -211,5 +214,5 @@ def test_a_case_imported_by_the_backfill_shows_its_pages_and_text(app, tmp_path)
         session.commit()
     reviewer, _ = client_for(app, "rev")
     html = reviewer.get("/cases/backfill-case-7").text
-    assert html.count('<figure class="page"') == 3 and '<rect id="box-' in html
+    assert html.count('<figure class="page"') == 3 and '<g id="box-' in html
     assert re.search(r'<mark id="mark-\d+" class="c-BRAIN_TUMOR ctx-none"[^>]*>glioblastoma</mark>', html)

@@ -54,6 +54,36 @@ def page_png(source: Path, cache: Path, page: int) -> bytes:
     return data
 
 
+def line_boxes(boxes, page_starts: list[int], start: int, end: int) -> list[list[float]]:
+    """One box per line of the span [start, end) on the page of `start`: a phrase wrapped across lines
+    ("radiation / necrosis") is two tight boxes, not one box over both whole lines."""
+    from bisect import bisect_right
+
+    page = bisect_right(page_starts, start)
+    lines: list[list[float]] = []
+    for i in range(start, min(end, len(boxes))):
+        b = boxes[i]
+        if b is None or bisect_right(page_starts, i) != page:
+            continue
+        last = lines[-1] if lines else None
+        if last is not None and abs(b[1] - last[1]) < 0.5 * max(b[3] - b[1], 1):
+            last[0], last[2], last[3] = min(last[0], b[0]), max(last[2], b[2]), max(last[3], b[3])
+        else:
+            lines.append([b[0], b[1], b[2], b[3]])
+    return [[round(v, 1) for v in box] for box in lines]
+
+
+def span_boxes(doc, findings: list[dict]) -> dict[str, list[list[float]]] | None:
+    """Line boxes of every finding of one document (None for documents without character boxes)."""
+    if doc.boxes is None:
+        return None
+    out = {}
+    for f in findings:
+        if f["document"] == doc.name and f.get("bbox"):
+            out[f"{f['start']}:{f['end']}"] = line_boxes(doc.boxes, doc.page_starts, f["start"], f["end"])
+    return out
+
+
 FLAG_ORDER = ("negated", "family", "hypothetical", "historical", "uncertain")
 NOT_SUPPORT = ("negated", "family", "hypothetical")
 
@@ -67,6 +97,11 @@ class Mark:
     target: str
     classes: str
     flags: list[str] = field(default_factory=list)
+
+    def rects(self, line_boxes: dict | None) -> list[list[float]]:
+        """The boxes to draw: one per line when known, else the review's bbox."""
+        found = (line_boxes or {}).get(f"{self.finding['start']}:{self.finding['end']}")
+        return found or [self.finding["bbox"]]
 
 
 def finding_key(f: dict[str, Any]) -> tuple:

@@ -6,6 +6,7 @@ runs, or one that was processing when the server stopped, is picked up when work
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing as mp
 import os
@@ -41,12 +42,16 @@ def _linked(case: store.Case, data_dir: Path, tmp: str) -> list[Path]:
     return paths
 
 
-def _keep_views(rows: dict[str, store.Document], docs, data_dir: Path) -> None:
+def _keep_views(rows: dict[str, store.Document], docs, data_dir: Path, findings: list[dict]) -> None:
+    """What the case page draws: the text offsets index, the page sizes, one box per line of a finding."""
+    from .render import span_boxes
+
     for doc in docs:
         row = rows.get(doc.name)
         if row is None:
             continue
         row.text = doc.text
+        row.line_boxes = span_boxes(doc, findings)
         if row.kind == "pdf":
             row.page_sizes = _page_sizes(store.stored_path(data_dir, row).read_bytes())
 
@@ -60,7 +65,7 @@ def process_case(session: Session, case: store.Case, data_dir: Path) -> None:
         with tempfile.TemporaryDirectory(prefix="extractor-case-") as tmp:
             docs, failed = read_documents(_linked(case, data_dir, tmp))
             review = prefill_documents(docs, failed, case.request_date)
-        _keep_views(rows, docs, data_dir)
+        _keep_views(rows, docs, data_dir, [f.model_dump() for f in review.findings])
         store.finish_case(session, case, review)
         log.info("case %s ready (%d documents)", case.id, len(rows))
     except NoReadableDocuments as exc:
@@ -87,7 +92,8 @@ def fill_views(session: Session, case: store.Case, data_dir: Path) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="extractor-view-") as tmp:
         docs, _ = read_documents(_linked(case, data_dir, tmp))
-    _keep_views({row.name: row for row in missing}, docs, data_dir)
+    review = json.loads(store.review_json(session, case.id) or "{}")
+    _keep_views({row.name: row for row in missing}, docs, data_dir, review.get("findings", []))
     session.commit()
 
 

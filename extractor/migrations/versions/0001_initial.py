@@ -118,6 +118,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("page_sizes", sa.JSON(), nullable=True),
+        sa.Column("line_boxes", sa.JSON(), nullable=True),
         sa.Column("duplicate_of", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
