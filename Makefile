@@ -1,10 +1,10 @@
-# Quick start: `make demo` (set up and run the main job), `make test` (set up and run every test).
+# Quick start: `make demo` (set up and start the web app with the sample cases), `make test` (set up and run every test).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench evaluate wheel-check clean
+.PHONY: setup demo prefill-demo test lint bench evaluate wheel-check clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
+	$(BIN)/extractor serve --data-dir data/demo --demo sample_notes
+
+prefill-demo: setup
 	$(BIN)/extractor prefill sample_notes/c01_*/*.txt --format text --request-date 2026-03-12
 
 test: setup
@@ -27,6 +30,7 @@ evaluate: setup
 bench: setup
 	$(BIN)/python benchmarks/nlp_throughput.py
 	$(BIN)/python benchmarks/prefill_memory.py
+	$(BIN)/python benchmarks/web_latency.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

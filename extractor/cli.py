@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ExtractorError, NoReadableDocuments
+from .web import commands as web_commands
 
 if TYPE_CHECKING:
     from .schemas import Review
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("directory", type=Path, metavar="DIR")
     e.add_argument("--negex-kit", type=Path, default=None, help="folder of the NegEx/ConText kit")
     e.add_argument("--no-baseline", action="store_true", help="skip medspaCy's default pipeline on the kit")
+    web_commands.add_parsers(sub)
     return parser
 
 
@@ -86,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "prefill":
             return cmd_prefill(args)
+        if args.command in ("serve", "users"):
+            return web_commands.run(args)
         return cmd_evaluate(args)
     except ExtractorError as exc:
         print(f"error: {exc}", file=sys.stderr)

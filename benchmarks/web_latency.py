@@ -1,0 +1,155 @@
+"""Web latency: case page and API review read under 20 concurrent readers; upload of a 3-page PDF to ready.
+
+Starts `extractor serve` (one worker process, SQLite in a temporary data dir) on a free loopback port and
+measures against a baseline taken in the same run: the trivial /healthz route under the same load.
+Targets: case page p95 < 200 ms, API review read p95 < 100 ms, upload to ready < 5 s.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from extractor import store  # noqa: E402
+from tests.pdfgen import make_pdf  # noqa: E402
+from tests.webutil import PASSWORD, SAMPLE_PAGES, add_users  # noqa: E402
+
+READERS = 20
+REQUESTS_PER_READER = 25
+UPLOADS = 5
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(client: httpx.Client, headers: dict, case_id: str, timeout: float = 60) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get(f"/api/cases/{case_id}", headers=headers).json()["status"]
+        if status in ("ready", "failed"):
+            assert status == "ready", status
+            return time.perf_counter()
+        time.sleep(0.02)
+    raise TimeoutError(case_id)
+
+
+def page_session(base: str, name: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=30)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    r = client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
+    assert r.status_code in (200, 303), r.status_code
+    return client
+
+
+def load(clients: list[httpx.Client], path: str, headers: dict | None = None) -> list[float]:
+    """Every client requests `path` REQUESTS_PER_READER times at once; the latencies in ms."""
+    times: list[float] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(clients))
+
+    def reader(client: httpx.Client) -> None:
+        mine = []
+        start.wait()
+        for _ in range(REQUESTS_PER_READER):
+            t = time.perf_counter()
+            r = client.get(path, headers=headers)
+            mine.append((time.perf_counter() - t) * 1000)
+            assert r.status_code == 200, (path, r.status_code)
+        with lock:
+            times.extend(mine)
+
+    threads = [threading.Thread(target=reader, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return times
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        _, factory = store.open_store(store.default_url(data))
+        add_users(factory)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "extractor.cli", "serve", "--port", str(port), "--data-dir", str(data)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            api = httpx.Client(base_url=base, timeout=30)
+            for _ in range(200):
+                try:
+                    api.get("/healthz")
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            token = api.post("/api/token", data={"username": "ina", "password": PASSWORD}).json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+
+            def upload(i: int) -> tuple[str, float]:
+                pages = [list(p) for p in SAMPLE_PAGES]
+                pages[0].append(f"Reference {i}")  # a different file each time (no duplicate)
+                pdf = make_pdf(pages)
+                t = time.perf_counter()
+                r = api.post("/api/cases", headers=auth, files=[("files", ("packet.pdf", pdf))])
+                case_id = r.json()["id"]
+                return case_id, wait_ready(api, auth, case_id) - t
+
+            case_id, first = upload(0)  # includes the worker's one-off pipeline load
+            timings = [upload(i)[1] for i in range(1, UPLOADS + 1)]
+
+            readers = [page_session(base, "rev") for _ in range(READERS)]
+            rev_token = api.post("/api/token", data={"username": "rev", "password": PASSWORD}).json()
+            rev = {"Authorization": f"Bearer {rev_token['access_token']}"}
+            load(readers[:2], f"/cases/{case_id}")  # warm up: page images are not part of the page
+            health = load(readers, "/healthz")
+            page = load(readers, f"/cases/{case_id}")
+            review = load(readers, f"/api/cases/{case_id}", headers=rev)
+            size = len(api.get(f"/api/cases/{case_id}", headers=rev).content)
+        finally:
+            proc.terminate()
+            proc.wait(20)
+
+    base_p95 = p95(health)
+    print(f"web latency, {READERS} concurrent readers x {REQUESTS_PER_READER} requests, SQLite, 1 server process")
+    print(f"  baseline /healthz        p50 {statistics.median(health):6.1f} ms  p95 {base_p95:6.1f} ms")
+    for label, values, target in (("case page", page, 200), ("API review read", review, 100)):
+        q = p95(values)
+        verdict = "met" if q < target else "NOT met"
+        print(
+            f"  {label:<24} p50 {statistics.median(values):6.1f} ms  p95 {q:6.1f} ms  "
+            f"({q / base_p95:.1f}x baseline; target < {target} ms: {verdict})"
+        )
+    print(f"  (review JSON {size / 1024:.0f} KB)")
+    worst = max(timings)
+    print(
+        f"upload of a 3-page text PDF to ready: median {statistics.median(timings):.2f} s, worst {worst:.2f} s "
+        f"over {UPLOADS} uploads (first after start, with pipeline load: {first:.2f} s); "
+        f"target < 5 s: {'met' if worst < 5 else 'NOT met'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

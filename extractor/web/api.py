@@ -1,0 +1,285 @@
+"""The JSON API (SPEC "Web application"): every route but POST /api/token needs a bearer token."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from .. import store
+from .deps import api_user, client, commit, db, require, state
+
+router = APIRouter(prefix="/api")
+Db = Annotated[Session, Depends(db)]
+ApiUser = Annotated[store.User, Depends(api_user)]
+
+
+@router.post("/token")
+def token(request: Request, session: Db, username: Annotated[str, Form()], password: Annotated[str, Form()]):
+    limiter = state(request).limiter
+    who = client(request)
+    if limiter.blocked(who, username):
+        raise HTTPException(429, "too many failed logins; wait a few minutes")
+    user = store.authenticate(session, username, password)
+    if user is None:
+        limiter.failed(who, username)
+        store.audit(session, None, "login_failed", detail=f"api user={store.display_name(username)}", client=who)
+        commit(request, session)
+        raise HTTPException(401, "wrong user name or password", headers={"WWW-Authenticate": "Bearer"})
+    limiter.succeeded(who, username)
+    secret, _ = store.issue_token(session, user, "api", state(request).settings.token_hours)
+    store.audit(session, user, "token_issued", client=who)
+    commit(request, session)
+    return {"access_token": secret, "token_type": "bearer"}
+
+
+async def read_uploads(request: Request, files: list[UploadFile]) -> list[tuple[str, bytes]]:
+    settings = state(request).settings
+    if not files:
+        raise HTTPException(422, "files: at least one file is required")
+    if len(files) > settings.max_upload_files:
+        raise HTTPException(413, f"at most {settings.max_upload_files} files per case")
+    out = []
+    for f in files:
+        data = await f.read(settings.max_upload_bytes + 1)
+        if len(data) > settings.max_upload_bytes:
+            raise HTTPException(413, f"upload larger than the limit of {settings.max_upload_bytes} bytes")
+        name = store.display_name(f.filename)
+        if store.sniff(data) is None:
+            raise HTTPException(415, f"{name}: not a PDF or a text file")
+        out.append((name, data))
+    return out
+
+
+def create(request: Request, session: Session, user: store.User, files, request_date: str | None) -> dict:
+    when = None
+    if request_date:
+        try:
+            when = date.fromisoformat(request_date)
+        except ValueError:
+            raise HTTPException(422, "request_date: not a date (YYYY-MM-DD)") from None
+    case, dups = store.create_case(session, user, files, state(request).data_dir, when)
+    store.audit(session, user, "case_uploaded", case_id=case.id, detail=f"{len(files)} files", client=client(request))
+    commit(request, session)
+    return {
+        "id": case.id,
+        "status": case.status,
+        "duplicates": [{"name": d.name, "case_id": d.case_id} for d in dups],
+    }
+
+
+@router.post("/cases", status_code=201)
+async def upload(
+    request: Request,
+    session: Db,
+    user: ApiUser,
+    files: Annotated[list[UploadFile], File()],
+    request_date: Annotated[str | None, Form()] = None,
+):
+    require(user, "intake", "admin")
+    return create(request, session, user, await read_uploads(request, files), request_date)
+
+
+def case_summary(case: store.Case) -> dict:
+    return {
+        "id": case.id,
+        "status": case.status,
+        "created_at": case.created_at.isoformat(timespec="seconds") + "Z",
+        "recommendation": case.recommendation,
+        "member_id": case.member_id,
+        "cpt_codes": case.cpt_codes.split(",") if case.cpt_codes else [],
+        "decision": case.decision,
+        "error": case.error,
+    }
+
+
+@router.get("/cases")
+def list_cases(
+    session: Db,
+    user: ApiUser,
+    status: Literal["queued", "processing", "ready", "failed"] | None = None,
+    recommendation: str | None = None,
+    decided: bool | None = None,
+    sort: Literal["oldest", "newest", "recommendation", "member"] = "oldest",
+):
+    cases = store.list_cases(session, status=status, recommendation=recommendation, decided=decided, sort=sort)
+    return {"cases": [case_summary(c) for c in cases]}
+
+
+def load_case(session: Session, case_id: str) -> store.Case:
+    case = store.get_case(session, case_id)
+    if case is None:
+        raise HTTPException(404, "no such case")
+    return case
+
+
+@router.get("/cases/{case_id}")
+def get_case(request: Request, case_id: str, session: Db, user: ApiUser):
+    case = load_case(session, case_id)
+    review = store.review_json(session, case.id) if case.status == "ready" else None
+    store.audit(session, user, "case_viewed", case_id=case.id, detail="api", client=client(request))
+    commit(request, session)
+    head = {"id": case.id, "status": case.status, "error": case.error, "decision": case.decision}
+    body = json.dumps(head)[:-1] + ', "review": ' + (review or "null") + "}"  # the stored JSON as it is
+    return Response(body, media_type="application/json")
+
+
+class DecisionIn(BaseModel):
+    decision: Literal["approve", "refer_to_physician", "request_information"]
+    note: str = Field(default="", max_length=20000)
+    overrides: dict[str, str] = {}
+
+
+@router.post("/cases/{case_id}/decision", status_code=201)
+def decide(request: Request, case_id: str, body: DecisionIn, session: Db, user: ApiUser):
+    require(user, "reviewer", "admin")
+    case = load_case(session, case_id)
+    return record(request, session, case, user, body.decision, body.note, body.overrides)
+
+
+def record(request, session: Session, case, user, decision: str, note: str, overrides: dict[str, str]) -> dict:
+    try:
+        row = store.record_decision(session, case, user, decision, note, overrides)
+    except store.StoreError as exc:
+        raise HTTPException(409 if "not ready" in str(exc) else 422, str(exc)) from None
+    store.audit(
+        session,
+        user,
+        "decision_recorded",
+        case_id=case.id,
+        detail=f"{decision}; overrides: "
+        + (", ".join(f"{o.indication_id}={o.status}" for o in row.overrides) or "none"),
+        client=client(request),
+    )
+    commit(request, session)
+    return {
+        "id": row.id,
+        "case_id": case.id,
+        "decision": row.decision,
+        "by": user.name,
+        "at": row.created_at.isoformat(timespec="seconds") + "Z",
+        "overrides": [
+            {"indication": o.indication_id, "prefilled": o.prefilled_status, "status": o.status} for o in row.overrides
+        ],
+    }
+
+
+@router.get("/cases/{case_id}/decisions")
+def decisions(case_id: str, session: Db, user: ApiUser):
+    load_case(session, case_id)
+    return {
+        "decisions": [
+            {
+                "id": d.id,
+                "decision": d.decision,
+                "note": d.note,
+                "by": d.user.name,
+                "at": d.created_at.isoformat(timespec="seconds") + "Z",
+                "overrides": [
+                    {"indication": o.indication_id, "prefilled": o.prefilled_status, "status": o.status}
+                    for o in d.overrides
+                ],
+            }
+            for d in store.decisions_for(session, case_id)
+        ]
+    }
+
+
+class UserIn(BaseModel):
+    name: str
+    role: Literal["intake", "reviewer", "admin"]
+    password: str = Field(min_length=8)
+
+
+@router.get("/users")
+def users(session: Db, user: ApiUser):
+    require(user, "admin")
+    from sqlalchemy import select
+
+    return {
+        "users": [
+            {"name": u.name, "role": u.role, "active": u.active}
+            for u in session.scalars(select(store.User).order_by(store.User.name))
+        ]
+    }
+
+
+@router.post("/users", status_code=201)
+def add_user(request: Request, body: UserIn, session: Db, user: ApiUser):
+    require(user, "admin")
+    try:
+        new = store.add_user(session, body.name, body.role, body.password)
+    except store.StoreError as exc:
+        raise HTTPException(409 if "exists" in str(exc) else 422, str(exc)) from None
+    store.audit(session, user, "user_added", detail=f"{new.name} ({new.role})", client=client(request))
+    commit(request, session)
+    return {"name": new.name, "role": new.role}
+
+
+class UserChange(BaseModel):
+    active: bool
+
+
+@router.patch("/users/{name}")
+def change_user(request: Request, name: str, body: UserChange, session: Db, user: ApiUser):
+    require(user, "admin")
+    return set_active(request, session, user, name, body.active)
+
+
+def set_active(request: Request, session: Session, admin: store.User, name: str, active: bool) -> dict:
+    if name == admin.name and not active:
+        raise HTTPException(422, "an admin cannot deactivate themselves")
+    try:
+        target = store.set_active(session, name, active)
+    except store.StoreError as exc:
+        raise HTTPException(404, str(exc)) from None
+    store.audit(session, admin, "user_activated" if active else "user_deactivated", detail=name, client=client(request))
+    commit(request, session)
+    return {"name": target.name, "role": target.role, "active": target.active}
+
+
+def audit_rows(session: Session, case_id: str | None, action: str | None) -> list[dict]:
+    return [
+        {
+            "id": e.id,
+            "at": e.at.isoformat(timespec="seconds") + "Z",
+            "user": e.username,
+            "action": e.action,
+            "case_id": e.case_id,
+            "document_id": e.document_id,
+            "detail": e.detail,
+            "client": e.client,
+        }
+        for e in store.audit_events(session, case_id=case_id, action=action)
+    ]
+
+
+@router.get("/audit")
+def audit(session: Db, user: ApiUser, case_id: str | None = None, action: str | None = None):
+    require(user, "admin")
+    return {"events": audit_rows(session, case_id, action)}
+
+
+def audit_csv_response(request: Request, session: Session, user: store.User) -> StreamingResponse:
+    store.audit(session, user, "audit_exported", client=client(request))
+    commit(request, session)
+    factory = state(request).factory
+
+    def rows():
+        with factory() as s:
+            yield from store.audit_csv(s)
+
+    return StreamingResponse(
+        rows(), media_type="text/csv", headers={"content-disposition": 'attachment; filename="audit.csv"'}
+    )
+
+
+@router.get("/audit.csv")
+def audit_export(request: Request, session: Db, user: ApiUser):
+    require(user, "admin")
+    return audit_csv_response(request, session, user)

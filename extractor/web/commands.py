@@ -1,0 +1,162 @@
+"""`extractor serve` and `extractor users add`: argparse wiring only; heavy imports happen when run."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import hashlib
+import secrets
+import sys
+from pathlib import Path
+
+DEMO_USERS = (("intake", "intake"), ("reviewer", "reviewer"), ("admin", "admin"))
+
+
+def add_parsers(sub) -> None:
+    s = sub.add_parser("serve", help="serve the intake and reviewer web app and the JSON API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    _store_args(s, exclusive=False)
+    s.add_argument("--workers", type=int, default=None, help="background prefill processes (default from settings: 1)")
+    s.add_argument(
+        "--demo",
+        type=Path,
+        default=None,
+        metavar="SAMPLES",
+        help="load each sub-folder of SAMPLES as a case (once) and print a demo user per role",
+    )
+    u = sub.add_parser("users", help="manage web users")
+    usub = u.add_subparsers(dest="users_command", required=True)
+    a = usub.add_parser("add", help="create a user; the password is read from standard input")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=["intake", "reviewer", "admin"])
+    _store_args(a, exclusive=True)
+
+
+def _store_args(parser: argparse.ArgumentParser, exclusive: bool) -> None:
+    group = parser.add_mutually_exclusive_group() if exclusive else parser
+    group.add_argument("--db", default=None, metavar="URL", help="database URL (default: SQLite in the data dir)")
+    group.add_argument("--data-dir", type=Path, default=None, metavar="DIR")
+
+
+def _settings(args: argparse.Namespace):
+    from ..config import Settings
+
+    settings = Settings()
+    data_dir = args.data_dir or settings.data_dir
+    from .. import store
+
+    return settings, Path(data_dir), store.resolve_url(args.db or settings.database_url, Path(data_dir))
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("password: ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from .. import store
+
+    _, _, url = _settings(args)
+    password = _read_password()
+    _, factory = store.open_store(url)
+    with factory() as session:
+        store.add_user(session, args.name, args.role, password)
+        store.audit(session, None, "user_added", detail=f"{args.name} ({args.role}) by command line", client="cli")
+        session.commit()
+    print(f"user {args.name} ({args.role}) added", file=sys.stderr)
+    return 0
+
+
+def load_demo(factory, data_dir: Path, samples: Path) -> int:
+    """Queue each sample case folder once (its text notes as one case); returns how many were queued."""
+    from sqlalchemy import select
+
+    from .. import store
+
+    queued = 0
+    with factory() as session:
+        for folder in sorted(p for p in samples.iterdir() if p.is_dir()):
+            files = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in (".txt", ".pdf"))
+            if not files:
+                continue
+            first = hashlib.sha256(files[0].read_bytes()).hexdigest()
+            if session.scalar(select(store.Document.id).where(store.Document.sha256 == first).limit(1)):
+                continue
+            store.create_case(session, None, [(f.name, f.read_bytes()) for f in files], data_dir)
+            queued += 1
+        session.commit()
+    return queued
+
+
+def demo_users(factory) -> list[tuple[str, str, str]]:
+    """A user per role with a fresh random password each start (printed once, never stored in clear)."""
+    from sqlalchemy import select
+
+    from .. import store
+
+    out = []
+    with factory() as session:
+        for name, role in DEMO_USERS:
+            password = secrets.token_urlsafe(9)
+            user = session.scalar(select(store.User).where(store.User.name == name))
+            if user is None:
+                store.add_user(session, name, role, password)
+            else:
+                store.set_password(session, user, password)
+            out.append((name, role, password))
+        session.commit()
+    return out
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from .. import store
+    from .app import create_app
+
+    settings, data_dir, url = _settings(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.demo is not None:
+        if not args.demo.is_dir():
+            print(f"error: {args.demo}: not a directory", file=sys.stderr)
+            return 2
+        _, factory = store.open_store(url)
+        queued = load_demo(factory, data_dir, args.demo)
+        users = demo_users(factory)
+        print(f"demo: {queued} sample cases queued; open http://{args.host}:{args.port}", file=sys.stderr)
+        for name, role, password in users:
+            print(f"demo user: {name:<9} role {role:<9} password {password}", file=sys.stderr)
+    app = create_app(settings, db_url=url, data_dir=data_dir, workers=args.workers)
+    # Requests hop between the event loop and the thread pool; under load a thread waits up to the GIL switch
+    # interval at each hop (5 ms by default), which dominated the slowest requests.
+    sys.setswitchinterval(0.0005)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "the database URL"
+
+
+def run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        return cmd_serve(args) if args.command == "serve" else cmd_users(args)
+    except ArgumentError:
+        print("error: --db: not a database URL (e.g. postgresql+psycopg://user@host/db)", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        url = _settings(args)[2]
+        print(f"error: cannot use database {_safe_url(url)} ({type(exc).__name__})", file=sys.stderr)
+        return 2

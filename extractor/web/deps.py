@@ -1,0 +1,146 @@
+"""Request dependencies: database session, who is asking (bearer token or session cookie), roles, CSRF."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from .. import store
+from ..config import Settings
+
+SESSION_COOKIE = "extractor_session"
+LOGIN_CSRF_COOKIE = "extractor_login_csrf"
+
+
+class FragmentCache:
+    """Rendered review fragments of case pages, keyed by case and review time: a new review misses."""
+
+    def __init__(self, size: int = 128):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    url: str
+    data_dir: Path
+    factory: sessionmaker[Session]
+    limiter: LoginLimiter
+    fragments: FragmentCache = field(default_factory=FragmentCache)
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def commit(request: Request, session: Session) -> None:
+    """Commit with this process's writers taking turns: SQLite's own busy wait sleeps for milliseconds at a
+    time, which under many concurrent readers (each view writes an audit row) made the slowest requests slow."""
+    st = state(request)
+    if st.url.startswith("sqlite"):
+        with st.write_lock:
+            session.commit()
+    else:
+        session.commit()
+
+
+class LoginLimiter:
+    """Failed logins per (client address, user name) in a sliding window; in memory, per server process."""
+
+    def __init__(self, max_failures: int, window_seconds: float):
+        self.max, self.window = max_failures, window_seconds
+        self._fails: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str]) -> deque[float]:
+        q = self._fails[key]
+        while q and q[0] < time.monotonic() - self.window:
+            q.popleft()
+        return q
+
+    def blocked(self, client: str, name: str) -> bool:
+        with self._lock:
+            return len(self._recent((client, name.lower()))) >= self.max
+
+    def failed(self, client: str, name: str) -> None:
+        with self._lock:
+            self._recent((client, name.lower())).append(time.monotonic())
+
+    def succeeded(self, client: str, name: str) -> None:
+        with self._lock:
+            self._fails.pop((client, name.lower()), None)
+
+
+class LoginRequired(Exception):
+    """A page asked for without a valid session: the browser is sent to the login page."""
+
+
+def state(request: Request) -> AppState:
+    return request.app.state.extractor
+
+
+async def db(request: Request) -> AsyncIterator[Session]:
+    """Async only so FastAPI runs it on the event loop (no thread hop): creating a session does no I/O."""
+    session = state(request).factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def client(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+def api_user(request: Request, session: Annotated[Session, Depends(db)]) -> store.User:
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    token = store.token_for(session, secret.strip(), "api") if scheme.lower() == "bearer" and secret else None
+    if token is None:
+        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    return token.user
+
+
+@dataclass
+class PageUser:
+    user: store.User
+    csrf: str
+
+
+def page_user(request: Request, session: Annotated[Session, Depends(db)]) -> PageUser:
+    secret = request.cookies.get(SESSION_COOKIE)
+    token = store.token_for(session, secret, "session") if secret else None
+    if token is None:
+        raise LoginRequired()
+    return PageUser(user=token.user, csrf=token.csrf or "")
+
+
+def require(user: store.User, *roles: str) -> None:
+    if user.role not in roles:
+        raise HTTPException(403, f"this needs the {' or '.join(roles)} role")
+
+
+def check_csrf(sent: str | None, expected: str) -> None:
+    if not sent or not expected or not secrets.compare_digest(sent, expected):
+        raise HTTPException(403, "missing or invalid CSRF token; reload the page and try again")

@@ -1,0 +1,189 @@
+"""The store on a real database: SQLite always, PostgreSQL when EXTRACTOR_TEST_PG_URL names a server."""
+
+import json
+
+import pytest
+from sqlalchemy import inspect, select
+
+from extractor import store
+from extractor.case import prefill
+from extractor.web import worker
+
+from .webutil import backends, fresh_url, sample_case_files, sample_upload
+
+
+@pytest.fixture(params=backends())
+def db(request, tmp_path):
+    url = fresh_url(request.param, tmp_path)
+    engine, factory = store.open_store(url)
+    yield engine, factory, tmp_path / "data"
+    engine.dispose()
+
+
+def test_migration_from_empty_database_to_head_matches_the_models(db):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine, _, _ = db
+    tables = set(inspect(engine).get_table_names())
+    assert {"users", "tokens", "cases", "documents", "reviews", "decisions", "overrides", "audit_events"} <= tables
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        diff = compare_metadata(MigrationContext.configure(conn), store.Base.metadata)
+    assert diff == []
+    store.migrate(engine)  # a second start is a no-op
+
+
+def test_users_hash_passwords_and_authenticate(db):
+    _, factory, _ = db
+    with factory() as s:
+        user = store.add_user(s, "nurse.kim", "reviewer", "long enough pw")
+        s.commit()
+        assert user.password_hash.startswith("$argon2") and "long enough pw" not in user.password_hash
+        assert store.authenticate(s, "nurse.kim", "long enough pw").id == user.id
+        assert store.authenticate(s, "nurse.kim", "wrong password") is None
+        assert store.authenticate(s, "nobody", "long enough pw") is None
+        with pytest.raises(store.StoreError, match="exists"):
+            store.add_user(s, "nurse.kim", "reviewer", "long enough pw")
+        with pytest.raises(store.StoreError, match="role"):
+            store.add_user(s, "x", "superuser", "long enough pw")
+
+
+def test_tokens_are_stored_hashed_and_expire(db):
+    _, factory, _ = db
+    with factory() as s:
+        user = store.add_user(s, "ina", "intake", "long enough pw")
+        secret, token = store.issue_token(s, user, "api", hours=1)
+        s.commit()
+        assert token.token_hash != secret
+        assert store.token_for(s, secret, "api").user.name == "ina"
+        assert store.token_for(s, secret, "session") is None
+        expired, _ = store.issue_token(s, user, "api", hours=-1)
+        assert store.token_for(s, expired, "api") is None
+
+
+def test_upload_is_stored_under_a_random_name_and_duplicates_are_recognised(db):
+    _, factory, data = db
+    name, pdf = sample_upload()
+    with factory() as s:
+        first, dups = store.create_case(s, None, [("../../etc/<script>x.pdf", pdf)], data)
+        assert dups == []
+        doc = first.documents[0]
+        assert doc.name == "_script_x.pdf" and doc.kind == "pdf"
+        path = store.stored_path(data, doc)
+        assert path.parent == data / "uploads" and path.name == doc.stored_name and "x" not in path.name[-4:]
+        assert path.read_bytes() == pdf
+        second, dups = store.create_case(s, None, [(name, pdf)], data)
+        s.commit()
+        assert [(d.name, d.case_id) for d in dups] == [(name, first.id)]
+        assert second.documents[0].duplicate_of == first.id
+        with pytest.raises(store.StoreError, match="not a PDF or text"):
+            store.create_case(s, None, [("image.pdf", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)], data)
+
+
+def test_queue_claims_each_case_once_and_survives_a_restart(db):
+    _, factory, data = db
+    with factory() as s:
+        a, _ = store.create_case(s, None, sample_case_files("c01_"), data)
+        b, _ = store.create_case(s, None, sample_case_files("c11_"), data)
+        s.commit()
+    with factory() as s:
+        claimed = store.claim_next(s)
+        assert claimed.id == a.id and claimed.status == "processing" and claimed.attempts == 1
+    with factory() as s:  # a second worker gets the next case, never the same one
+        assert store.claim_next(s).id == b.id
+        assert store.claim_next(s) is None
+    with factory() as s:  # the server stopped mid-processing: on restart both go back to the queue
+        assert store.requeue_processing(s) == 2
+        s.commit()
+    assert worker.process_one(factory, data) == a.id
+    assert worker.process_one(factory, data) == b.id
+    assert worker.process_one(factory, data) is None
+    with factory() as s:
+        case = store.get_case(s, a.id)
+        assert case.status == "ready" and case.recommendation == "likely_meets_criteria"
+        assert json.loads(store.review_json(s, a.id))["recommendation"] == "likely_meets_criteria"
+        assert all(d.text for d in case.documents)
+
+
+def test_a_case_with_no_readable_document_fails_with_the_reason(db):
+    _, factory, data = db
+    with factory() as s:
+        # a PDF by its header (accepted at upload) that pdfplumber cannot parse
+        case, _ = store.create_case(s, None, [("broken.pdf", b"%PDF-1.4\n" + b"\x00garbage" * 200)], data)
+        s.commit()
+    assert worker.process_one(factory, data) == case.id
+    with factory() as s:
+        case = store.get_case(s, case.id)
+    assert case.status == "failed"
+    assert case.error.startswith("broken.pdf: ")
+    assert worker.process_one(factory, data) is None  # a failed case is not retried forever
+
+
+def test_decisions_keep_overrides_with_who_and_when(db):
+    _, factory, data = db
+    with factory() as s:
+        rev = store.add_user(s, "rev", "reviewer", "long enough pw")
+        ina = store.add_user(s, "ina", "intake", "long enough pw")
+        case, _ = store.create_case(s, ina, sample_case_files("c01_"), data)
+        s.commit()
+    worker.process_one(factory, data)
+    with factory() as s:
+        case = store.get_case(s, case.id)
+        with pytest.raises(PermissionError):
+            store.record_decision(s, case, s.get(store.User, ina.id), "approve")
+        with pytest.raises(store.StoreError, match="decision must be"):
+            store.record_decision(s, case, s.get(store.User, rev.id), "deny")
+        row = store.record_decision(
+            s,
+            case,
+            s.get(store.User, rev.id),
+            "refer_to_physician",
+            "see MRI",
+            {"recurrence_vs_treatment_effect": "partial", "epilepsy": "not_found"},
+        )
+        s.commit()
+        saved = store.decisions_for(s, case.id)[0]
+        assert saved.user.name == "rev" and saved.note == "see MRI" and saved.created_at is not None
+        # epilepsy was already not_found: only the real change is kept, beside the prefilled status
+        assert [(o.indication_id, o.prefilled_status, o.status) for o in row.overrides] == [
+            ("recurrence_vs_treatment_effect", "supported", "partial")
+        ]
+        assert store.get_case(s, case.id).decision == "refer_to_physician"
+        with pytest.raises(store.StoreError, match="status must be"):
+            store.record_decision(s, case, s.get(store.User, rev.id), "approve", "", {"epilepsy": "supported"})
+
+
+def test_save_imported_case_stores_a_backfill_review_once(db, tmp_path):
+    _, factory, data = db
+    files = []
+    for name, content in sample_case_files("c02_"):
+        path = tmp_path / name
+        path.write_bytes(content)
+        files.append(path)
+    review = prefill(files)
+    with factory() as s:
+        case = store.save_imported_case(s, "backfill-0001", files, review, data)
+        s.commit()
+        assert case.status == "ready" and case.source == "import"
+        assert case.recommendation == review.recommendation
+        assert [d.name for d in case.documents] == [f.name for f in files]
+        again = store.save_imported_case(s, "backfill-0001", files, review.model_dump(mode="json"), data)
+        s.commit()
+        assert again.id == case.id
+        assert s.scalar(select(store.func.count()).select_from(store.Case)) == 1
+        assert json.loads(store.review_json(s, "backfill-0001"))["recommendation"] == review.recommendation
+
+
+def test_audit_log_and_csv_export(db):
+    _, factory, _ = db
+    with factory() as s:
+        user = store.add_user(s, "ada", "admin", "long enough pw")
+        store.audit(s, user, "case_viewed", case_id="abc", client="127.0.0.1")
+        store.audit(s, user, "document_downloaded", case_id="abc", document_id=3, detail="=HYPERLINK(x).pdf")
+        s.commit()
+        assert [e.action for e in store.audit_events(s)] == ["document_downloaded", "case_viewed"]
+        lines = "".join(store.audit_csv(s)).splitlines()
+    assert lines[0] == ",".join(store.AUDIT_COLUMNS)
+    assert lines[1].split(",")[2:5] == ["ada", "case_viewed", "abc"]
+    assert "'=HYPERLINK(x).pdf" in lines[2]  # no spreadsheet formula injection through a file name

@@ -1,0 +1,254 @@
+"""The JSON API with a real SQLite store: every route and role, 401/403/404/413, the happy paths."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from extractor.config import Settings
+from extractor.web import create_app, worker
+
+from .pdfgen import make_pdf
+from .webutil import PG_URL, add_users, bearer, fresh_url, sample_case_files, sample_upload
+
+LIMIT = 256 * 1024
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    data = tmp_path_factory.mktemp("web")
+    app = create_app(Settings(data_dir=data, max_upload_bytes=LIMIT, login_max_failures=3), workers=0)
+    state = app.state.extractor
+    add_users(state.factory)
+    with TestClient(app) as client:
+        tokens = {name: bearer(client, name) for name in ("ina", "rev", "ada")}
+        r = client.post("/api/cases", headers=tokens["ina"], files=[("files", sample_upload())])
+        assert r.status_code == 201, r.text
+        ready = r.json()["id"]
+        assert worker.process_one(state.factory, state.data_dir) == ready
+        yield client, tokens, ready, state
+
+
+ROUTES = [
+    ("post", "/api/cases"),
+    ("get", "/api/cases"),
+    ("get", "/api/cases/anything"),
+    ("post", "/api/cases/anything/decision"),
+    ("get", "/api/cases/anything/decisions"),
+    ("get", "/api/users"),
+    ("post", "/api/users"),
+    ("patch", "/api/users/anyone"),
+    ("get", "/api/audit"),
+    ("get", "/api/audit.csv"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_every_api_route_needs_a_bearer_token(env, method, path):
+    client = env[0]
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"}):
+        r = getattr(client, method)(path, headers=headers)
+        assert r.status_code == 401, (path, headers, r.text)
+        assert r.json()["error"]["status"] == 401
+        assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_session_cookie_is_no_api_token(env):
+    client = env[0]
+    r = client.get("/api/cases", cookies={"extractor_session": "whatever"})
+    assert r.status_code == 401
+
+
+def test_token_refuses_a_wrong_password_and_rate_limits(env):
+    client = env[0]
+    for _ in range(3):
+        r = client.post("/api/token", data={"username": "rev2", "password": "guess"})
+        assert r.status_code == 401
+        assert r.json() == {"error": {"status": 401, "message": "wrong user name or password"}}
+    assert client.post("/api/token", data={"username": "rev2", "password": "guess"}).status_code == 429
+
+
+def test_upload_returns_201_and_the_case_is_queued_then_ready(env):
+    client, tokens, _, state = env
+    r = client.post(
+        "/api/cases", headers=tokens["ina"], files=[("files", (n, d)) for n, d in sample_case_files("c11_")]
+    )
+    assert r.status_code == 201 and r.json()["status"] == "queued" and r.json()["duplicates"] == []
+    case_id = r.json()["id"]
+    got = client.get(f"/api/cases/{case_id}", headers=tokens["ina"]).json()
+    assert got == {"id": case_id, "status": "queued", "error": None, "decision": None, "review": None}
+    worker.process_one(state.factory, state.data_dir)
+    got = client.get(f"/api/cases/{case_id}", headers=tokens["rev"]).json()
+    assert got["status"] == "ready"
+    assert got["review"]["recommendation"] == "experimental_investigational"
+    assert [i["id"] for i in got["review"]["indications"]][:2] == [
+        "recurrence_vs_treatment_effect",
+        "tumor_vs_nontumor",
+    ]
+
+
+def test_ready_pdf_case_has_the_review_with_pages_and_boxes(env):
+    client, tokens, ready, _ = env
+    r = client.get(f"/api/cases/{ready}", headers=tokens["rev"])
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    review = r.json()["review"]
+    assert review["recommendation"] == "likely_meets_criteria"
+    assert review["documents"][0]["name"] == "fax_packet.pdf" and review["documents"][0]["pages"] == 3
+    necrosis = next(f for f in review["findings"] if f["concept"] == "TREATMENT_EFFECT")
+    assert necrosis["page"] == 2 and len(necrosis["bbox"]) == 4
+
+
+def test_duplicate_upload_is_reported(env):
+    client, tokens, ready, _ = env
+    r = client.post("/api/cases", headers=tokens["ada"], files=[("files", sample_upload())])
+    assert r.status_code == 201
+    assert r.json()["duplicates"] == [{"name": "fax_packet.pdf", "case_id": ready}]
+
+
+def test_upload_roles_and_limits(env):
+    client, tokens, *_ = env
+    assert client.post("/api/cases", headers=tokens["rev"], files=[("files", sample_upload())]).status_code == 403
+    big = make_pdf([["x" * 80] * 40] * 200)
+    assert len(big) > LIMIT
+    r = client.post("/api/cases", headers=tokens["ina"], files=[("files", ("big.pdf", big))])
+    assert r.status_code == 413 and "limit" in r.json()["error"]["message"]
+    png = ("scan.pdf", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)  # named .pdf, is not one
+    r = client.post("/api/cases", headers=tokens["ina"], files=[("files", png)])
+    assert r.status_code == 415 and r.json()["error"]["message"] == "scan.pdf: not a PDF or a text file"
+    assert client.post("/api/cases", headers=tokens["ina"]).status_code == 422
+    bad_date = client.post(
+        "/api/cases", headers=tokens["ina"], files=[("files", sample_upload())], data={"request_date": "03/12/2026"}
+    )
+    assert bad_date.status_code == 422
+
+
+def test_unknown_case_is_404(env):
+    client, tokens, *_ = env
+    assert client.get("/api/cases/nope", headers=tokens["rev"]).status_code == 404
+    r = client.post("/api/cases/nope/decision", headers=tokens["rev"], json={"decision": "approve"})
+    assert r.status_code == 404 and r.json()["error"]["message"] == "no such case"
+    assert client.get("/api/cases/nope/decisions", headers=tokens["rev"]).status_code == 404
+
+
+def test_decision_roles_values_and_overrides(env):
+    client, tokens, ready, _ = env
+    url = f"/api/cases/{ready}/decision"
+    assert client.post(url, headers=tokens["ina"], json={"decision": "approve"}).status_code == 403
+    assert client.post(url, headers=tokens["rev"], json={"decision": "deny"}).status_code == 422
+    bad = client.post(url, headers=tokens["rev"], json={"decision": "approve", "overrides": {"stroke": "supported"}})
+    assert bad.status_code == 422 and "status must be" in bad.json()["error"]["message"]
+    r = client.post(
+        url,
+        headers=tokens["rev"],
+        json={
+            "decision": "refer_to_physician",
+            "note": "margin ambiguous",
+            "overrides": {"recurrence_vs_treatment_effect": "partial"},
+        },
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["by"] == "rev" and body["decision"] == "refer_to_physician"
+    assert body["overrides"] == [
+        {"indication": "recurrence_vs_treatment_effect", "prefilled": "supported", "status": "partial"}
+    ]
+    history = client.get(f"/api/cases/{ready}/decisions", headers=tokens["ina"]).json()["decisions"]
+    assert history[-1]["note"] == "margin ambiguous" and history[-1]["by"] == "rev"
+    assert client.get(f"/api/cases/{ready}", headers=tokens["rev"]).json()["decision"] == "refer_to_physician"
+
+
+def test_decision_on_a_case_not_ready_is_409(env):
+    client, tokens, *_ = env
+    r = client.post("/api/cases", headers=tokens["ina"], files=[("files", ("n.txt", b"Glioblastoma, s/p XRT. MRS."))])
+    case_id = r.json()["id"]
+    r = client.post(f"/api/cases/{case_id}/decision", headers=tokens["ada"], json={"decision": "approve"})
+    assert r.status_code == 409 and "queued" in r.json()["error"]["message"]
+
+
+def test_case_list_filters(env):
+    client, tokens, ready, _ = env
+    cases = client.get("/api/cases", params={"status": "ready"}, headers=tokens["rev"]).json()["cases"]
+    assert ready in [c["id"] for c in cases] and all(c["status"] == "ready" for c in cases)
+    mine = next(c for c in cases if c["id"] == ready)
+    assert mine["member_id"] == "XJH448812" and "76390" in mine["cpt_codes"]
+    assert client.get("/api/cases", params={"status": "bogus"}, headers=tokens["rev"]).status_code == 422
+
+
+def test_only_admin_manages_users(env):
+    client, tokens, *_ = env
+    new = {"name": "nurse2", "role": "reviewer", "password": "long enough pw"}
+    for who in ("ina", "rev"):
+        assert client.get("/api/users", headers=tokens[who]).status_code == 403
+        assert client.post("/api/users", headers=tokens[who], json=new).status_code == 403
+    assert client.post("/api/users", headers=tokens["ada"], json=new).status_code == 201
+    assert client.post("/api/users", headers=tokens["ada"], json=new).status_code == 409
+    names = [u["name"] for u in client.get("/api/users", headers=tokens["ada"]).json()["users"]]
+    assert "nurse2" in names
+    r = client.post("/api/token", data={"username": "nurse2", "password": "long enough pw"})
+    assert r.status_code == 200 and r.json()["token_type"] == "bearer"
+
+
+def test_audit_log_records_views_and_decisions_and_only_admin_reads_it(env):
+    client, tokens, ready, _ = env
+    client.get(f"/api/cases/{ready}", headers=tokens["rev"])
+    for who in ("ina", "rev"):
+        assert client.get("/api/audit", headers=tokens[who]).status_code == 403
+        assert client.get("/api/audit.csv", headers=tokens[who]).status_code == 403
+    events = client.get("/api/audit", params={"case_id": ready}, headers=tokens["ada"]).json()["events"]
+    views = [e for e in events if e["action"] == "case_viewed"]
+    assert views and views[0]["user"] == "rev" and views[0]["client"] == "testclient" and views[0]["at"].endswith("Z")
+    assert any(e["action"] == "case_uploaded" and e["user"] == "ina" for e in events)
+    csv = client.get("/api/audit.csv", headers=tokens["ada"])
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0] == "id,at,username,action,case_id,document_id,detail,client"
+    assert f",rev,case_viewed,{ready}," in csv.text
+
+
+def test_health_needs_no_token(env):
+    assert env[0].get("/healthz").json() == {"status": "ok"}
+
+
+def test_a_streamed_upload_without_content_length_is_cut_off_at_the_limit(env):
+    client, tokens, *_ = env
+
+    def body():
+        yield b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.pdf"\r\n\r\n%PDF-1.4\n'
+        for _ in range(LIMIT // 4096 + 2):
+            yield b"0" * 4096
+
+    headers = {**tokens["ina"], "content-type": "multipart/form-data; boundary=b"}
+    r = client.post("/api/cases", headers=headers, content=body())
+    assert "content-length" not in r.request.headers
+    assert r.status_code == 413 and r.json()["error"]["message"] == f"upload larger than the limit of {LIMIT} bytes"
+
+
+def test_admin_deactivates_a_user_and_their_tokens_stop_working(env):
+    client, tokens, *_ = env
+    new = {"name": "temp.nurse", "role": "reviewer", "password": "long enough pw"}
+    assert client.post("/api/users", headers=tokens["ada"], json=new).status_code == 201
+    r = client.post("/api/token", data={"username": "temp.nurse", "password": "long enough pw"})
+    theirs = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert client.get("/api/cases", headers=theirs).status_code == 200
+    assert client.patch("/api/users/temp.nurse", headers=tokens["rev"], json={"active": False}).status_code == 403
+    r = client.patch("/api/users/temp.nurse", headers=tokens["ada"], json={"active": False})
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert client.get("/api/cases", headers=theirs).status_code == 401
+    assert client.post("/api/token", data={"username": "temp.nurse", "password": "long enough pw"}).status_code == 401
+    assert client.patch("/api/users/nobody", headers=tokens["ada"], json={"active": False}).status_code == 404
+    assert client.patch("/api/users/ada", headers=tokens["ada"], json={"active": False}).status_code == 422
+
+
+@pytest.mark.skipif(not PG_URL, reason="EXTRACTOR_TEST_PG_URL unset")
+def test_the_api_works_the_same_on_postgresql(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path), db_url=fresh_url("postgresql", tmp_path), workers=0)
+    state = app.state.extractor
+    add_users(state.factory)
+    with TestClient(app) as client:
+        ina, rev = bearer(client, "ina"), bearer(client, "rev")
+        case_id = client.post("/api/cases", headers=ina, files=[("files", sample_upload())]).json()["id"]
+        assert worker.process_one(state.factory, state.data_dir) == case_id
+        got = client.get(f"/api/cases/{case_id}", headers=rev).json()
+        assert got["status"] == "ready" and got["review"]["recommendation"] == "likely_meets_criteria"
+        r = client.post(f"/api/cases/{case_id}/decision", headers=rev, json={"decision": "request_information"})
+        assert r.status_code == 201
+        ada = bearer(client, "ada")
+        actions = [e["action"] for e in client.get("/api/audit", headers=ada).json()["events"]]
+        assert {"case_uploaded", "case_viewed", "decision_recorded"} <= set(actions)

@@ -1,0 +1,218 @@
+"""Server-rendered pages: login, cookies, CSRF, roles, the case page with boxes and highlights, audit."""
+
+import logging
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from extractor import store
+from extractor.config import Settings
+from extractor.web import create_app, worker
+
+from .webutil import PASSWORD, add_users, login, sample_upload
+
+NOTE = "Discussed with Dr. Patel: patient's sister has a history we must not log"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    data = tmp_path_factory.mktemp("pages")
+    app = create_app(Settings(data_dir=data, login_max_failures=3), workers=0)
+    add_users(app.state.extractor.factory)
+    with TestClient(app):
+        yield app
+
+
+def client_for(app, name: str | None = None, https: bool = False) -> tuple[TestClient, str]:
+    client = TestClient(app, base_url="https://testserver" if https else "http://testserver")
+    return client, (login(client, name) if name else "")
+
+
+@pytest.fixture(scope="module")
+def ready(app):
+    """A text-layer PDF case uploaded through the intake form and processed by the worker code."""
+    intake, csrf = client_for(app, "ina")
+    r = intake.post(
+        "/intake/upload", data={"csrf_token": csrf}, files=[("files", sample_upload())], follow_redirects=False
+    )
+    assert r.status_code == 303
+    case_id = r.headers["location"].split("case=")[1]
+    state = app.state.extractor
+    assert worker.process_one(state.factory, state.data_dir) == case_id
+    return case_id
+
+
+def test_pages_redirect_to_login_without_a_session(app):
+    client = TestClient(app)
+    for path in ("/", "/intake", "/queue", "/cases/x", "/admin/audit", "/admin/users"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+
+
+def test_login_needs_the_form_csrf_token_and_the_right_password(app):
+    client = TestClient(app)
+    client.get("/login")
+    r = client.post("/login", data={"username": "rev", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 403
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    r = client.post("/login", data={"username": "rev", "password": "nope", "csrf_token": token})
+    assert r.status_code == 401 and "Wrong user name or password" in r.text
+
+
+def test_login_is_rate_limited(app):
+    with app.state.extractor.factory() as session:
+        store.add_user(session, "mallory", "reviewer", PASSWORD)
+        session.commit()
+    client = TestClient(app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    for _ in range(3):
+        r = client.post("/login", data={"username": "mallory", "password": "x", "csrf_token": token})
+        assert r.status_code == 401
+    # blocked before the password is even checked: a right guess now is refused too
+    r = client.post("/login", data={"username": "mallory", "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 429 and "Too many failed logins" in r.text
+
+
+def test_session_cookie_flags_and_secure_under_tls(app):
+    for https, secure in ((False, False), (True, True)):
+        client = TestClient(app, base_url="https://testserver" if https else "http://testserver")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+        r = client.post(
+            "/login", data={"username": "rev", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+        )
+        cookie = r.headers["set-cookie"].lower()
+        assert cookie.startswith("extractor_session=") and "httponly" in cookie and "samesite=lax" in cookie
+        assert ("secure" in cookie.split("; ")) is secure
+
+
+def test_pages_carry_a_content_security_policy(app):
+    client, _ = client_for(app, "rev")
+    r = client.get("/queue")
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
+    assert "<script>" not in r.text and " style=" not in r.text  # nothing inline for the CSP to allow
+
+
+def test_intake_upload_needs_csrf_and_tells_about_duplicates(app, ready):
+    intake, csrf = client_for(app, "ina")
+    r = intake.post("/intake/upload", data={"csrf_token": "forged"}, files=[("files", sample_upload())])
+    assert r.status_code == 403
+    r = intake.post("/intake/upload", data={"csrf_token": csrf}, files=[("files", sample_upload())])
+    assert r.status_code == 200 and "Already uploaded" in r.text and ready[:8] in r.text
+    statuses = intake.get("/intake/statuses").json()
+    assert statuses[ready]["status"] == "ready"
+
+
+def test_roles_on_pages(app, ready):
+    intake, csrf = client_for(app, "ina")
+    assert intake.get("/queue").status_code == 403
+    assert intake.get(f"/cases/{ready}").status_code == 403
+    r = intake.post(f"/cases/{ready}/decision", data={"csrf_token": csrf, "decision": "approve"})
+    assert r.status_code == 403
+    reviewer, _ = client_for(app, "rev")
+    assert reviewer.get("/intake").status_code == 403
+    assert reviewer.get("/admin/audit").status_code == 403
+    assert reviewer.get("/admin/users").status_code == 403
+    assert reviewer.get("/cases/unknown").status_code == 404
+
+
+def test_queue_lists_ready_cases_with_recommendation_member_and_cpt(app, ready):
+    reviewer, _ = client_for(app, "rev")
+    r = reviewer.get("/queue", params={"recommendation": "likely_meets_criteria", "sort": "newest"})
+    row = re.search(rf'<tr data-case="{ready}">.*?</tr>', r.text, re.S).group(0)
+    assert "likely meets criteria" in row and "XJH448812" in row and "76390" in row
+    r = reviewer.get("/queue", params={"recommendation": "needs_clinical_review"})
+    assert ready not in r.text
+
+
+def test_case_page_draws_evidence_boxes_on_page_images_and_highlights_text(app, ready):
+    reviewer, _ = client_for(app, "rev")
+    html = reviewer.get(f"/cases/{ready}").text
+    assert html.count('<figure class="page"') == 3
+    # every evidence button points at a box drawn on a page image of that document
+    targets = set(re.findall(r'data-target="(box-\d+)"', html))
+    assert targets and all(f'<g id="{t}"' in html for t in targets)
+    page2 = re.search(r'id="page-\d+-2".*?</figure>', html, re.S).group(0)
+    necrosis = re.search(r'<g id="box-\d+" class="box c-TREATMENT_EFFECT ctx-none">.*?</g>', page2, re.S).group(0)
+    rects = [[float(v) for v in r] for r in re.findall(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)"', necrosis)]
+    # "radiation" ends one line and "necrosis" starts the next: two tight boxes, not one over both lines
+    assert len(rects) == 2
+    (x1, y1, w1), (x2, y2, w2) = rects
+    assert y2 > y1 + 8 and x2 < x1 and w1 < 80 and w2 < 80
+    assert all(40 < x < 612 and 0 < y < 792 for x, y, _ in rects)
+    # negated and family findings are drawn distinctly from support
+    assert re.search(r'<g id="box-\d+" class="box c-ABSCESS ctx-negated">', html)
+    assert re.search(r'<g id="box-\d+" class="box c-NEURODEGENERATIVE ctx-family">', html)
+    assert re.search(r'<mark id="mark-\d+" class="c-BRAIN_TUMOR ctx-none"[^>]*>glioblastoma</mark>', html)
+
+
+def test_page_images_and_downloads_are_authenticated_and_audited(app, ready):
+    reviewer, _ = client_for(app, "rev")
+    html = reviewer.get(f"/cases/{ready}").text
+    img = re.search(r'<img src="(/cases/[^"]+/pages/1\.png)"', html).group(1)
+    doc_id = int(img.split("/")[4])
+    r = reviewer.get(img)
+    assert r.status_code == 200 and r.content.startswith(b"\x89PNG") and r.headers["content-type"] == "image/png"
+    assert TestClient(app).get(img, follow_redirects=False).status_code == 303
+    assert reviewer.get(img.replace("1.png", "9.png")).status_code == 404
+    assert reviewer.get(f"/cases/{ready}/documents/{doc_id + 999}").status_code == 404
+    download = reviewer.get(f"/cases/{ready}/documents/{doc_id}")
+    assert download.content == sample_upload()[1]
+    assert download.headers["content-disposition"] == 'attachment; filename="fax_packet.pdf"'
+    admin, _ = client_for(app, "ada")
+    audit = admin.get("/admin/audit", params={"case_id": ready}).text
+    for action in ("case_viewed", "page_viewed", "document_downloaded"):
+        assert action in audit
+
+
+def test_decision_form_records_decision_and_overrides_without_logging_the_note(app, ready, caplog):
+    reviewer, csrf = client_for(app, "rev")
+    form = {"csrf_token": csrf, "decision": "approve", "note": NOTE, "override_epilepsy": "present"}
+    assert reviewer.post(f"/cases/{ready}/decision", data={**form, "csrf_token": "x"}).status_code == 403
+    assert reviewer.post(f"/cases/{ready}/decision", data={**form, "decision": "deny"}).status_code == 422
+    with caplog.at_level(logging.DEBUG):
+        r = reviewer.post(f"/cases/{ready}/decision", data=form, follow_redirects=True)
+    assert r.status_code == 200
+    assert "approve" in r.text and "epilepsy: not_found → present" in r.text and "by rev" in r.text
+    assert NOTE not in caplog.text
+    admin, _ = client_for(app, "ada")
+    assert "decision_recorded" in admin.get("/admin/audit").text
+    csv = admin.get("/admin/audit.csv").text
+    assert "approve; overrides: epilepsy=present" in csv and NOTE not in csv
+
+
+def test_admin_adds_users_from_the_page(app):
+    admin, csrf = client_for(app, "ada")
+    r = admin.post("/admin/users", data={"csrf_token": csrf, "name": "md1", "role": "reviewer", "password": "short"})
+    assert r.status_code == 422 and "at least 8" in r.text
+    r = admin.post("/admin/users", data={"csrf_token": csrf, "name": "md1", "role": "reviewer", "password": PASSWORD})
+    assert r.status_code == 200 and "<td>md1</td>" in r.text
+    assert admin.post("/admin/users", data={"name": "md2", "role": "admin", "password": PASSWORD}).status_code == 403
+    md1, _ = client_for(app, "md1")
+    r = admin.post("/admin/users/md1/active", data={"csrf_token": csrf, "active": "0"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert md1.get("/queue", follow_redirects=False).status_code == 303  # their session ended at once
+    assert "Deactivate" not in re.search(r"<td>md1</td>.*?</tr>", admin.get("/admin/users").text, re.S).group(0)
+
+
+def test_logout_ends_the_session(app):
+    client, csrf = client_for(app, "rev")
+    assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    assert client.get("/queue", follow_redirects=False).status_code == 303
+
+
+def test_a_case_imported_by_the_backfill_shows_its_pages_and_text(app, tmp_path):
+    from extractor.case import prefill
+
+    name, data = sample_upload()
+    path = tmp_path / name
+    path.write_bytes(data)
+    state = app.state.extractor
+    with state.factory() as session:
+        store.save_imported_case(session, "backfill-case-7", [path], prefill([path]), state.data_dir)
+        session.commit()
+    reviewer, _ = client_for(app, "rev")
+    html = reviewer.get("/cases/backfill-case-7").text
+    assert html.count('<figure class="page"') == 3 and '<g id="box-' in html
+    assert re.search(r'<mark id="mark-\d+" class="c-BRAIN_TUMOR ctx-none"[^>]*>glioblastoma</mark>', html)
