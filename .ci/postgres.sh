@@ -7,9 +7,9 @@ read -r version cluster _ < <(pg_lsclusters -h | head -1) || true
 if [ -z "${version:-}" ]; then
   version=$(ls /usr/lib/postgresql | sort -n | tail -1)
   cluster=main
-  pg_createcluster "$version" "$cluster" >/dev/null
+  pg_createcluster "$version" "$cluster" >/dev/null 3>&-
 fi
-pg_ctlcluster "$version" "$cluster" start 2>/dev/null || true
+pg_ctlcluster "$version" "$cluster" start 2>/dev/null 3>&- || true  # the daemon must not hold the caller's pipe
 for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
 psql_admin() { runuser -u postgres -- psql -qtAX "$@"; }
 if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname='extractor'")" != "1" ]; then
