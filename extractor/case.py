@@ -24,7 +24,7 @@ def read_documents(files: Sequence[Path]) -> tuple[list[Document], list[FailedDo
     for path in files:
         path = Path(path)
         try:
-            docs.append(read_file(path))
+            docs.extend(read_file(path))
         except DocumentError as exc:
             digest = None
             try:

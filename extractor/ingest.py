@@ -28,13 +28,17 @@ class Document:
     ocr_pages: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     doc_type: str = "other"
+    source: str | None = None  # the file a split fax-packet part came from
+    first_page: int = 1  # page number, in that file, of this document's first page
+    ocr_confidence: dict[int, float] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
         return len(self.page_starts)
 
     def page_of(self, offset: int) -> int:
-        return bisect_right(self.page_starts, offset)
+        """1-based page, in the original file, of the character at `offset`."""
+        return bisect_right(self.page_starts, offset) + self.first_page - 1
 
     def bbox(self, start: int, end: int) -> list[float] | None:
         """Union of the character boxes of [start, end) on the page of `start`; None for plain text."""
@@ -99,7 +103,8 @@ def read_text_document(name: str, data: bytes) -> Document:
     return doc
 
 
-def read_file(path: Path) -> Document:
+def read_file(path: Path) -> list[Document]:
+    """One file in, its documents out: a fax packet PDF may hold several documents."""
     try:
         data = path.read_bytes()
     except IsADirectoryError:
@@ -111,12 +116,12 @@ def read_file(path: Path) -> Document:
     except OSError as exc:
         raise DocumentError(f"cannot read ({exc.strerror or 'I/O error'})") from None
     if data.lstrip()[:5] == b"%PDF-" or (b"%PDF-" in data[:1024] and path.suffix.lower() == ".pdf"):
-        from .pdf import read_pdf_document
+        from .sandbox import read_pdf
 
-        return read_pdf_document(path.name, data)
+        return read_pdf(path.name, data)
     if path.suffix.lower() == ".pdf":
         raise DocumentError("not a PDF (no %PDF- header)")
-    return read_text_document(path.name, data)
+    return [read_text_document(path.name, data)]
 
 
 def classify(text: str) -> str:

@@ -40,12 +40,12 @@ def test_fax_banner_before_pdf_header_is_still_a_pdf(tmp_path):
     assert prefill([pdf]).recommendation == "likely_meets_criteria"
 
 
-def test_pdf_without_text_layer_is_a_clear_error(tmp_path):
+def test_blank_pdf_is_a_clear_error_after_ocr(tmp_path):
     pdf = tmp_path / "scan.pdf"
     pdf.write_bytes(make_pdf([[]]))
     out = run("prefill", pdf)
     assert out.returncode == 2
-    assert out.stderr.strip() == "error: scan.pdf: PDF has no text layer (scanned pages need OCR)"
+    assert out.stderr.strip() == "error: scan.pdf: PDF has no text (no text layer, and OCR found none)"
 
 
 def test_damaged_pdf_beside_a_good_note_is_listed(tmp_path):

@@ -1,0 +1,132 @@
+"""Fax packets: drop the fax machine's header/footer lines and split a packet into its documents.
+
+A fax stamps a transmission line on every page ("FEB-18-2026 10:14 FROM: ... P.002/005"); it is not
+part of any document and is dropped. A packet holds several documents, each starting on a new page
+(cover sheet, office note, imaging report, pathology, labs, letter); a page whose opening lines type
+it as a different kind of document starts a new part. Each part becomes its own `Document`, named
+"FILE#N" (N from 1), typed, with page numbers that stay those of the original file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from .ingest import Document, classify
+from .ocr import Line
+
+_EDGE_LINES = 2
+_FAX_WORDS = re.compile(
+    r"\bfax\b|\bfrom\s*:|\bto\s*:|\bp(?:age|g)?\.?\s*\d{1,3}\s*(?:/|of)\s*\d{1,3}\b|\b\d{1,2}:\d{2}\b", re.IGNORECASE
+)
+_HEAD_LINES = 12
+
+
+@dataclass
+class PageText:
+    number: int
+    lines: list[Line]
+    ocr: bool = False
+    confidence: float | None = None
+    dropped: list[str] = field(default_factory=list)
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z#]", "", re.sub(r"\d", "#", text.lower()))
+
+
+def _edges(page: PageText) -> list[int]:
+    filled = [i for i, line in enumerate(page.lines) if line.text.strip()]
+    return sorted(set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]))
+
+
+def drop_fax_headers(pages: list[PageText]) -> None:
+    """Remove transmission header/footer lines: near a page edge, repeated on most pages, fax-like.
+
+    Fax-like means fax words, a page counter or a time, or digits that change from page to page;
+    a letterhead or a patient line repeated verbatim on every page is kept.
+    """
+    if len(pages) < 2:
+        return
+    candidates = [(p, i, p.lines[i].text.strip()) for p in pages for i in _edges(p)]
+    need = max(2, (len(pages) + 1) // 2)
+    for page in pages:
+        drop: set[int] = set()
+        for i in _edges(page):
+            text = page.lines[i].text.strip()
+            key = _key(text)
+            if len(key) < 6:
+                continue
+            similar = [
+                (q, other)
+                for q, _, other in candidates
+                if q is not page and SequenceMatcher(None, key, _key(other)).ratio() >= 0.8
+            ]
+            if len({q.number for q, _ in similar}) + 1 < need:
+                continue
+            digits_change = any(re.sub(r"\D", "", other) != re.sub(r"\D", "", text) for _, other in similar)
+            if _FAX_WORDS.search(text) or digits_change:
+                drop.add(i)
+        page.dropped = [page.lines[i].text for i in sorted(drop)]
+        page.lines = [line for i, line in enumerate(page.lines) if i not in drop]
+
+
+def _head(page: PageText) -> str:
+    return "\n".join(line.text for line in page.lines if line.text.strip())
+
+
+def split_packet(pages: list[PageText]) -> list[list[PageText]]:
+    """Group pages into documents: a page whose opening lines type it differently starts a new one."""
+    parts: list[list[PageText]] = []
+    current_type = None
+    for page in pages:
+        head = "\n".join(_head(page).splitlines()[:_HEAD_LINES])
+        page_type = classify(head) if head else "other"
+        if not parts or (page_type != "other" and page_type != current_type):
+            parts.append([page])
+            current_type = page_type if page_type != "other" else classify(_head(page))
+        else:
+            parts[-1].append(page)
+    return parts
+
+
+def assemble(name: str, sha256: str, pages: list[PageText], min_confidence: float) -> list[Document]:
+    """Drop fax headers, split the packet, and build one Document per part (empty parts are skipped)."""
+    drop_fax_headers(pages)
+    parts = [part for part in split_packet(pages) if any(line.text.strip() for p in part for line in p.lines)]
+    docs: list[Document] = []
+    for k, part in enumerate(parts, start=1):
+        text: list[str] = []
+        boxes: list = []
+        page_starts: list[int] = []
+        for page in part:
+            page_starts.append(len(text))
+            for line in page.lines:
+                text.extend(line.text)
+                boxes.extend(line.boxes)
+                text.append("\n")
+                boxes.append(None)
+            text.append("\f")
+            boxes.append(None)
+        joined = "".join(text)
+        doc = Document(
+            name=name if len(parts) == 1 else f"{name}#{k}",
+            sha256=sha256,
+            text=joined,
+            page_starts=page_starts,
+            boxes=boxes,
+            source=name,
+            first_page=part[0].number,
+        )
+        doc.ocr_pages = [p.number for p in part if p.ocr]
+        doc.ocr_confidence = {p.number: round(p.confidence, 1) for p in part if p.confidence is not None}
+        low = [f"{n} ({c:.0f}%)" for n, c in doc.ocr_confidence.items() if c < min_confidence]
+        if low:
+            doc.warnings.append(f"low OCR confidence on page {', '.join(low)}: check the original")
+        empty = [p.number for p in part if not any(line.text.strip() for line in p.lines)]
+        if empty:
+            doc.warnings.append(f"no text found on page {', '.join(map(str, empty))}")
+        doc.doc_type = classify(joined)
+        docs.append(doc)
+    return docs
