@@ -132,7 +132,15 @@ def prefill_documents(
     checklist = guideline.documentation(model, contexts, mentions, request)
     infos = [
         DocumentInfo(
-            name=d.name, sha256=d.sha256, pages=d.pages, ocr_pages=d.ocr_pages, type=d.doc_type, warnings=d.warnings
+            name=d.name,
+            sha256=d.sha256,
+            pages=d.pages,
+            ocr_pages=d.ocr_pages,
+            type=d.doc_type,
+            warnings=d.warnings,
+            source=d.source or d.name,
+            first_page=d.first_page,
+            ocr_confidence=d.ocr_confidence,
         )
         for d in docs
     ] + [DocumentInfo(name=f.name, sha256=f.sha256, error=f.error) for f in failed]

@@ -94,6 +94,14 @@ class DocumentType(BaseModel):
     label: str
     min_score: int
     patterns: list[tuple[str, int]]
+    titles: list[str] = []  # a line near the top of a page matching one (whole line) starts a new document
+
+    @field_validator("titles")
+    @classmethod
+    def _titles_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            re.compile(pattern)
+        return value
 
     @field_validator("patterns")
     @classmethod

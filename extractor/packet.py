@@ -12,15 +12,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from .ingest import Document, classify
+from .knowledge import document_types
 from .ocr import Line
 
 _EDGE_LINES = 2
 _FAX_WORDS = re.compile(
     r"\bfax\b|\bfrom\s*:|\bto\s*:|\bp(?:age|g)?\.?\s*\d{1,3}\s*(?:/|of)\s*\d{1,3}\b|\b\d{1,2}:\d{2}\b", re.IGNORECASE
 )
-_HEAD_LINES = 12
+_HEAD_LINES = 6
+_NOISE = re.compile(r"^[^A-Za-z0-9]+|[^A-Za-z0-9):]+$")
 
 
 @dataclass
@@ -72,20 +75,28 @@ def drop_fax_headers(pages: list[PageText]) -> None:
         page.lines = [line for i, line in enumerate(page.lines) if i not in drop]
 
 
-def _head(page: PageText) -> str:
-    return "\n".join(line.text for line in page.lines if line.text.strip())
+def _opening(page: PageText) -> list[str]:
+    lines = [_NOISE.sub("", line.text) for line in page.lines]
+    return [line for line in lines if line][:_HEAD_LINES]
+
+
+def starts_document(page: PageText) -> bool:
+    """A title line ("OFFICE VISIT", "MRI BRAIN WITH AND WITHOUT CONTRAST", ...) opens the page."""
+    titles = _titles()
+    return any(t.fullmatch(line) for line in _opening(page) for t in titles)
+
+
+@lru_cache(maxsize=1)
+def _titles() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(t) for dtype in document_types().types for t in dtype.titles)
 
 
 def split_packet(pages: list[PageText]) -> list[list[PageText]]:
-    """Group pages into documents: a page whose opening lines type it differently starts a new one."""
+    """Group pages into documents: a page that opens with a document title starts a new one."""
     parts: list[list[PageText]] = []
-    current_type = None
     for page in pages:
-        head = "\n".join(_head(page).splitlines()[:_HEAD_LINES])
-        page_type = classify(head) if head else "other"
-        if not parts or (page_type != "other" and page_type != current_type):
+        if not parts or starts_document(page):
             parts.append([page])
-            current_type = page_type if page_type != "other" else classify(_head(page))
         else:
             parts[-1].append(page)
     return parts
