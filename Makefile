@@ -4,7 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench evaluate wheel-check clean
+.PHONY: setup system-deps demo test lint bench evaluate samples wheel-check clean
+
+# Tesseract OCR (Debian tesseract-ocr) for scanned PDF pages; skipped when already installed.
+system-deps:
+	@command -v tesseract >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng; }
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -12,13 +18,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: system-deps $(STAMP)
 
 demo: setup
 	$(BIN)/extractor prefill sample_notes/c01_*/*.txt --format text --request-date 2026-03-12
 
 test: setup
-	$(BIN)/ruff check extractor tests benchmarks
+	$(BIN)/ruff check extractor tests benchmarks scripts
 	$(BIN)/python -m pytest
 
 evaluate: setup
@@ -27,6 +33,11 @@ evaluate: setup
 bench: setup
 	$(BIN)/python benchmarks/nlp_throughput.py
 	$(BIN)/python benchmarks/prefill_memory.py
+	$(BIN)/python benchmarks/pdf_throughput.py
+	$(BIN)/python benchmarks/fax_ocr.py
+
+samples: setup
+	$(BIN)/python scripts/render_samples.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -115,6 +115,8 @@ def read_file(path: Path) -> list[Document]:
         raise DocumentError("permission denied") from None
     except OSError as exc:
         raise DocumentError(f"cannot read ({exc.strerror or 'I/O error'})") from None
+    if not data:
+        raise DocumentError("file is empty")
     if data.lstrip()[:5] == b"%PDF-" or (b"%PDF-" in data[:1024] and path.suffix.lower() == ".pdf"):
         from .sandbox import read_pdf
 

@@ -23,6 +23,7 @@ _FAX_WORDS = re.compile(
     r"\bfax\b|\bfrom\s*:|\bto\s*:|\bp(?:age|g)?\.?\s*\d{1,3}\s*(?:/|of)\s*\d{1,3}\b|\b\d{1,2}:\d{2}\b", re.IGNORECASE
 )
 _HEAD_LINES = 6
+_FUZZY_PAGES = 60
 _NOISE = re.compile(r"^[^A-Za-z0-9]+|[^A-Za-z0-9):]+$")
 
 
@@ -45,31 +46,31 @@ def _edges(page: PageText) -> list[int]:
 
 
 def drop_fax_headers(pages: list[PageText]) -> None:
-    """Remove transmission header/footer lines: near a page edge, repeated on most pages, fax-like.
+    """Remove transmission header/footer lines: near a page edge, fax-like, repeated on most pages.
 
-    Fax-like means fax words, a page counter or a time, or digits that change from page to page;
-    a letterhead or a patient line repeated verbatim on every page is kept.
+    Fax-like means fax words, a page counter or a time of day; a letterhead or a patient line repeated
+    on every page is kept. Repetition is judged on the line with its digits masked (the page counter
+    changes), and, for OCR'd pages, by similarity (OCR misreads a character here and there).
     """
     if len(pages) < 2:
         return
-    candidates = [(p, i, p.lines[i].text.strip()) for p in pages for i in _edges(p)]
     need = max(2, (len(pages) + 1) // 2)
+    edges = {p.number: [i for i in _edges(p) if _FAX_WORDS.search(p.lines[i].text)] for p in pages}
+    keys = {(p.number, i): _key(p.lines[i].text) for p in pages for i in edges[p.number]}
+    exact: dict[str, set[int]] = {}
+    for (number, _), key in keys.items():
+        exact.setdefault(key, set()).add(number)
+    fuzzy = len(pages) <= _FUZZY_PAGES
     for page in pages:
         drop: set[int] = set()
-        for i in _edges(page):
-            text = page.lines[i].text.strip()
-            key = _key(text)
+        for i in edges[page.number]:
+            key = keys[(page.number, i)]
             if len(key) < 6:
                 continue
-            similar = [
-                (q, other)
-                for q, _, other in candidates
-                if q is not page and SequenceMatcher(None, key, _key(other)).ratio() >= 0.8
-            ]
-            if len({q.number for q, _ in similar}) + 1 < need:
-                continue
-            digits_change = any(re.sub(r"\D", "", other) != re.sub(r"\D", "", text) for _, other in similar)
-            if _FAX_WORDS.search(text) or digits_change:
+            seen = set(exact[key])
+            if fuzzy and len(seen) < need:
+                seen |= {n for (n, _), other in keys.items() if SequenceMatcher(None, key, other).ratio() >= 0.8}
+            if len(seen) >= need:
                 drop.add(i)
         page.dropped = [page.lines[i].text for i in sorted(drop)]
         page.lines = [line for i, line in enumerate(page.lines) if i not in drop]

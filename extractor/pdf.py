@@ -11,6 +11,7 @@ which bounds its memory and time; it is also callable in-process.
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -21,6 +22,8 @@ from .ocr import Line, OcrResult, parse_tsv, render, run_tesseract
 from .packet import PageText, assemble
 
 _MIN_ALNUM = 16
+_NO_PAGES = re.compile(rb"/Count\s+0\b")
+_A_PAGE = re.compile(rb"/Type\s*/Page\b")
 _HYPHENS = {"\x02": "-", "\u00ad": "-", "\ufffe": "-"}
 
 
@@ -36,6 +39,8 @@ def _open(data: bytes):
         message = str(exc).lower()
         if "password" in message or "security" in message:
             raise DocumentError("PDF is encrypted (password protected)") from None
+        if _NO_PAGES.search(data) and not _A_PAGE.search(data):
+            raise DocumentError("PDF has no pages") from None
         raise DocumentError("damaged PDF (cannot parse)") from None
 
 
@@ -90,6 +95,8 @@ def _ocr(image: bytes, scale: float, settings: Settings) -> OcrResult:
 
 def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[str]]:
     """Every page's lines (text layer or OCR) and the warnings met on the way."""
+    import pypdfium2 as pdfium
+
     pdf = _open(data)
     warnings: list[str] = []
     try:
@@ -104,7 +111,10 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
         skipped: list[int] = []
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for number in range(1, n + 1):
-                page = pdf[number - 1]
+                try:
+                    page = pdf[number - 1]
+                except pdfium.PdfiumError:
+                    raise DocumentError(f"damaged PDF (cannot load page {number})") from None
                 try:
                     lines = _text_lines(page)
                     if usable(lines):
@@ -145,6 +155,8 @@ def parse_pdf(name: str, data: bytes, settings: Settings) -> list[Document]:
     pages, warnings = read_pages(data, settings)
     docs = assemble(name, sha256_bytes(data), pages, settings.ocr_min_confidence)
     if not docs:
+        if warnings:
+            raise DocumentError(f"PDF has no text ({warnings[0]})")
         if any(p.ocr for p in pages):
             raise DocumentError("PDF has no text (no text layer, and OCR found none)")
         raise DocumentError("PDF has no text")

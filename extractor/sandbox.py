@@ -48,12 +48,12 @@ class _Worker:
             self.proc.stdin.flush()
             size = _HEADER.unpack(self._read(_HEADER.size, deadline))[0]
             status, value = pickle.loads(self._read(size, deadline))
-        except (BrokenPipeError, EOFError, OSError, pickle.UnpicklingError):
-            self.kill()
-            raise DocumentError(self._death()) from None
         except TimeoutError:
             self.kill()
             raise DocumentError(f"PDF took longer than {settings.pdf_timeout_s:g} s to read (time limit)") from None
+        except (BrokenPipeError, EOFError, OSError, pickle.UnpicklingError):
+            self.kill()
+            raise DocumentError(self._death(settings)) from None
         if status == "ok":
             return value
         raise DocumentError(value)
@@ -73,10 +73,13 @@ class _Worker:
             n -= len(chunk)
         return b"".join(chunks)
 
-    def _death(self) -> str:
+    def _death(self, settings: Settings) -> str:
         code = self.proc.poll()
         if code is not None and code < 0:
-            return f"PDF crashed the reader (signal {signal.Signals(-code).name})"
+            return (
+                f"PDF crashed the reader (signal {signal.Signals(-code).name}; "
+                f"out of memory? limit {settings.pdf_memory_mb} MB)"
+            )
         return "PDF crashed the reader"
 
     def alive(self) -> bool:
