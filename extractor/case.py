@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from . import PIPELINE_VERSION, guideline, knowledge, nlp
 from .errors import DocumentError, NoReadableDocuments
 from .guideline import DocContext, DocMention
-from .ingest import Document, FailedDocument, read_file, rejoin, sha256_bytes
+from .ingest import Document, FailedDocument, read_file, rejoin, repair_ocr, sha256_bytes
 from .review import draft_rationale
 from .schemas import DocumentInfo, Evidence, Finding, GuidelineRef, Review
 
@@ -49,6 +50,9 @@ def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]
     """NLP over one document; offsets are mapped back from the rejoined text to the extracted text."""
     cfg = knowledge.pipeline_config()
     joined, src = rejoin(doc.text)
+    joined, back = repair_ocr(joined)
+    if back is not None:
+        src = array("i", (src[k] for k in back))
     result = nlp.extract(joined)
     skip = set(cfg.non_evidence_sections)
     concepts = set(cfg.concepts)
