@@ -158,6 +158,7 @@ def save_fax(images: list[Image.Image], path: Path) -> None:
         creationDate=FIXED_DATE,
         modDate=FIXED_DATE,
         producer="render_samples",
+        title="fax packet",
     )
 
 

@@ -64,10 +64,11 @@ def test_fax_packet_is_split_into_its_typed_documents(versions):
     assert [d.first_page for d in fax_docs] == sorted(d.first_page for d in fax_docs)
 
 
-def test_fax_header_is_not_in_the_text(versions):
+def test_fax_header_and_cover_boilerplate_are_never_evidence(versions):
     _, _, reviews = versions
     for f in reviews["fax"].findings:
         assert "18005550147" not in f.sentence and "P.00" not in f.sentence
+        assert f.section != "confidentiality_notice" and "confidential" not in f.sentence.lower()
 
 
 def test_text_pdf_evidence_box_lies_on_the_finding_words(versions):
