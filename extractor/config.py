@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     pdf_max_bytes: int = 200 * 1024 * 1024
     # OCR (Tesseract) of pages without a usable text layer.
     ocr_dpi: int = 300
+    ocr_native_dpi: bool = True  # a full-page scan of 150-400 dpi is rendered at its own resolution
     ocr_max_pixels: int = 40_000_000
     ocr_max_pages: int = 200
     ocr_workers: int = 0  # parallel pages; 0 = one per CPU core

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from .config import Settings
 from .errors import DocumentError
 from .ingest import Document, sha256_bytes
-from .ocr import Line, OcrResult, parse_tsv, render, run_tesseract
+from .ocr import Line, OcrResult, native_dpi, parse_tsv, render, run_tesseract
 from .packet import PageText, assemble
 
 _MIN_ALNUM = 16
@@ -125,7 +125,8 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
                         skipped.append(number)
                         continue
                     try:
-                        image, scale = render(page, settings.ocr_dpi, settings.ocr_max_pixels)
+                        dpi = native_dpi(page) if settings.ocr_native_dpi else None
+                        image, scale = render(page, round(dpi or settings.ocr_dpi), settings.ocr_max_pixels)
                     except DocumentError as exc:
                         warnings.append(f"page {number}: {exc}")
                         continue

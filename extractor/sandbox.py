@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from .config import Settings, get_settings
 from .errors import DocumentError
@@ -29,7 +30,9 @@ _HEADER = struct.Struct("!Q")
 
 class _Worker:
     def __init__(self, settings: Settings):
-        env = dict(os.environ, EXTRACTOR_PDF_WORKER_MEMORY_MB=str(settings.pdf_memory_mb))
+        package_root = str(Path(__file__).resolve().parent.parent)  # the worker runs this same extractor
+        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
+        env = dict(os.environ, EXTRACTOR_PDF_WORKER_MEMORY_MB=str(settings.pdf_memory_mb), PYTHONPATH=path)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "extractor.sandbox"],
             stdin=subprocess.PIPE,
