@@ -66,6 +66,7 @@ def run(path: Path, env: dict[str, str]) -> tuple[float, object]:
 
 def main() -> None:
     warnings.simplefilter("ignore")
+    os.environ.setdefault("EXTRACTOR_PDF_TIMEOUT_S", "900")  # Tesseract's own threading is slow here
     from extractor import sandbox
     from extractor.case import read_documents
 

@@ -10,6 +10,7 @@ a pickle round trip per document, not a process start. A worker that failed is r
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import select
@@ -127,6 +128,9 @@ def shutdown() -> None:
     with _lock:
         while _idle:
             _idle.pop().kill()
+
+
+atexit.register(shutdown)
 
 
 def _serve() -> None:
