@@ -134,7 +134,11 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
                 finally:
                     page.close()
             for number, future in pending.items():
-                result = future.result()
+                try:
+                    result = future.result()
+                except DocumentError as exc:  # one page Tesseract cannot read costs that page only
+                    warnings.append(f"page {number}: {exc}")
+                    continue
                 page_text = pages[number - 1]
                 page_text.lines = result.lines
                 page_text.confidence = result.confidence

@@ -29,6 +29,10 @@ from .ingest import Document
 _HEADER = struct.Struct("!Q")
 
 
+class _WorkerGone(Exception):
+    """The worker was dead before it got the document (not the document's fault)."""
+
+
 class _Worker:
     def __init__(self, settings: Settings):
         package_root = str(Path(__file__).resolve().parent.parent)  # the worker runs this same extractor
@@ -50,6 +54,10 @@ class _Worker:
             assert self.proc.stdin is not None
             self.proc.stdin.write(_HEADER.pack(len(payload)) + payload)
             self.proc.stdin.flush()
+        except OSError:
+            self.kill()
+            raise _WorkerGone from None
+        try:
             size = _HEADER.unpack(self._read(_HEADER.size, deadline))[0]
             status, value = pickle.loads(self._read(size, deadline))
         except TimeoutError:
@@ -117,7 +125,11 @@ def read_pdf(name: str, data: bytes, settings: Settings | None = None) -> list[D
         worker = _idle.pop() if _idle else None
     if worker is None or not worker.alive():
         worker = _Worker(settings)
-    result = worker.call(name, data, settings)
+    try:
+        result = worker.call(name, data, settings)
+    except _WorkerGone:
+        worker = _Worker(settings)
+        result = worker.call(name, data, settings)
     with _lock:
         _idle.append(worker)
     return result

@@ -5,6 +5,7 @@ decompression bomb or a pathological file costs that document, not the case, the
 """
 
 import json
+import os
 import zlib
 
 import pytest
@@ -138,3 +139,13 @@ def test_worker_memory_cap_is_applied_in_the_worker(tmp_path):
         read_pdf("bomb.pdf", data, Settings())
     with pytest.raises(DocumentError, match=r"PDF crashed the reader|PDF needs more than 256 MB"):
         read_pdf("bomb.pdf", data, Settings(pdf_memory_mb=256))
+
+
+def test_a_worker_that_died_while_idle_is_replaced():
+    from extractor import sandbox
+
+    read_pdf("note.pdf", make_pdf([NOTE]), Settings())
+    for worker in list(sandbox._idle):
+        os.kill(worker.proc.pid, 9)
+        worker.proc.wait()
+    assert read_pdf("note.pdf", make_pdf([NOTE]), Settings())[0].pages == 1
