@@ -94,6 +94,7 @@ def main() -> None:
             },
         }
         print(f"{PAGES}-page fax (200 dpi, 1-bit), {cores} cores, end to end to the review")
+        print(f"load average at the start: {os.getloadavg()[0]:.1f} (other processes share these cores)")
         results = {}
         for name, env in configs.items():
             seconds, review = run(path, env)
@@ -120,6 +121,7 @@ def main() -> None:
         os.environ.pop("EXTRACTOR_OCR_NATIVE_DPI", None)
     sandbox.shutdown()
     print("target: < 15 s for the 10-page fax on 2 cores")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (other processes share these cores)")
 
 
 if __name__ == "__main__":

@@ -96,6 +96,7 @@ def main() -> None:
     ):
         print(f"  {name:30s}{pages / seconds:7.1f} pages/s  ({1000 * seconds / pages:5.1f} ms/page)")
     print(f"  first call (worker start + NLP load) {cold:.2f} s")
+    print(f"load average: {os.getloadavg()[0]:.1f} (other processes share this core)")
     print(f"ratio end to end / pdfplumber parse alone: {t_plumber / t_end:.2f}x   (target: >= 12 pages/s end to end)")
 
 
