@@ -36,12 +36,8 @@ def tesseract_available() -> bool:
     return shutil.which("tesseract") is not None
 
 
-def native_dpi(page) -> float | None:
-    """The resolution of a scanned page's one full-page image (a fax: 200 dpi), if it is that kind of page.
-
-    Rendering such a page at its own resolution reads as well as upsampling it to 300 dpi (same word
-    recall on the fax samples) and OCR is faster (benchmarks/fax_ocr.py).
-    """
+def scan_dpi(page) -> float | None:
+    """The resolution of the page's one full-page image (a scanned or faxed page), else None."""
     import pypdfium2.raw as pdfium_c
 
     images = [obj for obj in page.get_objects(max_depth=1) if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
@@ -49,14 +45,19 @@ def native_dpi(page) -> float | None:
         return None
     try:
         meta = images[0].get_metadata()
+        left, bottom, right, top = images[0].get_bounds()
     except Exception:
         return None
-    left, bottom, right, top = images[0].get_bounds()
     width, height = page.get_size()
     if (right - left) * (top - bottom) < 0.8 * width * height:
         return None
-    dpi = min(meta.horizontal_dpi, meta.vertical_dpi)
-    return dpi if 150 <= dpi <= 400 else None
+    return min(meta.horizontal_dpi, meta.vertical_dpi)
+
+
+def native_dpi(dpi: float | None) -> float | None:
+    """A scan of 150-400 dpi (a fax: 200) is OCR'd at its own resolution: the same word recall as
+    upsampling to 300 dpi on the fax samples, and faster (benchmarks/fax_ocr.py)."""
+    return dpi if dpi is not None and 150 <= dpi <= 400 else None
 
 
 def render(page, dpi: int, max_pixels: int) -> tuple[bytes, float]:

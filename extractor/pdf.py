@@ -18,10 +18,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from .config import Settings
 from .errors import DocumentError
 from .ingest import Document, sha256_bytes
-from .ocr import Line, OcrResult, native_dpi, parse_tsv, render, run_tesseract
+from .ocr import Line, OcrResult, native_dpi, parse_tsv, render, run_tesseract, scan_dpi
 from .packet import PageText, assemble
 
 _MIN_ALNUM = 16
+# A scanned page whose text layer is only a fax server's stamp ("FROM ... P.001") is still OCR'd;
+# a searchable scan (an OCR text layer under the image) has far more text than this.
+_SCAN_TEXT_MIN = 300
 _NO_PAGES = re.compile(rb"/Count\s+0\b")
 _A_PAGE = re.compile(rb"/Type\s*/Page\b")
 _HYPHENS = {"\x02": "-", "\u00ad": "-", "\ufffe": "-"}
@@ -78,6 +81,10 @@ def _text_lines(page) -> list[Line]:
         textpage.close()
 
 
+def _alnum(lines: list[Line]) -> int:
+    return sum(ch.isalnum() for line in lines for ch in line.text)
+
+
 def usable(lines: list[Line]) -> bool:
     """A text layer worth reading: enough letters and digits, and few unmapped glyphs."""
     text = "".join(line.text for line in lines)
@@ -117,7 +124,8 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
                     raise DocumentError(f"damaged PDF (cannot load page {number})") from None
                 try:
                     lines = _text_lines(page)
-                    if usable(lines):
+                    scanned = scan_dpi(page)
+                    if usable(lines) and (scanned is None or _alnum(lines) >= _SCAN_TEXT_MIN):
                         pages.append(PageText(number, lines))
                         continue
                     pages.append(PageText(number, [], ocr=True))
@@ -125,7 +133,7 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
                         skipped.append(number)
                         continue
                     try:
-                        dpi = native_dpi(page) if settings.ocr_native_dpi else None
+                        dpi = native_dpi(scanned) if settings.ocr_native_dpi else None
                         image, scale = render(page, round(dpi or settings.ocr_dpi), settings.ocr_max_pixels)
                     except DocumentError as exc:
                         warnings.append(f"page {number}: {exc}")

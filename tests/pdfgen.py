@@ -64,3 +64,28 @@ def page_with_stream(stream: bytes, filters: bytes = b"", media: bytes = b"[0 0 
             b"<< /Length %d %s>>\nstream\n" % (len(stream), filters) + stream + b"\nendstream",
         ]
     )
+
+
+def image_page_pdf(image, stamp: str | None = None, dpi: int = 200) -> bytes:
+    """A one-page PDF of a 1-bit PIL image drawn over the whole page, optionally with a text-layer stamp
+    at the top (as fax servers add to each received page)."""
+    import zlib
+
+    width, height = image.size
+    w_pt, h_pt = width * 72 / dpi, height * 72 / dpi
+    pixels = zlib.compress(image.convert("1").tobytes())
+    ops = b"q %.2f 0 0 %.2f 0 0 cm /Im1 Do Q" % (w_pt, h_pt)
+    if stamp:
+        ops += b"\nBT /F1 8 Tf 20 %.2f Td (%s) Tj ET" % (h_pt - 12, _escape(stamp).encode("latin-1"))
+    return assemble(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] "
+            b"/Resources << /Font << /F1 3 0 R >> /XObject << /Im1 6 0 R >> >> /Contents 5 0 R >>" % (w_pt, h_pt),
+            b"<< /Length %d >>\nstream\n" % len(ops) + ops + b"\nendstream",
+            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1 "
+            b"/Filter /FlateDecode /Length %d >>\nstream\n" % (width, height, len(pixels)) + pixels + b"\nendstream",
+        ]
+    )

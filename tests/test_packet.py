@@ -12,7 +12,7 @@ from extractor.packet import PageText, assemble, drop_fax_headers, split_packet
 from extractor.sandbox import read_pdf
 
 from .conftest import ROOT
-from .pdfgen import make_pdf
+from .pdfgen import image_page_pdf, make_pdf
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import render_samples
@@ -116,3 +116,13 @@ def test_render_script_is_deterministic(tmp_path: Path):
     assert first.read_bytes() == second.read_bytes()
     if Path(render_samples.FONT_PATHS[0]).is_file():  # the committed files were drawn with DejaVu Sans
         assert first.read_bytes() == (case / "fax" / "packet.pdf").read_bytes()
+
+
+def test_scanned_page_with_only_a_fax_server_stamp_in_its_text_layer_is_still_ocrd():
+    image = render_samples.fax_page(
+        ["NEURO-ONCOLOGY OFFICE VISIT", "", "Glioblastoma s/p chemoradiation; recurrence versus necrosis."], "", 5
+    )
+    stamp = "02/18/2026 10:14 FROM: LAKESHORE CANCER INSTITUTE (312) 555-0192 TO: NIA P.001/001"
+    docs = read_pdf("stamped.pdf", image_page_pdf(image, stamp), Settings())
+    assert docs[0].ocr_pages == [1]
+    assert "Glioblastoma s/p chemoradiation" in docs[0].text and docs[0].doc_type == "office_note"
