@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+import time
 import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -22,6 +24,7 @@ from .ocr import Line, OcrResult, native_dpi, parse_tsv, render, run_tesseract, 
 from .packet import PageText, assemble
 
 _MIN_ALNUM = 16
+_OCR_SHARE = 0.7  # of the document's deadline, after which no new page is OCR'd
 # A scanned page whose text layer is only a fax server's stamp ("FROM ... P.001") is still OCR'd;
 # a searchable scan (an OCR text layer under the image) has far more text than this.
 _SCAN_TEXT_MIN = 300
@@ -95,9 +98,34 @@ def usable(lines: list[Line]) -> bool:
     return bad <= 0.1 * len(visible)
 
 
-def _ocr(image: bytes, scale: float, settings: Settings) -> OcrResult:
-    tsv = run_tesseract(image, settings.ocr_language, settings.ocr_threads_per_page, settings.ocr_page_timeout_s)
-    return parse_tsv(tsv, scale)
+class _Budget:
+    """OCR time and memory bounds inside one document.
+
+    At most two rendered pages per OCR worker wait in memory (a 300 dpi page is ~8 MB; 200 pages at
+    once would pass the worker's memory cap). Pages not started once OCR has used its share of the
+    document's deadline are left out with a warning, so a long scanned file gives what was read in time
+    instead of failing as a whole.
+    """
+
+    def __init__(self, settings: Settings, workers: int):
+        self.slots = threading.BoundedSemaphore(2 * workers)
+        self.stop_at = time.monotonic() + _OCR_SHARE * settings.pdf_timeout_s
+        self.settings = settings
+
+    def ocr(self, image: bytes, scale: float) -> OcrResult:
+        try:
+            left = self.stop_at - time.monotonic()
+            if left <= 0:
+                raise _OutOfTime
+            s = self.settings
+            tsv = run_tesseract(image, s.ocr_language, s.ocr_threads_per_page, min(s.ocr_page_timeout_s, left + 30))
+            return parse_tsv(tsv, scale)
+        finally:
+            self.slots.release()
+
+
+class _OutOfTime(Exception):
+    pass
 
 
 def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[str]]:
@@ -116,6 +144,8 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
         pending: dict[int, Future[OcrResult]] = {}
         workers = settings.ocr_workers or os.cpu_count() or 1
         skipped: list[int] = []
+        late: list[int] = []
+        budget = _Budget(settings, workers)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for number in range(1, n + 1):
                 try:
@@ -138,12 +168,16 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
                     except DocumentError as exc:
                         warnings.append(f"page {number}: {exc}")
                         continue
-                    pending[number] = pool.submit(_ocr, image, scale, settings)
+                    budget.slots.acquire()
+                    pending[number] = pool.submit(budget.ocr, image, scale)
                 finally:
                     page.close()
             for number, future in pending.items():
                 try:
                     result = future.result()
+                except _OutOfTime:
+                    late.append(number)
+                    continue
                 except DocumentError as exc:  # one page Tesseract cannot read costs that page only
                     warnings.append(f"page {number}: {exc}")
                     continue
@@ -152,6 +186,8 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
                 page_text.confidence = result.confidence
         if skipped:
             warnings.append(f"pages not OCR'd (limit {settings.ocr_max_pages} a document): {_ranges(skipped)}")
+        if late:
+            warnings.append(f"pages not OCR'd (time limit {settings.pdf_timeout_s:g} s): {_ranges(late)}")
         return pages, warnings
     finally:
         pdf.close()

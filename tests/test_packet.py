@@ -126,3 +126,12 @@ def test_scanned_page_with_only_a_fax_server_stamp_in_its_text_layer_is_still_oc
     docs = read_pdf("stamped.pdf", image_page_pdf(image, stamp), Settings())
     assert docs[0].ocr_pages == [1]
     assert "Glioblastoma s/p chemoradiation" in docs[0].text and docs[0].doc_type == "office_note"
+
+
+def test_pages_left_when_ocr_time_is_up_are_named_and_the_rest_is_kept():
+    """In-process, with a deadline already spent: the text-layer page is kept, the scan is a warning."""
+    from extractor.pdf import parse_pdf
+
+    docs = parse_pdf("mixed.pdf", _mixed_pdf(), Settings(pdf_timeout_s=0.001))
+    assert [d.doc_type for d in docs] == ["office_note"]
+    assert "pages not OCR'd (time limit 0.001 s): 2" in docs[0].warnings

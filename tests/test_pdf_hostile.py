@@ -149,3 +149,4 @@ def test_a_worker_that_died_while_idle_is_replaced():
         os.kill(worker.proc.pid, 9)
         worker.proc.wait()
     assert read_pdf("note.pdf", make_pdf([NOTE]), Settings())[0].pages == 1
+
