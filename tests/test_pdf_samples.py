@@ -113,3 +113,19 @@ def test_fax_evidence_box_lies_on_the_finding_words(tmp_path):
         if checked == 6:
             break
     assert checked == 6
+
+
+def test_request_details_survive_pdf_and_fax(versions):
+    """Exact from the text layer; from the fax, codes, dates and ids exact, names nearly (OCR may read
+    "Samuel" as "Sarnuel": names are no vocabulary words and are not repaired)."""
+    _, _, reviews = versions
+    exact = ("cpt_codes", "date_of_birth", "member_id")
+    names = ("patient_name", "ordering_clinician")
+    want = {k: getattr(reviews["text"].request, k) for k in exact + names}
+    assert {k: getattr(reviews["pdf"].request, k) for k in exact + names} == want
+    fax = reviews["fax"].request
+    assert {k: getattr(fax, k) for k in exact} == {k: want[k] for k in exact}
+    for k in names:
+        got = getattr(fax, k)
+        assert (got is None) == (want[k] is None), k
+        assert want[k] is None or SequenceMatcher(None, got, want[k]).ratio() >= 0.9, (got, want[k])
