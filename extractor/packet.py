@@ -23,6 +23,10 @@ _FAX_WORDS = re.compile(
     r"\bfax\b|\bfrom\s*:|\bto\s*:|\bp(?:age|g)?\.?\s*\d{1,3}\s*(?:/|of)\s*\d{1,3}\b|\b\d{1,2}:\d{2}\b", re.IGNORECASE
 )
 _HEAD_LINES = 6
+# A transmission stamp: a page counter ("P.001/003", "Page 1 of 3") with a time of day on the same line.
+_STAMP = re.compile(
+    r"(?=.*\b\d{1,2}:\d{2}\b)(?=.*\b(?:p(?:age|g)?\.?\s*\d{1,3}\s*(?:/|of)\s*\d{1,3})\b)", re.IGNORECASE
+)
 _FUZZY_PAGES = 60
 _NOISE = re.compile(r"^[^A-Za-z0-9]+|[^A-Za-z0-9):]+$")
 
@@ -46,15 +50,14 @@ def _edges(page: PageText) -> list[int]:
 
 
 def drop_fax_headers(pages: list[PageText]) -> None:
-    """Remove transmission header/footer lines: near a page edge, fax-like, repeated on most pages.
+    """Remove transmission header/footer lines: near a page edge, fax-like, repeated on most pages
+    (on a one-page fax: a stamp with both a time and a page counter).
 
     Fax-like means fax words, a page counter or a time of day; a letterhead or a patient line repeated
     on every page is kept. Repetition is judged on the line with its digits masked (the page counter
     changes), and, for OCR'd pages, by similarity (OCR misreads a character here and there).
     """
-    if len(pages) < 2:
-        return
-    need = max(2, (len(pages) + 1) // 2)
+    need = max(2, (len(pages) + 1) // 2) if len(pages) > 1 else 1
     edges = {p.number: [i for i in _edges(p) if _FAX_WORDS.search(p.lines[i].text)] for p in pages}
     keys = {(p.number, i): _key(p.lines[i].text) for p in pages for i in edges[p.number]}
     exact: dict[str, set[int]] = {}
@@ -67,6 +70,8 @@ def drop_fax_headers(pages: list[PageText]) -> None:
             key = keys[(page.number, i)]
             if len(key) < 6:
                 continue
+            if len(pages) == 1 and not _STAMP.search(page.lines[i].text):
+                continue  # on a lone page only an unmistakable transmission stamp goes
             seen = set(exact[key])
             if fuzzy and len(seen) < need:
                 seen |= {n for (n, _), other in keys.items() if SequenceMatcher(None, key, other).ratio() >= 0.8}

@@ -135,3 +135,9 @@ def test_pages_left_when_ocr_time_is_up_are_named_and_the_rest_is_kept():
     docs = parse_pdf("mixed.pdf", _mixed_pdf(), Settings(pdf_timeout_s=0.001))
     assert [d.doc_type for d in docs] == ["office_note"]
     assert "pages not OCR'd (time limit 0.001 s): 2" in docs[0].warnings
+
+
+def test_one_page_fax_loses_its_transmission_stamp_but_not_its_from_line():
+    one = [page(1, "02/18/2026 10:14 FROM: LAKESHORE CANCER TO: NIA P.001/001", "From: Samuel Whitcomb, MD")]
+    drop_fax_headers(one)
+    assert texts(one[0]) == ["From: Samuel Whitcomb, MD"]
