@@ -13,6 +13,7 @@ class Settings(BaseSettings):
 
     # PDF intake: every PDF is read in a separate worker process with these bounds.
     pdf_isolation: bool = True
+    pdf_workers: int = 2  # PDFs read at once per process (each in its own worker)
     pdf_memory_mb: int = 2048
     pdf_timeout_s: float = 180.0
     pdf_max_pages: int = 1000

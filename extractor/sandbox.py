@@ -121,18 +121,32 @@ def read_pdf(name: str, data: bytes, settings: Settings | None = None) -> list[D
         from .pdf import parse_pdf
 
         return parse_pdf(name, data, settings)
-    with _lock:
-        worker = _idle.pop() if _idle else None
-    if worker is None or not worker.alive():
-        worker = _Worker(settings)
-    try:
-        result = worker.call(name, data, settings)
-    except _WorkerGone:
-        worker = _Worker(settings)
-        result = worker.call(name, data, settings)
-    with _lock:
-        _idle.append(worker)
+    with _slots(settings.pdf_workers):
+        with _lock:
+            worker = _idle.pop() if _idle else None
+        if worker is None or not worker.alive():
+            worker = _Worker(settings)
+        try:
+            result = worker.call(name, data, settings)
+        except _WorkerGone:
+            worker = _Worker(settings)
+            result = worker.call(name, data, settings)
+        with _lock:
+            _idle.append(worker)
     return result
+
+
+_semaphore: threading.BoundedSemaphore | None = None
+
+
+def _slots(n: int) -> threading.BoundedSemaphore:
+    """At most `n` PDFs are read at once per process (threads of a web server wait their turn), so
+    memory stays within n x Settings.pdf_memory_mb."""
+    global _semaphore
+    with _lock:
+        if _semaphore is None:
+            _semaphore = threading.BoundedSemaphore(max(1, n))
+        return _semaphore
 
 
 def shutdown() -> None:

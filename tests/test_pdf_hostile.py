@@ -150,3 +150,13 @@ def test_a_worker_that_died_while_idle_is_replaced():
         worker.proc.wait()
     assert read_pdf("note.pdf", make_pdf([NOTE]), Settings())[0].pages == 1
 
+
+
+def test_pdfs_read_from_many_threads_at_once_all_come_back():
+    """A web server's threads share the bounded workers; each caller gets its own document."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    notes = [make_pdf([[f"NEURO-ONCOLOGY OFFICE VISIT {i}", "Glioblastoma s/p chemoradiation."]]) for i in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        docs = list(pool.map(lambda i: read_pdf(f"n{i}.pdf", notes[i], Settings())[0], range(6)))
+    assert [d.text.split("\n")[0] for d in docs] == [f"NEURO-ONCOLOGY OFFICE VISIT {i}" for i in range(6)]
