@@ -128,13 +128,18 @@ def read_file(path: Path) -> list[Document]:
 
 
 def classify(text: str) -> str:
-    """Type a document by weighted keyword patterns from models/document_types.json."""
+    """Type a document by weighted keyword patterns from models/document_types.json; on a tie, the type
+    whose title opens the document wins ("NEW PATIENT CONSULTATION" over a consult's lab values)."""
     head = text[:4000]
-    best, best_score = "other", 0
+    best, best_score, best_titled = "other", 0, False
+    opening = [line.strip(" \t.,;:|_~'\"\u2018\u2019\u201c\u201d-") for line in head.splitlines() if line.strip()][:6]
     for dtype in document_types().types:
         score = sum(w for pattern, w in dtype.patterns if re.search(pattern, head, re.IGNORECASE))
-        if score >= dtype.min_score and score > best_score:
-            best, best_score = dtype.id, score
+        if score < dtype.min_score or score < best_score:
+            continue
+        titled = any(re.fullmatch(t, line) for t in dtype.titles for line in opening)
+        if score > best_score or (titled and not best_titled):
+            best, best_score, best_titled = dtype.id, score, titled
     return best
 
 
