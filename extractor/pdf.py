@@ -58,11 +58,15 @@ def _text_lines(page) -> list[Line]:
         if count <= 0:
             return []
         text = textpage.get_text_range(0, count)
+        if len(text) != count:  # ligatures, surrogates: read character by character to keep index = box
+            import pypdfium2.raw as pdfium_c
+
+            codes = (pdfium_c.FPDFText_GetUnicode(textpage.raw, i) for i in range(count))
+            text = "".join(chr(c) if c and not 0xD800 <= c <= 0xDFFF else "\ufffd" for c in codes)
         height = page.get_height()
         lines: list[Line] = []
         chars: list[str] = []
         boxes: list[tuple[float, float, float, float] | None] = []
-        exact = len(text) == count
         for i, ch in enumerate(text):
             if ch == "\r":
                 continue
@@ -72,7 +76,7 @@ def _text_lines(page) -> list[Line]:
                 continue
             ch = _HYPHENS.get(ch, ch)
             chars.append(ch)
-            if exact and not ch.isspace():
+            if not ch.isspace():
                 left, bottom, right, top = textpage.get_charbox(i, loose=True)
                 boxes.append((left, height - top, right, height - bottom))
             else:
