@@ -74,11 +74,16 @@ def drop_fax_headers(pages: list[PageText]) -> None:
                 continue  # on a lone page only an unmistakable transmission stamp goes
             seen = set(exact[key])
             if fuzzy and len(seen) < need:
-                seen |= {n for (n, _), other in keys.items() if SequenceMatcher(None, key, other).ratio() >= 0.8}
+                seen |= {n for (n, _), other in keys.items() if _similar(key, other)}
             if len(seen) >= need:
                 drop.add(i)
         page.dropped = [page.lines[i].text for i in sorted(drop)]
         page.lines = [line for i, line in enumerate(page.lines) if i not in drop]
+
+
+def _similar(a: str, b: str) -> bool:
+    match = SequenceMatcher(None, a, b, autojunk=False)
+    return match.real_quick_ratio() >= 0.8 and match.quick_ratio() >= 0.8 and match.ratio() >= 0.8
 
 
 def _opening(page: PageText) -> list[str]:
