@@ -72,3 +72,14 @@ def test_damaged_fax_text_still_supports_the_indication(tmp_path):
     necrosis = found["TREATMENT_EFFECT"]
     assert necrosis.text == "radiation necrosis" and necrosis.uncertain
     assert damaged[necrosis.start : necrosis.end] == "radia- tion necros1s"
+
+
+def test_ocr_garbled_confidentiality_notice_is_still_no_evidence(tmp_path):
+    cover = tmp_path / "cover.txt"
+    cover.write_text(
+        "FAX TRANSMITTAL\nTo: NIA Utilization Management\nPages: 3 (including cover)\n\n"
+        "C0NFIDENTIALITY N0TICE: This facsimile contains records about diagnoses such as cancer, stroke,\n"
+        "seizure disorders or HIV status. If you have received this fax in error, destroy all copies.\n"
+    )
+    review = prefill([cover])
+    assert not [f for f in review.findings if f.concept in ("STROKE", "EPILEPSY")]
