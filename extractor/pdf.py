@@ -50,6 +50,29 @@ def _open(data: bytes):
         raise DocumentError("damaged PDF (cannot parse)") from None
 
 
+def _viewer(page):
+    """Map a pdfium box (PDF user space, bottom-left origin) to the page as shown: top-left origin, with
+    the page's /Rotate applied (as pdfplumber reports words and as OCR sees the rendered page)."""
+    rotation = page.get_rotation() % 360
+    shown_w, shown_h = page.get_size()
+    w, h = (shown_h, shown_w) if rotation in (90, 270) else (shown_w, shown_h)
+
+    def point(x: float, y: float) -> tuple[float, float]:
+        if rotation == 90:
+            return y, x
+        if rotation == 180:
+            return w - x, y
+        if rotation == 270:
+            return h - y, w - x
+        return x, h - y
+
+    def box(left: float, bottom: float, right: float, top: float) -> tuple[float, float, float, float]:
+        (x0, y0), (x1, y1) = point(left, bottom), point(right, top)
+        return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+    return box
+
+
 def _text_lines(page) -> list[Line]:
     """The page's text layer as lines, each character with its box (PDF points, top-left origin)."""
     textpage = page.get_textpage()
@@ -63,7 +86,7 @@ def _text_lines(page) -> list[Line]:
 
             codes = (pdfium_c.FPDFText_GetUnicode(textpage.raw, i) for i in range(count))
             text = "".join(chr(c) if c and not 0xD800 <= c <= 0xDFFF else "\ufffd" for c in codes)
-        height = page.get_height()
+        to_view = _viewer(page)
         lines: list[Line] = []
         chars: list[str] = []
         boxes: list[tuple[float, float, float, float] | None] = []
@@ -77,8 +100,7 @@ def _text_lines(page) -> list[Line]:
             ch = _HYPHENS.get(ch, ch)
             chars.append(ch)
             if not ch.isspace():
-                left, bottom, right, top = textpage.get_charbox(i, loose=True)
-                boxes.append((left, height - top, right, height - bottom))
+                boxes.append(to_view(*textpage.get_charbox(i, loose=True)))
             else:
                 boxes.append(None)
         if chars:
