@@ -4,7 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo prefill-demo test lint bench evaluate wheel-check clean
+.PHONY: setup system-deps test-deps demo prefill-demo test lint bench evaluate samples wheel-check clean
+
+SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
+
+# Tesseract OCR (Debian tesseract-ocr) for scanned PDF pages; skipped when already installed.
+system-deps:
+	@command -v tesseract >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq tesseract-ocr tesseract-ocr-eng; }
+
+# What only the tests use: Debian's Chromium (driven by Playwright, never `playwright install`) and PostgreSQL.
+test-deps:
+	@{ command -v chromium >/dev/null 2>&1 && command -v pg_ctlcluster >/dev/null 2>&1; } || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium postgresql; }
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -12,7 +24,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: system-deps $(STAMP)
 
 demo: setup
 	$(BIN)/extractor serve --data-dir data/demo --demo sample_notes
@@ -20,9 +32,10 @@ demo: setup
 prefill-demo: setup
 	$(BIN)/extractor prefill sample_notes/c01_*/*.txt --format text --request-date 2026-03-12
 
-test: setup
-	$(BIN)/ruff check extractor tests benchmarks
-	$(BIN)/python -m pytest
+# Starts the local PostgreSQL for the store tests (.ci/postgres.sh) unless EXTRACTOR_TEST_PG_URL is given.
+test: setup test-deps
+	$(BIN)/ruff check extractor tests benchmarks scripts
+	EXTRACTOR_TEST_PG_URL="$${EXTRACTOR_TEST_PG_URL:-$$(bash .ci/postgres.sh)}" $(BIN)/python -m pytest
 
 evaluate: setup
 	$(BIN)/extractor evaluate sample_notes
@@ -31,6 +44,11 @@ bench: setup
 	$(BIN)/python benchmarks/nlp_throughput.py
 	$(BIN)/python benchmarks/prefill_memory.py
 	$(BIN)/python benchmarks/web_latency.py
+	$(BIN)/python benchmarks/pdf_throughput.py
+	$(BIN)/python benchmarks/fax_ocr.py
+
+samples: setup
+	$(BIN)/python scripts/render_samples.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

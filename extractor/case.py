@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from . import PIPELINE_VERSION, guideline, knowledge, nlp
 from .errors import DocumentError, NoReadableDocuments
 from .guideline import DocContext, DocMention
-from .ingest import Document, FailedDocument, read_file, rejoin, sha256_bytes
+from .ingest import Document, FailedDocument, read_file, rejoin, repair_ocr, sha256_bytes
 from .review import draft_rationale
 from .schemas import DocumentInfo, Evidence, Finding, GuidelineRef, Review
 
@@ -24,7 +25,7 @@ def read_documents(files: Sequence[Path]) -> tuple[list[Document], list[FailedDo
     for path in files:
         path = Path(path)
         try:
-            docs.append(read_file(path))
+            docs.extend(read_file(path))
         except DocumentError as exc:
             digest = None
             try:
@@ -49,6 +50,9 @@ def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]
     """NLP over one document; offsets are mapped back from the rejoined text to the extracted text."""
     cfg = knowledge.pipeline_config()
     joined, src = rejoin(doc.text)
+    joined, back = repair_ocr(joined)
+    if back is not None:
+        src = array("i", (src[k] for k in back))
     result = nlp.extract(joined)
     skip = set(cfg.non_evidence_sections)
     concepts = set(cfg.concepts)
@@ -132,7 +136,15 @@ def prefill_documents(
     checklist = guideline.documentation(model, contexts, mentions, request)
     infos = [
         DocumentInfo(
-            name=d.name, sha256=d.sha256, pages=d.pages, ocr_pages=d.ocr_pages, type=d.doc_type, warnings=d.warnings
+            name=d.name,
+            sha256=d.sha256,
+            pages=d.pages,
+            ocr_pages=d.ocr_pages,
+            type=d.doc_type,
+            warnings=d.warnings,
+            source=d.source or d.name,
+            first_page=d.first_page,
+            ocr_confidence=d.ocr_confidence,
         )
         for d in docs
     ] + [DocumentInfo(name=f.name, sha256=f.sha256, error=f.error) for f in failed]

@@ -20,6 +20,24 @@ class Settings(BaseSettings):
     login_max_failures: int = 5  # per user name and client address within login_window_seconds
     login_window_seconds: int = 300
 
+    # PDF intake: every PDF is read in a separate worker process with these bounds.
+    pdf_isolation: bool = True
+    pdf_workers: int = 2  # PDFs read at once per process (each in its own worker)
+    pdf_memory_mb: int = 2048
+    pdf_timeout_s: float = 180.0
+    pdf_max_pages: int = 1000
+    pdf_max_bytes: int = 200 * 1024 * 1024
+    # OCR (Tesseract) of pages without a usable text layer.
+    ocr_dpi: int = 300
+    ocr_native_dpi: bool = True  # a full-page scan of 150-400 dpi is rendered at its own resolution
+    ocr_max_pixels: int = 40_000_000
+    ocr_max_pages: int = 200
+    ocr_workers: int = 0  # parallel pages; 0 = one per CPU core
+    ocr_threads_per_page: int = 1  # OMP_THREAD_LIMIT given to each tesseract
+    ocr_page_timeout_s: float = 60.0
+    ocr_min_confidence: float = 70.0
+    ocr_language: str = "eng"
+
 
 def get_settings() -> Settings:
     return Settings()

@@ -128,6 +128,36 @@ def evaluate_cases(directory: Path) -> dict:
     }
 
 
+def rendered_files(case_dir: Path) -> dict[str, list[Path]]:
+    """The rendered versions of a sample case (scripts/render_samples.py): text-layer PDFs, fax packet."""
+    out = {}
+    if pdfs := sorted((case_dir / "pdf").glob("*.pdf")):
+        out["text-layer PDF"] = pdfs
+    if (case_dir / "fax" / "packet.pdf").is_file():
+        out["fax (OCR)"] = [case_dir / "fax" / "packet.pdf"]
+    return out
+
+
+def evaluate_rendered(directory: Path) -> dict[str, dict]:
+    """Recommendation, indication and checklist accuracy of each rendered version against the labels."""
+    results: dict[str, list[CaseScore]] = {}
+    for case in sorted(p for p in directory.iterdir() if (p / "labels.json").is_file()):
+        for kind, files in rendered_files(case).items():
+            results.setdefault(kind, []).append(score_case(case, files)[0])
+    summary = {}
+    for kind, scores in results.items():
+        inds = [a == b for s in scores for a, b in s.indications.values()]
+        docs = [a == b for s in scores for a, b in s.documentation.values()]
+        summary[kind] = {
+            "cases": len(scores),
+            "recommendation_accuracy": sum(s.recommendation[0] == s.recommendation[1] for s in scores) / len(scores),
+            "indication_accuracy": sum(inds) / len(inds) if inds else 0.0,
+            "documentation_accuracy": sum(docs) / len(docs) if docs else None,
+            "wrong": [s.case_id for s in scores if s.wrong],
+        }
+    return summary
+
+
 # --- NegEx / ConText kit ----------------------------------------------------------------------------
 
 KIT_FILE = "rsAnnotations-1-120-random.tsv"
@@ -284,6 +314,16 @@ def main(directory: Path, kit: Path | None, baseline: bool = True) -> int:
                 console.print(f"    missed {m}", markup=False)
             for e in s.flag_errors:
                 console.print(f"    flag {e}", markup=False)
+    for kind, r in evaluate_rendered(directory).items():
+        line = (
+            f"  {kind:<16} {r['cases']} cases: recommendation {r['recommendation_accuracy']:.1%}, "
+            f"indications {r['indication_accuracy']:.1%}"
+        )
+        if r["documentation_accuracy"] is not None:
+            line += f", documentation {r['documentation_accuracy']:.1%}"
+        console.print(("[bold]Rendered versions[/bold]\n" if kind == "text-layer PDF" else "") + line)
+        for case_id in r["wrong"]:
+            console.print(f"    [red]wrong outcome[/red]: {case_id}")
     kit = kit or default_kit_dir()
     if kit is None or not (kit / KIT_FILE).is_file():
         console.print("NegEx/ConText kit not found; pass --negex-kit DIR")

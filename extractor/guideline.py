@@ -237,13 +237,16 @@ def documentation(
                         if when
                         else f"{d.doc_type.replace('_', ' ')} (undated)"
                     )
-                    evidence.append(Evidence(document=d.name, page=1, text=label, kind="document"))
+                    evidence.append(Evidence(document=d.name, page=d.page_of(0), text=label, kind="document"))
         else:
             for d in docs:
                 if d.doc_type in item.document_types:
                     evidence.append(
                         Evidence(
-                            document=d.name, page=1, text=f"{d.doc_type.replace('_', ' ')} document", kind="document"
+                            document=d.name,
+                            page=d.page_of(0),
+                            text=f"{d.doc_type.replace('_', ' ')} document",
+                            kind="document",
                         )
                     )
             for m in mentions:

@@ -7,6 +7,7 @@ import re
 from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import DocumentError
@@ -28,13 +29,17 @@ class Document:
     ocr_pages: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     doc_type: str = "other"
+    source: str | None = None  # the file a split fax-packet part came from
+    first_page: int = 1  # page number, in that file, of this document's first page
+    ocr_confidence: dict[int, float] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
         return len(self.page_starts)
 
     def page_of(self, offset: int) -> int:
-        return bisect_right(self.page_starts, offset)
+        """1-based page, in the original file, of the character at `offset`."""
+        return bisect_right(self.page_starts, offset) + self.first_page - 1
 
     def bbox(self, start: int, end: int) -> list[float] | None:
         """Union of the character boxes of [start, end) on the page of `start`; None for plain text."""
@@ -99,7 +104,8 @@ def read_text_document(name: str, data: bytes) -> Document:
     return doc
 
 
-def read_file(path: Path) -> Document:
+def read_file(path: Path) -> list[Document]:
+    """One file in, its documents out: a fax packet PDF may hold several documents."""
     try:
         data = path.read_bytes()
     except IsADirectoryError:
@@ -110,23 +116,30 @@ def read_file(path: Path) -> Document:
         raise DocumentError("permission denied") from None
     except OSError as exc:
         raise DocumentError(f"cannot read ({exc.strerror or 'I/O error'})") from None
+    if not data:
+        raise DocumentError("file is empty")
     if data.lstrip()[:5] == b"%PDF-" or (b"%PDF-" in data[:1024] and path.suffix.lower() == ".pdf"):
-        from .pdf import read_pdf_document
+        from .sandbox import read_pdf
 
-        return read_pdf_document(path.name, data)
+        return read_pdf(path.name, data)
     if path.suffix.lower() == ".pdf":
         raise DocumentError("not a PDF (no %PDF- header)")
-    return read_text_document(path.name, data)
+    return [read_text_document(path.name, data)]
 
 
 def classify(text: str) -> str:
-    """Type a document by weighted keyword patterns from models/document_types.json."""
+    """Type a document by weighted keyword patterns from models/document_types.json; on a tie, the type
+    whose title opens the document wins ("NEW PATIENT CONSULTATION" over a consult's lab values)."""
     head = text[:4000]
-    best, best_score = "other", 0
+    best, best_score, best_titled = "other", 0, False
+    opening = [line.strip(" \t.,;:|_~'\"\u2018\u2019\u201c\u201d-") for line in head.splitlines() if line.strip()][:6]
     for dtype in document_types().types:
         score = sum(w for pattern, w in dtype.patterns if re.search(pattern, head, re.IGNORECASE))
-        if score >= dtype.min_score and score > best_score:
-            best, best_score = dtype.id, score
+        if score < dtype.min_score or score < best_score:
+            continue
+        titled = any(re.fullmatch(t, line) for t in dtype.titles for line in opening)
+        if score > best_score or (titled and not best_titled):
+            best, best_score, best_titled = dtype.id, score, titled
     return best
 
 
@@ -231,3 +244,131 @@ def _should_join(line: str, nxt: str, width: int, wrapped: bool) -> str:
     if long_line and not stripped.endswith(":"):
         return "space"
     return "newline"
+
+
+# --- repairing OCR damage ---------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[A-Za-z0-9|]+")
+_LETTER_FOR = {"0": "oO", "1": "liI", "|": "lI", "5": "sS", "8": "B"}
+_DIGIT_FOR = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"}
+_NUMBER_LIKE = re.compile(r"[0-9OolI|]*[0-9][0-9OolI|]*")
+# Short words that are words in their own right: two of them side by side are never joined.
+_COMMON = frozenset(
+    "a an and as at be by for from he her his in is it me my no nor not of on or our she so than that the their "
+    "them then there they this to up us was we were who with you re de pre post non".split()
+)
+
+
+def _known(word: str, vocabulary: frozenset[str]) -> bool:
+    w = word.lower()
+    return w in vocabulary or (w.endswith("s") and w[:-1] in vocabulary)
+
+
+def _swap_letters(token: str, vocabulary: frozenset[str]) -> str | None:
+    """'gl1oma' -> 'glioma', 'rad|ation' -> 'radiation': a confusable digit inside a known word."""
+    spots = [i for i, ch in enumerate(token) if ch in _LETTER_FOR]
+    letters = sum(ch.isalpha() for ch in token)
+    if not spots or len(spots) > 3 or letters < 3 or letters <= len(spots):
+        return None
+    alpha = [ch for ch in token if ch.isalpha()]
+    candidates = [""]
+    for ch in token:
+        options = _LETTER_FOR.get(ch, ch)
+        candidates = [c + o for c in candidates for o in options]
+    for candidate in candidates:
+        if _known(candidate, vocabulary):
+            if all(ch.isupper() for ch in alpha):
+                return candidate.upper()
+            return candidate.capitalize() if token[0].isupper() else candidate.lower()
+    return None
+
+
+def _swap_digits(token: str) -> str | None:
+    """'6O' -> '60', '2O24' -> '2024', 'l1/2O25' pieces: letters O/l/I standing among digits."""
+    if token.isdigit() or not _NUMBER_LIKE.fullmatch(token):
+        return None
+    if sum(ch.isdigit() for ch in token) < max(1, len(token) // 2):
+        return None
+    return "".join(_DIGIT_FOR.get(ch, ch) for ch in token)
+
+
+_SEAM = re.compile(r"[A-Za-z][0-9|]|[0-9|][A-Za-z]")
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789|")
+_SPLIT = re.compile(r"([A-Za-z]{2,})( - |- | |-)(?=([A-Za-z]{2,}))")
+
+
+def repair_ocr(
+    text: str, vocabulary: tuple[frozenset[str], frozenset[str]] | None = None
+) -> tuple[str, array | None]:
+    """Undo common OCR damage where the result is a known word; keep a map back to `text`.
+
+    - a digit misread inside a word ("gl1oma", "rad1ation", "necros1s") or a letter inside a number
+      ("6O Gy", "2O24");
+    - a clinical word split by a stray space or an in-line hyphen ("gliob lastoma", "radia- tion",
+      "necro-sis") when the pieces are not both words themselves.
+    Unknown strings stay as they are: nothing is invented. `vocabulary` is (words to join into, words to
+    repair into), by default `knowledge.ocr_vocabulary()`. Returns the repaired text and, for each of
+    its characters, the offset of its source character in `text` (as `rejoin` does), or None when no
+    character moved (swaps keep lengths).
+    """
+    if vocabulary is None:
+        from .knowledge import ocr_vocabulary
+
+        vocabulary = ocr_vocabulary()
+    curated, known = vocabulary
+    pieces: list[str] = []
+    last = 0
+    for m in _SEAM.finditer(text):
+        start, end = m.start(), m.end()
+        if start < last:
+            continue
+        while start > 0 and text[start - 1] in _TOKEN_CHARS:
+            start -= 1
+        while end < len(text) and text[end] in _TOKEN_CHARS:
+            end += 1
+        if start < last:
+            continue
+        token = text[start:end]
+        fixed = _swap_digits(token) or _swap_letters(token, known)
+        if fixed is not None and len(fixed) == len(token) and fixed != token:
+            pieces += [text[last:start], fixed]
+            last = end
+    swapped = "".join(pieces) + text[last:] if pieces else text
+
+    drops: list[tuple[int, int]] = []
+    prefixes = _prefixes(curated)
+    resume = 0
+    for m in _SPLIT.finditer(swapped):
+        if m.start() < resume:
+            continue
+        first, gap, second = m.group(1), m.group(2), m.group(3)
+        if first.lower() not in prefixes:
+            continue
+        word = (first + second).lower()
+        if not _known(word, curated):
+            continue
+        after = m.end() + len(second)
+        if swapped[m.start() - 1 : m.start()] == "/" or swapped[after : after + 1] == "/":
+            continue  # "s/p", "w/o": abbreviations, not pieces of a word
+        words = [_known(p, known) or p.lower() in _COMMON for p in (first, second)]
+        if all(words) or ("-" in gap and any(words)):
+            continue
+        drops.append((m.end(1), m.end()))
+        resume = m.end() + len(second)
+    if not drops:
+        return swapped, None
+    out = array("i")
+    parts: list[str] = []
+    last = 0
+    for a, b in drops:
+        out.extend(range(last, a))
+        parts.append(swapped[last:a])
+        last = b
+    out.extend(range(last, len(swapped)))
+    parts.append(swapped[last:])
+    return "".join(parts), out
+
+
+@lru_cache(maxsize=4)
+def _prefixes(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(w[:i] for w in words for i in range(2, len(w)))

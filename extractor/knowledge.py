@@ -97,6 +97,14 @@ class DocumentType(BaseModel):
     label: str
     min_score: int
     patterns: list[tuple[str, int]]
+    titles: list[str] = []  # a line near the top of a page matching one (whole line) starts a new document
+
+    @field_validator("titles")
+    @classmethod
+    def _titles_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            re.compile(pattern)
+        return value
 
     @field_validator("patterns")
     @classmethod
@@ -330,3 +338,45 @@ def guideline_for(on: date, guideline_id: str = "NIA_CG_003") -> Guideline:
         if g.in_force(on):
             return g
     return versions[0] if on < versions[0].effective_from else versions[-1]
+
+
+class OcrVocabularyFile(BaseModel):
+    version: str
+    description: str = ""
+    derive_from: list[str] = []
+    words: list[str] = Field(min_length=1)
+
+
+def _rule_words(node: object) -> set[str]:
+    """Alphabetic words of 5+ letters in any `literal` or `pattern` string of a rule file."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("literal", "pattern") and isinstance(value, str):
+                text = re.sub(r"\\[a-zA-Z]", " ", value.lower())
+                for m in re.finditer(r"[a-z]+", text):
+                    before, after = text[m.start() - 1 : m.start()], text[m.end() : m.end() + 1]
+                    if len(m.group()) >= 5 and before not in (")", "]", "?", ":", "|") and after not in ("[", "("):
+                        found.add(m.group())
+            else:
+                found |= _rule_words(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _rule_words(item)
+    return found
+
+
+@lru_cache(maxsize=1)
+def ocr_vocabulary() -> tuple[frozenset[str], frozenset[str]]:
+    """Lower-case words OCR repair may restore: (curated words of models/ocr_vocabulary.json, those plus the
+    5+ letter words of the rule files). Split words are joined only into curated words; a misread digit
+    inside a word is repaired into any of them."""
+    data: OcrVocabularyFile = _load("ocr_vocabulary.json", OcrVocabularyFile)  # type: ignore[assignment]
+    curated = frozenset(w.lower() for w in data.words)
+    words = set(curated)
+    for name in data.derive_from:
+        try:
+            words |= _rule_words(json.loads((models_dir() / name).read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError):
+            continue
+    return curated, frozenset(words)

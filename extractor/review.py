@@ -198,6 +198,10 @@ def to_text(review: Review, width: int = 110) -> str:
     console.print("Documents:")
     for d in review.documents:
         state = f"error: {d.error}" if d.error else f"{d.type}, {d.pages} page(s)"
+        if not d.error and d.source and d.source != d.name:
+            state += f", pages {d.first_page}-{d.first_page + d.pages - 1} of {d.source}"
+        if d.ocr_pages:
+            state += f", OCR'd: {', '.join(map(str, d.ocr_pages))}"
         console.print(f"  {d.name}: {state}" + (f"  warnings: {'; '.join(d.warnings)}" if d.warnings else ""))
     console.print()
     console.print(Text("Draft rationale: ", style="bold") + Text(review.rationale))

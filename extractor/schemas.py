@@ -99,6 +99,9 @@ class DocumentInfo(BaseModel):
     type: str | None = None
     error: str | None = None
     warnings: list[str] = []
+    source: str | None = None  # the file this document came from ("fax.pdf" for part "fax.pdf#2")
+    first_page: int = 1  # its first page's number in that file; findings' `page` counts in the file
+    ocr_confidence: dict[int, float] = {}  # mean Tesseract word confidence (0-100) per OCR'd page
 
 
 class Review(BaseModel):

@@ -26,8 +26,8 @@ Electronically signed by: Maria Delgado, MD
 """
 
 
-def run(*args, **kw):
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+def run(*args, env_extra: dict[str, str] | None = None, **kw):
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env_extra or {})}
     return subprocess.run(
         [sys.executable, "-m", "extractor.cli", *map(str, args)],
         capture_output=True,

@@ -69,3 +69,13 @@ def test_classify_document_types():
         == "imaging_report"
     )
     assert classify("NEURO-ONCOLOGY OFFICE VISIT\nHISTORY OF PRESENT ILLNESS:\nASSESSMENT AND PLAN:\n") == "office_note"
+
+
+def test_classify_tie_goes_to_the_type_whose_title_opens_the_document():
+    """A consult's first page quotes lab values: as many lab cues as consult cues, the title decides."""
+    page = (
+        "CEDAR VALLEY NEUROLOGY\nNEW PATIENT CONSULTATION\nPatient: Gregory Lindqvist\n"
+        "HISTORY OF PRESENT ILLNESS: fevers; MRI brain shows a ring-enhancing lesion.\n"
+        "Creatinine 0.9 mg/dL, eGFR > 90.\nASSESSMENT: abscess versus high-grade glioma.\n"
+    )
+    assert classify(page) == "consult_note"

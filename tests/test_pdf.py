@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from extractor.case import prefill
 
 from .pdfgen import make_pdf
@@ -40,12 +42,12 @@ def test_fax_banner_before_pdf_header_is_still_a_pdf(tmp_path):
     assert prefill([pdf]).recommendation == "likely_meets_criteria"
 
 
-def test_pdf_without_text_layer_is_a_clear_error(tmp_path):
+def test_blank_pdf_is_a_clear_error_after_ocr(tmp_path):
     pdf = tmp_path / "scan.pdf"
     pdf.write_bytes(make_pdf([[]]))
     out = run("prefill", pdf)
     assert out.returncode == 2
-    assert out.stderr.strip() == "error: scan.pdf: PDF has no text layer (scanned pages need OCR)"
+    assert out.stderr.strip() == "error: scan.pdf: PDF has no text (no text layer, and OCR found none)"
 
 
 def test_damaged_pdf_beside_a_good_note_is_listed(tmp_path):
@@ -58,3 +60,19 @@ def test_damaged_pdf_beside_a_good_note_is_listed(tmp_path):
     docs = {d["name"]: d for d in json.loads(out.stdout)["documents"]}
     assert docs["broken.pdf"]["error"].startswith(("damaged PDF", "PDF has no"))
     assert docs["good.pdf"]["error"] is None
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_evidence_box_on_a_rotated_page_is_where_pdfplumber_sees_the_word(tmp_path, rotation):
+    import pdfplumber
+
+    pdf = tmp_path / "rotated.pdf"
+    box = b"/MediaBox [0 0 612 792]"
+    pdf.write_bytes(make_pdf([PAGE1]).replace(box, box + b" /Rotate %d" % rotation))
+    tumor = next(f for f in prefill([pdf]).findings if f.concept == "BRAIN_TUMOR")
+    with pdfplumber.open(pdf) as doc:
+        words = doc.pages[0].extract_words()  # upside down, pdfplumber spells words backwards
+        word = next(w for w in words if w["text"] in ("glioblastoma", "amotsalboilg"))
+    x0, top, x1, bottom = tumor.bbox
+    assert abs(x0 - word["x0"]) < 3 and abs(x1 - word["x1"]) < 3, (tumor.bbox, word)
+    assert abs(top - word["top"]) < 4 and abs(bottom - word["bottom"]) < 4, (tumor.bbox, word)

@@ -46,7 +46,7 @@ SAMPLE_UPLOAD_NAME = "fax_packet.pdf"
 # The file the real-browser test uploads as intake would. None: the generated 3-page text-layer PDF above.
 # PDF intake's scanned fax sample replaces it at merge (its path here; the test asserts nothing specific
 # to this content).
-BROWSER_UPLOAD: Path | None = None
+BROWSER_UPLOAD: Path | None = SAMPLES / "c02_nsclc_brain_met_srs_fax" / "fax" / "packet.pdf"
 
 
 def sample_upload() -> tuple[str, bytes]:

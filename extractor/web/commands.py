@@ -70,7 +70,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def load_demo(factory, data_dir: Path, samples: Path) -> int:
-    """Queue each sample case folder once (its text notes as one case); returns how many were queued."""
+    """Queue each sample case folder once (its text notes as one case, a rendered fax as another); returns the count."""
     from sqlalchemy import select
 
     from .. import store
@@ -79,13 +79,16 @@ def load_demo(factory, data_dir: Path, samples: Path) -> int:
     with factory() as session:
         for folder in sorted(p for p in samples.iterdir() if p.is_dir()):
             files = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in (".txt", ".pdf"))
-            if not files:
-                continue
-            first = hashlib.sha256(files[0].read_bytes()).hexdigest()
-            if session.scalar(select(store.Document.id).where(store.Document.sha256 == first).limit(1)):
-                continue
-            store.create_case(session, None, [(f.name, f.read_bytes()) for f in files], data_dir)
-            queued += 1
+            fax = folder / "fax" / "packet.pdf"
+            # Each case's notes as text, and where it was rendered as a fax, that fax as a case of its own.
+            for case_files in (files, [fax] if fax.is_file() else []):
+                if not case_files:
+                    continue
+                first = hashlib.sha256(case_files[0].read_bytes()).hexdigest()
+                if session.scalar(select(store.Document.id).where(store.Document.sha256 == first).limit(1)):
+                    continue
+                store.create_case(session, None, [(f.name, f.read_bytes()) for f in case_files], data_dir)
+                queued += 1
         session.commit()
     return queued
 
