@@ -91,3 +91,16 @@ def test_installed_wheel_migrates_and_serves_its_own_templates(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert (elsewhere / "d" / "extractor.db").is_file()
+
+
+def test_demo_queues_every_sample_case_and_each_rendered_fax_once(tmp_path):
+    from extractor.web.commands import load_demo
+
+    from .conftest import SAMPLES
+
+    _, factory = store.open_store(store.default_url(tmp_path))
+    cases = sum(1 for p in SAMPLES.iterdir() if p.is_dir())
+    faxes = len(list(SAMPLES.glob("*/fax/packet.pdf")))
+    assert faxes >= 1
+    assert load_demo(factory, tmp_path, SAMPLES) == cases + faxes
+    assert load_demo(factory, tmp_path, SAMPLES) == 0
