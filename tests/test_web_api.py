@@ -91,7 +91,9 @@ def test_ready_pdf_case_has_the_review_with_pages_and_boxes(env):
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     review = r.json()["review"]
     assert review["recommendation"] == "likely_meets_criteria"
-    assert review["documents"][0]["name"] == "fax_packet.pdf" and review["documents"][0]["pages"] == 3
+    parts = [d for d in review["documents"] if d["source"] == "fax_packet.pdf"]
+    assert parts and all(d["name"].startswith("fax_packet.pdf#") for d in parts)  # one note per page, split
+    assert sum(d["pages"] for d in parts) == 3
     necrosis = next(f for f in review["findings"] if f["concept"] == "TREATMENT_EFFECT")
     assert necrosis["page"] == 2 and len(necrosis["bbox"]) == 4
 

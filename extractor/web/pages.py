@@ -247,16 +247,20 @@ def review_fragments(case: store.Case, review: dict) -> dict:
     pdf_names = {d.name for d in case.documents if d.kind == "pdf" and d.page_sizes}
     marks = render.marks(review, pdf_names)
     index = {render.finding_key(m.finding): m for m in marks}
-    info = {d["name"]: d for d in review.get("documents", [])}
+    source = render.sources(review)
+    parts: dict[str, list[dict]] = {}
+    for info in review.get("documents", []):
+        parts.setdefault(source[info["name"]], []).append(info)
     docs = []
     for d in case.documents:
-        own = [m for m in marks if m.finding["document"] == d.name]
+        own = [m for m in marks if source.get(m.finding["document"], m.finding["document"]) == d.name]
         pages = []
         for number, size in enumerate(d.page_sizes or [], start=1):
             boxes = [m for m in own if m.finding["page"] == number and m.finding.get("bbox")]
             pages.append({"number": number, "width": size[0], "height": size[1], "marks": boxes})
-        segments = render.text_segments(d.text, own) if d.text else []
-        docs.append({"row": d, "info": info.get(d.name, {}), "pages": pages, "segments": segments})
+        offsets = (d.line_boxes or {}).get(render.PARTS)
+        segments = render.text_segments(d.text, own, offsets) if d.text else []
+        docs.append({"row": d, "parts": parts.get(d.name, []), "pages": pages, "segments": segments})
     context = {
         "case": case,
         "review": review,

@@ -43,17 +43,33 @@ def _linked(case: store.Case, data_dir: Path, tmp: str) -> list[Path]:
 
 
 def _keep_views(rows: dict[str, store.Document], docs, data_dir: Path, findings: list[dict]) -> None:
-    """What the case page draws: the text offsets index, the page sizes, one box per line of a finding."""
-    from .render import span_boxes
+    """What the case page draws: the text with its offsets index, the page sizes, one box per line of a finding.
 
+    A fax packet is one upload read as several documents ("fax.pdf#1", "fax.pdf#2"): the upload's row
+    keeps their texts one after another and where each starts (`render.PARTS` in `line_boxes`).
+    """
+    from .render import PARTS, span_boxes
+
+    by_row: dict[str, list] = {}
     for doc in docs:
-        row = rows.get(doc.name)
+        by_row.setdefault(doc.source or doc.name, []).append(doc)
+    for name, parts in by_row.items():
+        row = rows.get(name)
         if row is None:
             continue
-        row.text = doc.text
-        row.line_boxes = span_boxes(doc, findings)
+        texts, offsets, boxes, pos = [], {}, {}, 0
+        for doc in parts:
+            offsets[doc.name] = pos
+            texts.append(doc.text)
+            pos += len(doc.text) + len(PART_BREAK)
+            boxes.update(span_boxes(doc, findings) or {})
+        row.text = PART_BREAK.join(texts)
+        row.line_boxes = {**boxes, PARTS: offsets}
         if row.kind == "pdf":
             row.page_sizes = _page_sizes(store.stored_path(data_dir, row).read_bytes())
+
+
+PART_BREAK = "\n\n"
 
 
 def process_case(session: Session, case: store.Case, data_dir: Path) -> None:
