@@ -10,6 +10,13 @@ class Settings(BaseSettings):
 
     models_dir: Path | None = None
     data_dir: Path = Path("data")
+    # Batch backfill: how long a dispatched case may stay claimed before it counts as a crashed
+    # attempt, and how many attempts a case gets before it is quarantined.
+    backfill_claim_seconds: float = 600.0
+    backfill_max_attempts: int = 3
+    # Test hook only: a backfill worker that meets a document of this file name exits at once,
+    # as a worker killed by a hostile file would.
+    test_crash_file: str | None = None
 
 
 def get_settings() -> Settings:
