@@ -269,9 +269,7 @@ def state_engine(state: str) -> sa.Engine:
 
 
 def guideline_catalogue() -> str:
-    return ",".join(
-        f"{g.id}@{g.version}:{g.effective_from}..{g.effective_to or ''}" for g in knowledge.guidelines()
-    )
+    return ",".join(f"{g.id}@{g.version}:{g.effective_from}..{g.effective_to or ''}" for g in knowledge.guidelines())
 
 
 def guideline_key(request_date: date | None, catalogue: str) -> str:
@@ -338,7 +336,7 @@ def result_line(case_id: str, result: dict) -> str:
     head = f'{{"case_id": {json.dumps(case_id)}, "status": "{result["status"]}"'
     if result["status"] == OK:
         return f'{head}, "review": {result["review"]}}}'
-    return f"{head}, \"error\": {json.dumps(result['error'])}}}"
+    return f'{head}, "error": {json.dumps(result["error"])}}}'
 
 
 def _fsync_dir(path: Path) -> None:
@@ -360,7 +358,7 @@ class Output:
 
     def lock(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_fh = open(f"{self.path}.lock", "a")  # noqa: SIM115  held for the whole run
+        self._lock_fh = open(f"{self.path}.lock", "a")
         try:
             fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -643,8 +641,17 @@ def run_backfill(
             on_start(Progress(len(by_id), done, failed))
         processed = 0
         if pending:
-            processed = _dispatch(pending, engine, output, settings, workers, scheduler, db_url, on_progress,
-                                  Progress(len(by_id), done, failed))
+            processed = _dispatch(
+                pending,
+                engine,
+                output,
+                settings,
+                workers,
+                scheduler,
+                db_url,
+                on_progress,
+                Progress(len(by_id), done, failed),
+            )
         if db_url:
             _store_pending(engine, db_url)
         return JobResult(len(by_id), processed, out, state, list(by_id))
@@ -653,9 +660,7 @@ def run_backfill(
         engine.dispose()
 
 
-def _sync_state(
-    engine: sa.Engine, cases: list[CaseInput], retry_failed: bool, output: Output
-) -> dict[str, CaseInput]:
+def _sync_state(engine: sa.Engine, cases: list[CaseInput], retry_failed: bool, output: Output) -> dict[str, CaseInput]:
     """Bring the state up to the input: new cases in, changed ones reset, stale claims counted as attempts."""
     c = cases_table.c
     hashes = FileHashes(engine)
@@ -677,9 +682,18 @@ def _sync_state(
         row = known.get(case.case_id)
         if row is None:
             inserts.append(
-                {"case_id": case.case_id, "seq": next_seq, "content_hash": key[0], "pipeline_version": key[1],
-                 "guideline_key": key[2], "status": PENDING, "attempts": 0, "quarantined": False,
-                 "written": False, "stored": False}
+                {
+                    "case_id": case.case_id,
+                    "seq": next_seq,
+                    "content_hash": key[0],
+                    "pipeline_version": key[1],
+                    "guideline_key": key[2],
+                    "status": PENDING,
+                    "attempts": 0,
+                    "quarantined": False,
+                    "written": False,
+                    "stored": False,
+                }
             )
             next_seq += 1
         elif (row.content_hash, row.pipeline_version, row.guideline_key) != key or (
@@ -699,11 +713,26 @@ def _sync_state(
             conn.execute(
                 sa.update(cases_table)
                 .where(c.case_id == sa.bindparam("cid"))
-                .values(content_hash=sa.bindparam("h"), pipeline_version=sa.bindparam("p"),
-                        guideline_key=sa.bindparam("g"), status=PENDING, attempts=0, quarantined=False,
-                        error=None, reason=None, line=None, written=False, out_end=None, stored=False,
-                        claim_owner=None, claim_expires=None, recommendation=None, indications=None,
-                        guideline_version=None, request_month=None),
+                .values(
+                    content_hash=sa.bindparam("h"),
+                    pipeline_version=sa.bindparam("p"),
+                    guideline_key=sa.bindparam("g"),
+                    status=PENDING,
+                    attempts=0,
+                    quarantined=False,
+                    error=None,
+                    reason=None,
+                    line=None,
+                    written=False,
+                    out_end=None,
+                    stored=False,
+                    claim_owner=None,
+                    claim_expires=None,
+                    recommendation=None,
+                    indications=None,
+                    guideline_version=None,
+                    request_month=None,
+                ),
                 resets,
             )
         # A claim left by an earlier run means that run died with the case in flight: the attempt counts.
@@ -713,7 +742,8 @@ def _sync_state(
         for case in immediate:
             result = {"status": ERROR, "error": case.error, "reason": case.reason}
             conn.execute(
-                sa.update(cases_table).where(c.case_id == case.case_id)
+                sa.update(cases_table)
+                .where(c.case_id == case.case_id)
                 .values(line=result_line(case.case_id, result), **_finish_values(result))
             )
     if rewrite:
@@ -778,16 +808,19 @@ def _dispatch(
                         attempts, "the worker or the backfill process died each time before it finished"
                     )
                     conn.execute(
-                        sa.update(cases_table).where(c.case_id == case.case_id)
+                        sa.update(cases_table)
+                        .where(c.case_id == case.case_id)
                         .values(line=result_line(case.case_id, result), **values)
                     )
                     progress.done += 1
                     progress.failed += 1
                     continue
                 conn.execute(
-                    sa.update(cases_table).where(c.case_id == case.case_id)
-                    .values(attempts=attempts + 1, claim_owner=owner,
-                            claim_expires=now + settings.backfill_claim_seconds)
+                    sa.update(cases_table)
+                    .where(c.case_id == case.case_id)
+                    .values(
+                        attempts=attempts + 1, claim_owner=owner, claim_expires=now + settings.backfill_claim_seconds
+                    )
                 )
                 submit.append((case, attempts + 1))
         for case, attempt in submit:
@@ -830,8 +863,11 @@ def _dispatch(
                     if type(exc).__name__ == "KilledWorker" or exc is None:
                         why = "the worker process died on this case each time"
                     else:
-                        result = {"status": ERROR, "error": f"internal error ({type(exc).__name__})",
-                                  "reason": "internal error"}
+                        result = {
+                            "status": ERROR,
+                            "error": f"internal error ({type(exc).__name__})",
+                            "reason": "internal error",
+                        }
                         finished.append((case, result, _finish_values(result)))
                         continue
                 elif now > deadline:
@@ -850,7 +886,8 @@ def _dispatch(
                 with engine.begin() as conn:
                     for case, result, values in finished:
                         conn.execute(
-                            sa.update(cases_table).where(c.case_id == case.case_id)
+                            sa.update(cases_table)
+                            .where(c.case_id == case.case_id)
                             .values(line=result_line(case.case_id, result), **values)
                         )
                 progress.done += len(finished)
@@ -882,9 +919,7 @@ def _restart_worker_of(cluster: Cluster, key: str) -> None:
 def _store_pending(engine: sa.Engine, db_url: str) -> None:
     c = cases_table.c
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(c.case_id, c.line).where(c.status == OK, sa.not_(c.stored)).order_by(c.seq)
-        ).all()
+        rows = conn.execute(sa.select(c.case_id, c.line).where(c.status == OK, sa.not_(c.stored)).order_by(c.seq)).all()
     if not rows:
         return
     _store_reviews(db_url, [(cid, json.dumps(json.loads(line)["review"])) for cid, line in rows])
@@ -917,8 +952,16 @@ def summarize(state: str, case_ids: Sequence[str]) -> Summary:
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                sa.select(c.case_id, c.status, c.quarantined, c.reason, c.recommendation, c.indications,
-                          c.guideline_version, c.request_month)
+                sa.select(
+                    c.case_id,
+                    c.status,
+                    c.quarantined,
+                    c.reason,
+                    c.recommendation,
+                    c.indications,
+                    c.guideline_version,
+                    c.request_month,
+                )
             ).all()
     finally:
         engine.dispose()

@@ -30,14 +30,20 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--negex-kit", type=Path, default=None, help="folder of the NegEx/ConText kit")
     e.add_argument("--no-baseline", action="store_true", help="skip medspaCy's default pipeline on the kit")
     b = sub.add_parser("backfill", help="prefill many historical cases into JSON Lines, resumably")
-    b.add_argument("input", type=Path, metavar="INPUT", help="folder (each file or sub-folder one case) or manifest CSV")
+    b.add_argument(
+        "input", type=Path, metavar="INPUT", help="folder (each file or sub-folder one case) or manifest CSV"
+    )
     b.add_argument("--out", type=Path, required=True, metavar="RESULTS.jsonl")
     b.add_argument("--workers", type=_positive, default=2, help="local worker processes (default 2)")
     b.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on an existing Dask scheduler")
     b.add_argument("--db", default=None, metavar="URL", help="also store the reviews in the web app's database")
     b.add_argument("--retry-failed", action="store_true", help="run the failed and quarantined cases again")
-    b.add_argument("--state", default=None, metavar="PATH|URL", help="progress database (default RESULTS.jsonl.state.sqlite)")
-    b.add_argument("--report", type=Path, default=None, metavar="HTML", help="summary report (default RESULTS.report.html)")
+    b.add_argument(
+        "--state", default=None, metavar="PATH|URL", help="progress database (default RESULTS.jsonl.state.sqlite)"
+    )
+    b.add_argument(
+        "--report", type=Path, default=None, metavar="HTML", help="summary report (default RESULTS.report.html)"
+    )
     return parser
 
 
@@ -69,8 +75,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
     try:
         job = batch.run_backfill(
-            args.input, args.out, workers=args.workers, scheduler=args.scheduler, state=args.state,
-            db_url=args.db, retry_failed=args.retry_failed, on_start=started, on_progress=moved,
+            args.input,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            state=args.state,
+            db_url=args.db,
+            retry_failed=args.retry_failed,
+            on_start=started,
+            on_progress=moved,
         )
     finally:
         live.stop(last[0] if last else None)

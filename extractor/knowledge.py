@@ -52,6 +52,9 @@ class Indication(BaseModel):
     criteria: list[Criterion] = Field(min_length=1)
     supported_when: StatusRule | None = None
     partial_when: StatusRule | None = None
+    # Set in a guideline version that lacks this indication: it is then reported not_found with this
+    # reason, so every review still lists all six indication ids (SPEC).
+    not_in_version: str | None = None
 
 
 class RecommendationRule(BaseModel):

@@ -16,7 +16,11 @@ from rich.text import Text
 from .batch import Progress, Summary
 
 RECOMMENDATIONS = ("likely_meets_criteria", "experimental_investigational", "needs_clinical_review")
-COLORS = {"likely_meets_criteria": "#2e7d32", "experimental_investigational": "#f9a825", "needs_clinical_review": "#1565c0"}
+COLORS = {
+    "likely_meets_criteria": "#2e7d32",
+    "experimental_investigational": "#f9a825",
+    "needs_clinical_review": "#1565c0",
+}
 
 
 class RateColumn(ProgressColumn):
@@ -126,8 +130,10 @@ def month_chart(by_month: dict[str, dict[str, int]], width: int = 760, height: i
     left, bottom, pad = 40, 40, 10
     plot_w, plot_h = width - left - pad, height - bottom - pad
     bar = plot_w / len(months)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" role="img" '
-             f'aria-label="Recommendations by month of request">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" role="img" '
+        f'aria-label="Recommendations by month of request">'
+    ]
     parts.append(f'<line x1="{left}" y1="{pad + plot_h}" x2="{left + plot_w}" y2="{pad + plot_h}" stroke="#444"/>')
     parts.append(f'<text x="{left - 6}" y="{pad + 8}" text-anchor="end" font-size="11">{top}</text>')
     parts.append(f'<text x="{left - 6}" y="{pad + plot_h}" text-anchor="end" font-size="11">0</text>')
