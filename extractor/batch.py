@@ -550,7 +550,7 @@ class Cluster:
         self.cluster = None
         if scheduler:
             try:
-                self.client = Client(scheduler, timeout="15s")
+                self.client = Client(scheduler, timeout="10s")
             except (OSError, TimeoutError) as exc:
                 raise BackfillError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})") from None
             try:
@@ -641,21 +641,19 @@ def run_backfill(
         pending = [case for cid, case in by_id.items() if status.get(cid) == PENDING]
         done = len(by_id) - len(pending)
         failed = sum(1 for cid in by_id if status.get(cid) == ERROR)
-        if on_start:
-            on_start(Progress(len(by_id), done, failed))
         processed = 0
         if pending:
-            processed = _dispatch(
-                pending,
-                engine,
-                output,
-                settings,
-                workers,
-                scheduler,
-                db_url,
-                on_progress,
-                Progress(len(by_id), done, failed),
-            )
+            cluster = Cluster(workers, scheduler)
+            try:
+                if on_start:
+                    on_start(Progress(len(by_id), done, failed))
+                processed = _dispatch(
+                    cluster, pending, engine, output, settings, db_url, on_progress, Progress(len(by_id), done, failed)
+                )
+            finally:
+                cluster.close()
+        elif on_start:
+            on_start(Progress(len(by_id), done, failed))
         if db_url:
             _store_pending(engine, db_url)
         return JobResult(len(by_id), processed, out, state, list(by_id))
@@ -665,7 +663,7 @@ def run_backfill(
 
 
 def _sync_state(engine: sa.Engine, cases: list[CaseInput], retry_failed: bool, output: Output) -> dict[str, CaseInput]:
-    """Bring the state up to the input: new cases in, changed ones reset, stale claims counted as attempts."""
+    """Bring the state up to the input: new cases in, changed ones reset, claims of a killed run released."""
     c = cases_table.c
     hashes = FileHashes(engine)
     catalogue = guideline_catalogue()
@@ -739,7 +737,8 @@ def _sync_state(engine: sa.Engine, cases: list[CaseInput], retry_failed: bool, o
                 ),
                 resets,
             )
-        # A claim left by an earlier run means that run died with the case in flight: the attempt counts.
+        # A claim left by an earlier run: that run was killed with the case in flight. The backfill process
+        # runs no case itself, so this is no failure of the case; only worker deaths and hangs count.
         conn.execute(
             sa.update(cases_table).where(c.claim_owner.is_not(None)).values(claim_owner=None, claim_expires=None)
         )
@@ -765,12 +764,11 @@ def _quarantine_values(attempts: int, why: str) -> tuple[dict, dict]:
 
 
 def _dispatch(
+    cluster: Cluster,
     pending: list[CaseInput],
     engine: sa.Engine,
     output: Output,
     settings: Settings,
-    workers: int,
-    scheduler: str | None,
     db_url: str | None,
     on_progress: Callable[[Progress], None] | None,
     progress: Progress,
@@ -780,13 +778,13 @@ def _dispatch(
 
     c = cases_table.c
     owner = _owner()
-    cluster = Cluster(workers, scheduler)
     queue: Iterator[CaseInput] = iter(pending)
     inflight: dict = {}
     retry: list[CaseInput] = []
     processed = 0
     # Enough queued work that the workers never wait on the coordinator's commits and fsyncs.
     window = 4 * cluster.slots() + 4
+    submitted = [0]
     exhausted = False
 
     def claim_more() -> None:
@@ -809,9 +807,7 @@ def _dispatch(
             for case in batch:
                 attempts = conn.execute(sa.select(c.attempts).where(c.case_id == case.case_id)).scalar_one()
                 if attempts >= settings.backfill_max_attempts:
-                    values, result = _quarantine_values(
-                        attempts, "the worker or the backfill process died each time before it finished"
-                    )
+                    values, result = _quarantine_values(attempts, "its worker died or hung each time")
                     conn.execute(
                         sa.update(cases_table)
                         .where(c.case_id == case.case_id)
@@ -823,21 +819,25 @@ def _dispatch(
                 conn.execute(
                     sa.update(cases_table)
                     .where(c.case_id == case.case_id)
-                    .values(
-                        attempts=attempts + 1, claim_owner=owner, claim_expires=now + settings.backfill_claim_seconds
-                    )
+                    .values(claim_owner=owner, claim_expires=now + settings.backfill_claim_seconds)
                 )
-                submit.append((case, attempts + 1))
-        for case, attempt in submit:
+                submit.append(case)
+        for case in submit:
+            submitted[0] += 1
             fut = cluster.client.submit(
                 process_case,
                 case.case_id,
                 [str(p) for p in case.files],
                 case.request_date.isoformat() if case.request_date else None,
-                key=f"case-{hashlib.sha1(case.case_id.encode()).hexdigest()[:16]}-{owner[-8:]}-{attempt}",
+                key=f"case-{owner[-8:]}-{submitted[0]}",
                 pure=False,
             )
-            inflight[fut] = (case, attempt, time.time() + settings.backfill_claim_seconds)
+            inflight[fut] = (case, time.time() + settings.backfill_claim_seconds)
+
+    def count_failure(case: CaseInput) -> int:
+        with engine.begin() as conn:
+            conn.execute(sa.update(cases_table).where(c.case_id == case.case_id).values(attempts=c.attempts + 1))
+            return conn.execute(sa.select(c.attempts).where(c.case_id == case.case_id)).scalar_one()
 
     try:
         claim_more()
@@ -855,7 +855,7 @@ def _dispatch(
             finished: list[tuple[CaseInput, dict, dict]] = []
             now = time.time()
             for fut in list(inflight):
-                case, attempt, deadline = inflight[fut]
+                case, deadline = inflight[fut]
                 if fut in done:
                     del inflight[fut]
                     if fut.status == "finished":
@@ -882,8 +882,9 @@ def _dispatch(
                     why = f"it did not finish within {settings.backfill_claim_seconds:.0f} s each time"
                 else:
                     continue
-                if attempt >= settings.backfill_max_attempts:
-                    values, result = _quarantine_values(attempt, why)
+                attempts = count_failure(case)
+                if attempts >= settings.backfill_max_attempts:
+                    values, result = _quarantine_values(attempts, why)
                     finished.append((case, result, values))
                 else:
                     retry.append(case)
@@ -910,7 +911,6 @@ def _dispatch(
     finally:
         for fut in inflight:
             fut.cancel()
-        cluster.close()
 
 
 def _restart_worker_of(cluster: Cluster, key: str) -> None:
