@@ -27,6 +27,7 @@ evaluate: setup
 bench: setup
 	$(BIN)/python benchmarks/nlp_throughput.py
 	$(BIN)/python benchmarks/prefill_memory.py
+	$(BIN)/python benchmarks/backfill_throughput.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -168,12 +168,30 @@ def _worker_settings() -> Settings:
     return get_settings()
 
 
+_cases_on_pipeline = [0]
+
+
+def _recycle_pipeline(every: int) -> None:
+    """Keep a long-running worker's memory flat: rebuild the pipeline every `every` cases."""
+    _cases_on_pipeline[0] += 1
+    if every and _cases_on_pipeline[0] >= every:
+        import gc
+
+        from . import nlp
+
+        nlp.load.cache_clear()
+        gc.collect()
+        _cases_on_pipeline[0] = 0
+
+
 def process_case(case_id: str, files: Sequence[str], request_date: str | None) -> dict:
     """Run `extractor.case.prefill` on one case; a bad case becomes an error result, never an exception."""
     from . import case
 
     paths = [Path(f) for f in files]
-    crash = _worker_settings().test_crash_file
+    settings = _worker_settings()
+    _recycle_pipeline(settings.backfill_reload_every)
+    crash = settings.test_crash_file
     if crash and any(p.name == crash for p in paths):
         os._exit(70)
     try:

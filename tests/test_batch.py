@@ -371,3 +371,19 @@ def test_unreachable_scheduler_is_a_one_line_error(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:")
     assert "Traceback" not in proc.stderr
+
+
+def test_a_worker_rebuilds_its_pipeline_every_n_cases_and_keeps_working(tmp_path):
+    """Regression: the pipeline object grows with every case; a long-running worker rebuilds it."""
+    from extractor import batch, nlp
+
+    note = tmp_path / "note.txt"
+    note.write_text(EPILEPSY)
+    batch._cases_on_pipeline[0] = 0
+    first = nlp.load()
+    batch._recycle_pipeline(2)
+    assert nlp.load() is first
+    batch._recycle_pipeline(2)
+    assert nlp.load() is not first
+    result = batch.process_case("c1", [str(note)], "2024-01-01")
+    assert result["status"] == "ok" and result["recommendation"] == "experimental_investigational"
