@@ -645,7 +645,13 @@ def run_backfill(
     state = state or str(out.with_name(out.name + ".state.sqlite"))
     if db_url:
         _store_module()
+    if out.is_dir():
+        raise BackfillError(f"{out}: --out is a folder, not a file")
     cases = discover(Path(source))
+    if Path(source).is_dir() and Path(source).resolve() == out.parent.resolve():
+        # The output, its state, lock and report beside it are not cases.
+        ours = (out.name, out.name.removesuffix(".jsonl") + ".report.html")
+        cases = [c for c in cases if not c.case_id.startswith(ours)]
     engine = state_engine(state)
     output = Output(out, engine)
     output.lock()

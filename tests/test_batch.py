@@ -387,3 +387,19 @@ def test_a_worker_rebuilds_its_pipeline_every_n_cases_and_keeps_working(tmp_path
     assert nlp.load() is not first
     result = batch.process_case("c1", [str(note)], "2024-01-01")
     assert result["status"] == "ok" and result["recommendation"] == "experimental_investigational"
+
+
+def test_output_inside_the_input_folder_is_not_taken_for_cases(tmp_path):
+    (tmp_path / "a.txt").write_text(EPILEPSY)
+    out = tmp_path / "results.jsonl"
+    for _ in range(2):
+        proc = backfill(tmp_path, "--out", out, "--workers", "1")
+        assert proc.returncode == 0, proc.stderr
+        assert_one_line_per_case(out, {"a.txt"})
+    assert (tmp_path / "results.report.html").exists()
+
+
+def test_out_that_is_a_folder_is_a_one_line_error(tmp_path):
+    (tmp_path / "a.txt").write_text(EPILEPSY)
+    proc = backfill(tmp_path, "--out", tmp_path)
+    assert proc.returncode == 2 and proc.stderr.strip() == f"error: {tmp_path}: --out is a folder, not a file"
