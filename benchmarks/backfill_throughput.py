@@ -12,6 +12,7 @@ Cases are ~600-word text notes cut from the sample notes (real clinical prose, v
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -53,19 +54,51 @@ class Meter:
         self.sample_every = sample_every
         self.next_sample = 0
         self.rss: list[tuple[int, dict[int, int]]] = []
+        self.cpu_first = self.cpu_last = 0.0
 
     def __call__(self, p: batch.Progress) -> None:
         now = time.perf_counter()
         if self.first is None:
             self.first = (now, p.done)
+            self.cpu_first = worker_cpu()
         self.last = (now, p.done)
+        if self.sample_every == 0:
+            self.cpu_last = worker_cpu()
         if self.sample_every and p.done >= self.next_sample:
             self.next_sample = p.done + self.sample_every
             self.rss.append((p.done, worker_rss()))
 
+    def cpu_per_case(self) -> float:
+        """Worker CPU seconds per case: what a case costs whatever else loads the machine."""
+        assert self.first and self.last
+        return (self.cpu_last - self.cpu_first) / max(1, self.last[1] - self.first[1])
+
     def rate(self) -> float:
         assert self.first and self.last and self.last[0] > self.first[0]
         return (self.last[1] - self.first[1]) / (self.last[0] - self.first[0])
+
+
+def _workers() -> list[psutil.Process]:
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            cmd = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        if "spawn_main" in cmd and "resource_tracker" not in cmd:
+            found.append(child)
+    return found
+
+
+def worker_cpu() -> float:
+    total = 0.0
+    for w in _workers():
+        try:
+            t = w.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
 
 
 def worker_rss() -> dict[int, int]:
@@ -98,8 +131,13 @@ def main() -> int:
             meter = Meter()
             run(small, tmp_path / f"rate{workers}.jsonl", workers, meter)
             rates[workers] = meter.rate()
-            print(f"{workers} worker(s): {rates[workers]:.1f} cases/s over {args.rate_cases} ~600-word cases")
+            cpu = meter.cpu_per_case()
+            print(
+                f"{workers} worker(s): {rates[workers]:.1f} cases/s over {args.rate_cases} ~600-word cases; "
+                f"{cpu * 1000:.0f} ms worker CPU per case ({workers / cpu:.1f} cases/s if {workers} cores were free)"
+            )
         ratio = rates[2] / rates[1]
+        print(f"load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"2 workers / 1 worker: {ratio:.2f}x (target >= 1.7x); 2 workers {rates[2]:.1f} cases/s (target >= 40)")
 
         big = tmp_path / "big"

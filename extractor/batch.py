@@ -18,6 +18,7 @@ import os
 import socket
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -564,7 +565,8 @@ class Cluster:
         import dask
         from distributed import Client, LocalCluster
 
-        logging.getLogger("distributed").setLevel(logging.ERROR)
+        # Worker deaths are expected here (hostile files) and reported per case; keep Dask's logs off the terminal.
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
         self.cluster = None
         if scheduler:
             try:
@@ -579,9 +581,14 @@ class Cluster:
         else:
             # One task per single-threaded worker, and no silent re-run of a task whose worker died:
             # the state counts attempts and quarantines a case that keeps killing workers.
-            with dask.config.set(
-                {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}
+            with (
+                dask.config.set(
+                    {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}
+                ),
+                warnings.catch_warnings(),
             ):
+                # The scheduler's health endpoint falls back to a free port when 8787 is taken: not news.
+                warnings.filterwarnings("ignore", message="Port .* is already in use")
                 self.cluster = LocalCluster(
                     n_workers=workers,
                     threads_per_worker=1,
@@ -781,7 +788,7 @@ def _sync_state(engine: sa.Engine, cases: list[CaseInput], retry_failed: bool, o
 def _quarantine_values(attempts: int, why: str) -> tuple[dict, dict]:
     result = {
         "status": ERROR,
-        "error": f"quarantined after {attempts} attempts: {why}",
+        "error": f"quarantined after {attempts} attempt{'s' if attempts != 1 else ''}: {why}",
         "reason": "quarantined (worker died)",
     }
     return {**_finish_values(result), "quarantined": True}, result
@@ -804,7 +811,10 @@ def _dispatch(
     owner = _owner()
     queue: Iterator[CaseInput] = iter(pending)
     inflight: dict = {}
-    retry: list[CaseInput] = []
+    # A worker's death fails every task it holds, not only the one that killed it. Such cases become
+    # suspects and run again alone, so a death is only counted against the case that was running by itself.
+    suspects: list[CaseInput] = []
+    solo: list[CaseInput] = []
     processed = 0
     # Enough queued work that the workers never wait on the coordinator's commits and fsyncs.
     window = 4 * cluster.slots() + 4
@@ -814,10 +824,12 @@ def _dispatch(
     def claim_more() -> None:
         nonlocal exhausted
         batch: list[CaseInput] = []
-        while len(inflight) + len(batch) < window:
-            if retry:
-                batch.append(retry.pop())
-                continue
+        if solo or (suspects and inflight):
+            return
+        if suspects:
+            batch.append(suspects.pop(0))
+            solo.append(batch[0])
+        while not solo and len(inflight) + len(batch) < window:
             case = next(queue, None)
             if case is None:
                 exhausted = True
@@ -839,6 +851,7 @@ def _dispatch(
                     )
                     progress.done += 1
                     progress.failed += 1
+                    solo.clear()
                     continue
                 conn.execute(
                     sa.update(cases_table)
@@ -866,7 +879,7 @@ def _dispatch(
     try:
         claim_more()
         output.append_unwritten()
-        while inflight or not exhausted or retry:
+        while inflight or not exhausted or suspects:
             if not inflight:
                 claim_more()
                 output.append_unwritten()
@@ -880,8 +893,10 @@ def _dispatch(
             now = time.time()
             for fut in list(inflight):
                 case, deadline = inflight[fut]
+                alone = case in solo
                 if fut in done:
                     del inflight[fut]
+                    solo.clear()
                     if fut.status == "finished":
                         result = fut.result()
                         finished.append((case, result, _finish_values(result)))
@@ -901,17 +916,21 @@ def _dispatch(
                         continue
                 elif now > deadline:
                     del inflight[fut]
+                    solo.clear()
                     fut.cancel()
                     _restart_worker_of(cluster, fut.key)
                     why = f"it did not finish within {settings.backfill_claim_seconds:.0f} s each time"
                 else:
+                    continue
+                if not alone:
+                    suspects.append(case)
                     continue
                 attempts = count_failure(case)
                 if attempts >= settings.backfill_max_attempts:
                     values, result = _quarantine_values(attempts, why)
                     finished.append((case, result, values))
                 else:
-                    retry.append(case)
+                    suspects.insert(0, case)
             if finished:
                 with engine.begin() as conn:
                     for case, result, values in finished:
