@@ -570,7 +570,7 @@ class Cluster:
         self.cluster = None
         if scheduler:
             try:
-                self.client = Client(scheduler, timeout="10s")
+                self.client = Client(scheduler, timeout=get_settings().backfill_connect_seconds)
             except (OSError, TimeoutError) as exc:
                 raise BackfillError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})") from None
             try:

@@ -14,6 +14,7 @@ class Settings(BaseSettings):
     # attempt, and how many attempts a case gets before it is quarantined.
     backfill_claim_seconds: float = 600.0
     backfill_max_attempts: int = 3
+    backfill_connect_seconds: float = 10.0
     # A backfill worker rebuilds its pipeline after this many cases: the medspaCy pipeline object holds on
     # to ~12 MB per 1,000 cases, released when it is rebuilt (0 = never).
     backfill_reload_every: int = 1000

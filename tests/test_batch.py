@@ -369,7 +369,15 @@ def test_backfill_runs_on_an_existing_dask_scheduler_and_worker(tmp_path):
 
 def test_unreachable_scheduler_is_a_one_line_error(tmp_path):
     make_cases(tmp_path / "cases", 1)
-    proc = backfill(tmp_path / "cases", "--out", tmp_path / "o.jsonl", "--scheduler", f"tcp://127.0.0.1:{free_port()}")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    proc = backfill(
+        tmp_path / "cases",
+        "--out",
+        tmp_path / "o.jsonl",
+        "--scheduler",
+        address,
+        env={"EXTRACTOR_BACKFILL_CONNECT_SECONDS": "2"},
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:")
     assert "Traceback" not in proc.stderr
