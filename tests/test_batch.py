@@ -413,3 +413,61 @@ def test_out_that_is_a_folder_is_a_one_line_error(tmp_path):
     (tmp_path / "a.txt").write_text(EPILEPSY)
     proc = backfill(tmp_path, "--out", tmp_path)
     assert proc.returncode == 2 and proc.stderr.strip() == f"error: {tmp_path}: --out is a folder, not a file"
+
+
+# --- the output file against the state (no workers needed) ---------------------------------------------
+
+
+def finished_state(tmp_path, n=4):
+    """A state whose n cases are finished but not yet written."""
+    import sqlalchemy as sa
+
+    from extractor import batch
+
+    engine = batch.state_engine(str(tmp_path / "state.sqlite"))
+    with engine.begin() as conn:
+        conn.execute(
+            batch.cases_table.insert(),
+            [
+                {
+                    "case_id": f"c{i}",
+                    "seq": i,
+                    "content_hash": "h",
+                    "pipeline_version": "p",
+                    "guideline_key": "g",
+                    "status": "error",
+                    "attempts": 0,
+                    "quarantined": False,
+                    "written": False,
+                    "stored": False,
+                    "line": batch.result_line(f"c{i}", {"status": "error", "error": f"reason {i}"}),
+                }
+                for i in range(n)
+            ],
+        )
+    return engine, batch.Output(tmp_path / "out.jsonl", engine), sa
+
+
+def test_lines_written_just_before_a_kill_are_adopted_not_written_again(tmp_path):
+    engine, output, sa = finished_state(tmp_path)
+    from extractor.batch import cases_table
+
+    assert output.append_unwritten() == 4
+    # killed after the fsync of the last two lines, before they were marked written
+    with engine.begin() as conn:
+        conn.execute(sa.update(cases_table).where(cases_table.c.seq >= 2).values(written=False, out_end=None))
+    output.reconcile()
+    assert output.append_unwritten() == 0
+    assert_one_line_per_case(output.path, {"c0", "c1", "c2", "c3"})
+
+
+def test_an_output_replaced_by_another_file_is_rebuilt_from_the_state(tmp_path):
+    _, output, _ = finished_state(tmp_path)
+    output.append_unwritten()
+    original = output.path.read_bytes()
+    output.path.write_bytes(original.replace(b'"c3"', b'"x3"'))  # same length, but not the line we wrote last
+    output.reconcile()
+    assert output.path.read_bytes() == original
+    output.path.write_bytes(original[: len(original) // 2])  # truncated
+    output.reconcile()
+    assert output.path.read_bytes() == original
