@@ -173,7 +173,7 @@ _cases_on_pipeline = [0]
 
 
 def _recycle_pipeline(every: int) -> None:
-    """Keep a long-running worker's memory flat: rebuild the pipeline every `every` cases."""
+    """Bound a long-running worker's memory: rebuild the pipeline every `every` cases."""
     _cases_on_pipeline[0] += 1
     if every and _cases_on_pipeline[0] >= every:
         import gc

@@ -384,7 +384,7 @@ def test_unreachable_scheduler_is_a_one_line_error(tmp_path):
 
 
 def test_a_worker_rebuilds_its_pipeline_every_n_cases_and_keeps_working(tmp_path):
-    """Regression: the pipeline object grows with every case; a long-running worker rebuilds it."""
+    """Regression: memory held by the pipeline grows with every case; a long-running worker rebuilds it."""
     from extractor import batch, nlp
 
     note = tmp_path / "note.txt"
