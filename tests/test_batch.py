@@ -471,3 +471,24 @@ def test_an_output_replaced_by_another_file_is_rebuilt_from_the_state(tmp_path):
     output.path.write_bytes(original[: len(original) // 2])  # truncated
     output.reconcile()
     assert output.path.read_bytes() == original
+
+
+def test_report_charts_recommendations_by_month_and_escapes_text(tmp_path):
+    from extractor.batch import Summary
+    from extractor.progress import write_report
+
+    summary = Summary(
+        total=4,
+        ok=3,
+        failed=1,
+        recommendations={"likely_meets_criteria": 2, "needs_clinical_review": 1},
+        failures={"unreadable: <binary>": 1},
+        by_month={"2019-03": {"needs_clinical_review": 1}, "2024-05": {"likely_meets_criteria": 2}},
+    )
+    path = tmp_path / "r.html"
+    write_report(path, summary, "cases/")
+    page = path.read_text()
+    assert page.count("<rect") == 2 + 3  # one bar per (month, recommendation) and three legend keys
+    assert "<title>2019-03 needs_clinical_review: 1</title>" in page
+    assert "unreadable: &lt;binary&gt;" in page and "<binary>" not in page
+    assert "<script" not in page and "http" not in page.replace("http://www.w3.org/2000/svg", "")
