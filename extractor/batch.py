@@ -463,6 +463,9 @@ class Output:
     def rewrite(self) -> None:
         """All finished rows, in input order, to a temp file that replaces the output (no torn state)."""
         c = cases_table.c
+        if self._fh is not None:  # appends after the rename must go to the new file
+            self._fh.close()
+            self._fh = None
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         offsets: list[dict] = []
         with self.engine.connect() as conn, tmp.open("wb") as fh:
