@@ -169,29 +169,45 @@ def _worker_settings() -> Settings:
     return get_settings()
 
 
-_cases_on_pipeline = [0]
+_cases_in_process = [0]
 
 
-def _recycle_pipeline(every: int) -> None:
-    """Bound a long-running worker's memory: rebuild the pipeline every `every` cases."""
-    _cases_on_pipeline[0] += 1
-    if every and _cases_on_pipeline[0] >= every:
-        import gc
+def process_case(case_id: str, files: Sequence[str], request_date: str | None, replaceable: bool = False) -> dict:
+    """Run `extractor.case.prefill` on one case; a bad case becomes an error result, never an exception.
 
-        from . import nlp
+    Every `backfill_reload_every` cases a worker process bounds its memory: a replaceable one (a worker of
+    our own local cluster) asks the coordinator to replace it; any other rebuilds its pipeline."""
+    settings = _worker_settings()
+    result = _run_case(files, request_date, settings)
+    _cases_in_process[0] += 1
+    every = settings.backfill_reload_every
+    if every and _cases_in_process[0] % every == 0:
+        address = None
+        if replaceable:
+            with contextlib.suppress(ImportError, ValueError):
+                from distributed import get_worker
 
-        nlp.load.cache_clear()
-        gc.collect()
-        _cases_on_pipeline[0] = 0
+                address = get_worker().address
+        if address:
+            result["replace_worker"] = address
+        else:
+            _rebuild_pipeline()
+    return result
 
 
-def process_case(case_id: str, files: Sequence[str], request_date: str | None) -> dict:
-    """Run `extractor.case.prefill` on one case; a bad case becomes an error result, never an exception."""
+def _rebuild_pipeline() -> None:
+    import gc
+
+    from . import nlp
+
+    nlp.load.cache_clear()
+    gc.collect()
+
+
+def _run_case(files: Sequence[str], request_date: str | None, settings: Settings) -> dict:
     from . import case
 
     paths = [Path(f) for f in files]
-    settings = _worker_settings()
-    _recycle_pipeline(settings.backfill_reload_every)
     crash = settings.test_crash_file
     if crash and any(p.name == crash for p in paths):
         os._exit(70)
@@ -544,6 +560,7 @@ class Progress:
     total: int
     done: int
     failed: int
+    replaced: int = 0
 
 
 @dataclass
@@ -818,6 +835,9 @@ def _dispatch(
     # suspects and run again alone, so a death is only counted against the case that was running by itself.
     suspects: list[CaseInput] = []
     solo: list[CaseInput] = []
+    # Futures on a worker we replace on purpose: if they fail, the case simply runs again.
+    replacing: set = set()
+    requeue: list[CaseInput] = []
     processed = 0
     # Enough queued work that the workers never wait on the coordinator's commits and fsyncs.
     window = 4 * cluster.slots() + 4
@@ -833,7 +853,7 @@ def _dispatch(
             batch.append(suspects.pop(0))
             solo.append(batch[0])
         while not solo and len(inflight) + len(batch) < window:
-            case = next(queue, None)
+            case = requeue.pop() if requeue else next(queue, None)
             if case is None:
                 exhausted = True
                 break
@@ -869,6 +889,7 @@ def _dispatch(
                 case.case_id,
                 [str(p) for p in case.files],
                 case.request_date.isoformat() if case.request_date else None,
+                cluster.cluster is not None,
                 key=f"case-{owner[-8:]}-{submitted[0]}",
                 pure=False,
             )
@@ -882,7 +903,7 @@ def _dispatch(
     try:
         claim_more()
         output.append_unwritten()
-        while inflight or not exhausted or suspects:
+        while inflight or not exhausted or suspects or requeue:
             if not inflight:
                 claim_more()
                 output.append_unwritten()
@@ -893,6 +914,7 @@ def _dispatch(
             except TimeoutError:
                 done = set()
             finished: list[tuple[CaseInput, dict, dict]] = []
+            replace: set = set()
             now = time.time()
             for fut in list(inflight):
                 case, deadline = inflight[fut]
@@ -902,7 +924,14 @@ def _dispatch(
                     solo.clear()
                     if fut.status == "finished":
                         result = fut.result()
+                        address = result.pop("replace_worker", None)
+                        if address:
+                            replace.add(address)
                         finished.append((case, result, _finish_values(result)))
+                        continue
+                    if fut in replacing:
+                        replacing.discard(fut)
+                        requeue.append(case)
                         continue
                     exc = None
                     with contextlib.suppress(FutureCancelledError):
@@ -945,6 +974,8 @@ def _dispatch(
                 progress.done += len(finished)
                 progress.failed += sum(1 for _, r, _ in finished if r["status"] == ERROR)
                 processed += len(finished)
+            if replace:
+                progress.replaced += _replace_workers(cluster, replace, inflight, replacing)
             claim_more()
             if finished:
                 output.append_unwritten()
@@ -957,6 +988,18 @@ def _dispatch(
     finally:
         for fut in inflight:
             fut.cancel()
+
+
+def _replace_workers(cluster: Cluster, addresses: set[str], inflight: dict, replacing: set) -> int:
+    """Restart the local workers that asked for it (their memory grows with every case)."""
+    try:
+        processing = cluster.client.processing(list(addresses))
+        keys = {k for a in addresses for k in processing.get(a, ())}
+        replacing.update(f for f in inflight if f.key in keys)
+        cluster.client.restart_workers(list(addresses), timeout=120)
+    except Exception:  # a worker that cannot be replaced now keeps working; it asks again later
+        return 0
+    return len(addresses)
 
 
 def _restart_worker_of(cluster: Cluster, key: str) -> None:

@@ -91,6 +91,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     report = args.report or args.out.with_name(args.out.name.removesuffix(".jsonl") + ".report.html")
     progress.write_report(report, summary, str(args.input))
     progress.print_summary(summary, Console(), report=report, output=job.output)
+    if last and last[0].replaced:
+        print(f"Worker processes replaced to bound memory: {last[0].replaced}")
     return 0
 
 

@@ -383,20 +383,32 @@ def test_unreachable_scheduler_is_a_one_line_error(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_a_worker_rebuilds_its_pipeline_every_n_cases_and_keeps_working(tmp_path):
+def test_a_worker_outside_our_cluster_rebuilds_its_pipeline_every_n_cases(tmp_path, monkeypatch):
     """Regression: memory held by the pipeline grows with every case; a long-running worker rebuilds it."""
     from extractor import batch, nlp
+    from extractor.config import Settings
 
+    monkeypatch.setattr(batch, "_worker_settings", lambda: Settings(backfill_reload_every=2))
     note = tmp_path / "note.txt"
     note.write_text(EPILEPSY)
-    batch._cases_on_pipeline[0] = 0
+    batch._cases_in_process[0] = 1
     first = nlp.load()
-    batch._recycle_pipeline(2)
-    assert nlp.load() is first
-    batch._recycle_pipeline(2)
-    assert nlp.load() is not first
     result = batch.process_case("c1", [str(note)], "2024-01-01")
+    assert nlp.load() is not first
     assert result["status"] == "ok" and result["recommendation"] == "experimental_investigational"
+    assert "replace_worker" not in result
+
+
+def test_local_workers_are_replaced_every_n_cases_without_losing_a_case(tmp_path):
+    cases = tmp_path / "cases"
+    expected = make_cases(cases, 12)
+    out = tmp_path / "results.jsonl"
+    proc = backfill(cases, "--out", out, "--workers", "1", env={"EXTRACTOR_BACKFILL_RELOAD_EVERY": "4"})
+    assert proc.returncode == 0, proc.stderr
+    rows = assert_one_line_per_case(out, expected)
+    assert all(r["status"] == "ok" for r in rows)
+    replaced = int(proc.stdout.split("Worker processes replaced to bound memory: ")[1].split()[0])
+    assert replaced >= 2
 
 
 def test_output_inside_the_input_folder_is_not_taken_for_cases(tmp_path):
