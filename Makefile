@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python benchmarks/web_latency.py
 	$(BIN)/python benchmarks/pdf_throughput.py
 	$(BIN)/python benchmarks/fax_ocr.py
+	$(BIN)/python benchmarks/backfill_throughput.py
 
 samples: setup
 	$(BIN)/python scripts/render_samples.py

@@ -1,4 +1,4 @@
-"""Command line: prefill, evaluate. Errors are one line on stderr and a non-zero exit, never a traceback."""
+"""Command line: prefill, evaluate, backfill. Errors are one line on stderr and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
@@ -35,7 +35,71 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--negex-kit", type=Path, default=None, help="folder of the NegEx/ConText kit")
     e.add_argument("--no-baseline", action="store_true", help="skip medspaCy's default pipeline on the kit")
     web_commands.add_parsers(sub)
+    b = sub.add_parser("backfill", help="prefill many historical cases into JSON Lines, resumably")
+    b.add_argument(
+        "input", type=Path, metavar="INPUT", help="folder (each file or sub-folder one case) or manifest CSV"
+    )
+    b.add_argument("--out", type=Path, required=True, metavar="RESULTS.jsonl")
+    b.add_argument("--workers", type=_positive, default=2, help="local worker processes (default 2)")
+    b.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on an existing Dask scheduler")
+    b.add_argument("--db", default=None, metavar="URL", help="also store the reviews in the web app's database")
+    b.add_argument("--retry-failed", action="store_true", help="run the failed and quarantined cases again")
+    b.add_argument(
+        "--state", default=None, metavar="PATH|URL", help="progress database (default RESULTS.jsonl.state.sqlite)"
+    )
+    b.add_argument(
+        "--report", type=Path, default=None, metavar="HTML", help="summary report (default RESULTS.report.html)"
+    )
     return parser
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"not a positive number: {value!r}")
+    return number
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from . import batch, progress
+
+    live = progress.LiveProgress()
+    last: list[batch.Progress] = []
+
+    def started(p: batch.Progress) -> None:
+        last[:] = [p]
+        live.start(p)
+
+    def moved(p: batch.Progress) -> None:
+        last[:] = [p]
+        live.update(p)
+
+    try:
+        job = batch.run_backfill(
+            args.input,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            state=args.state,
+            db_url=args.db,
+            retry_failed=args.retry_failed,
+            on_start=started,
+            on_progress=moved,
+        )
+    finally:
+        live.stop(last[0] if last else None)
+    summary = batch.summarize(job.state, job.case_ids)
+    report = args.report or args.out.with_name(args.out.name.removesuffix(".jsonl") + ".report.html")
+    progress.write_report(report, summary, str(args.input))
+    progress.print_summary(summary, Console(), report=report, output=job.output)
+    if last and last[0].replaced:
+        print(f"Worker processes replaced to bound memory: {last[0].replaced}")
+    return 0
 
 
 def cmd_prefill(args: argparse.Namespace) -> int:
@@ -90,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_prefill(args)
         if args.command in ("serve", "users"):
             return web_commands.run(args)
+        if args.command == "backfill":
+            return cmd_backfill(args)
         return cmd_evaluate(args)
     except ExtractorError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -56,6 +56,18 @@ def strength(finding: Finding) -> float:
 def evaluate_indications(guideline: Guideline, findings: list[Finding]) -> list[IndicationResult]:
     results = []
     for ind in guideline.indications:
+        if ind.not_in_version:
+            results.append(
+                IndicationResult(
+                    id=ind.id,
+                    kind=ind.kind,
+                    title=ind.title,
+                    status="not_found",
+                    score=0.0,
+                    missing=[ind.not_in_version],
+                )
+            )
+            continue
         criteria: list[CriterionResult] = []
         evidence: dict[int, Finding] = {}
         for criterion in ind.criteria:

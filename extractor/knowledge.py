@@ -55,6 +55,9 @@ class Indication(BaseModel):
     partial_when: StatusRule | None = None
     guideline_quote: list[str] = []
     """Verbatim sentences of the guideline the drafted rationale quotes (experimental ones: BACKGROUND)."""
+    # Set in a guideline version that lacks this indication: it is then reported not_found with this
+    # reason, so every review still lists all six indication ids (SPEC).
+    not_in_version: str | None = None
 
 
 class RecommendationRule(BaseModel):

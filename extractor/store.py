@@ -572,6 +572,36 @@ def save_imported_case(
     return case
 
 
+def import_reviews(db_url: str, items: Sequence[tuple[str, str, Sequence[Path]]]) -> int:
+    """The backfill's `--db URL`: store (case_id, review JSON, document paths) as ready cases.
+
+    Idempotent by case id (a re-run stores nothing twice). Documents are copied into the app's data dir
+    so reviewers see pages and boxes: the folder of a SQLite database file, else EXTRACTOR_DATA_DIR.
+    Returns how many cases were new.
+    """
+    from sqlalchemy.engine import make_url
+
+    from .config import get_settings
+
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        data_dir = Path(url.database).resolve().parent
+    else:
+        data_dir = get_settings().data_dir
+    engine, factory = open_store(db_url)
+    new = 0
+    try:
+        with factory() as session:
+            for case_id, review, files in items:
+                if session.get(Case, case_id) is None:
+                    save_imported_case(session, case_id, [Path(f) for f in files], review, data_dir)
+                    new += 1
+                session.commit()
+    finally:
+        engine.dispose()
+    return new
+
+
 def get_case(session: Session, case_id: str) -> Case | None:
     return session.get(Case, case_id)
 

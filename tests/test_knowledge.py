@@ -61,3 +61,16 @@ def test_invalid_knowledge_file_is_a_clear_error(tmp_path, monkeypatch):
     finally:
         monkeypatch.delenv("EXTRACTOR_MODELS_DIR")
         knowledge.pipeline_config.cache_clear()
+
+
+def test_guideline_versions_are_selected_by_request_date():
+    """The reconstructed pre-July-2019 version and the current one; July 2019 - Dec 2021 uses the current one."""
+    versions = [g.version for g in knowledge.guidelines()]
+    assert versions == ["pre-2019-07", "2021-02"]
+    old = knowledge.guideline_for(date(2019, 6, 30))
+    assert old.version == "pre-2019-07" and old.assumptions
+    assert [i.id for i in old.indications] == [i.id for i in knowledge.guideline_for(date(2026, 1, 1)).indications]
+    assert [i.id for i in old.indications if i.not_in_version] == ["tumor_vs_nontumor"]
+    assert knowledge.guideline_for(date(2015, 1, 1)).version == "pre-2019-07"
+    assert knowledge.guideline_for(date(2019, 7, 1)).version == "2021-02"
+    assert knowledge.guideline_for(date(2022, 1, 1)).version == "2021-02"
