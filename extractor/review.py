@@ -77,7 +77,8 @@ def draft_rationale(review: Review, guideline: Guideline, texts: Mapping[str, st
             items = [t.change_item.format(missing=_join(i.missing), indication=_lower_first(i.title)) for i in partial]
             parts.append(t.change_partial.format(items="; ".join(items)))
         if not partial:
-            wanted = "; ".join(f'"{_clause(specs[i.id].text)}"' for i in covered)
+            # an indication this guideline version does not have is no route to coverage
+            wanted = "; ".join(f'"{_clause(specs[i.id].text)}"' for i in covered if not specs[i.id].not_in_version)
             parts.append(t.change_none.format(guideline_ref=ref, indications=wanted))
     missing_docs = [d.description for d in review.documentation if d.status == "missing"]
     if missing_docs:

@@ -145,3 +145,20 @@ def test_without_document_texts_the_findings_own_text_is_quoted():
     _, review, _ = prefilled("c03_gbm_pseudoprogression_bom")
     text = draft_rationale(review, GUIDELINE)
     assert '"pseudoprogression" (consult.txt, p. 1; uncertain)' in text
+
+
+def test_rationale_never_offers_an_indication_its_guideline_version_lacks(tmp_path):
+    from extractor import knowledge
+    from extractor.case import prefill
+
+    note = tmp_path / "note.txt"
+    note.write_text("Headaches for two months. No focal deficit. Request MR spectroscopy of the brain.\n")
+    old = prefill([note], request_date=date(2019, 1, 15))
+    model = knowledge.guideline_for(date(2019, 1, 15))
+    lacking = [i for i in model.indications if i.not_in_version]
+    assert old.guideline.version == model.version and lacking
+    for ind in lacking:
+        assert ind.text[:60] not in old.rationale
+    current = prefill([note], request_date=date(2024, 1, 15))
+    assert any(i.text[:60] in current.rationale for i in knowledge.guideline_for(date(2024, 1, 15)).indications
+               if i.id == lacking[0].id)
