@@ -28,7 +28,7 @@ def test_migration_from_empty_database_to_head_matches_the_models(db):
     tables = set(inspect(engine).get_table_names())
     assert {"users", "tokens", "cases", "documents", "reviews", "decisions", "overrides", "audit_events"} <= tables
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == "0002"
         diff = compare_metadata(MigrationContext.configure(conn), store.Base.metadata)
     assert diff == []
     store.migrate(engine)  # a second start is a no-op

@@ -270,6 +270,7 @@ def review_fragments(case: store.Case, review: dict) -> dict:
         "documents": Markup(templates.get_template("_review_documents.html").render(context)),
         "review": {
             "recommendation": review.get("recommendation"),
+            "rationale": review.get("rationale", ""),
             "indications": [
                 {"id": i["id"], "kind": i["kind"], "status": i["status"]} for i in review.get("indications", [])
             ],
@@ -319,28 +320,38 @@ async def case_decision(request: Request, case_id: str, session: Db, who: Who):
     decision = str(form.get("decision", ""))
     if decision not in store.DECISIONS:
         raise HTTPException(422, "choose a decision")
-    api.record(request, session, case, who.user, decision, str(form.get("note", ""))[:20000], overrides)
+    rationale = form.get("rationale")
+    api.record(
+        request,
+        session,
+        case,
+        who.user,
+        decision,
+        str(form.get("note", ""))[:20000],
+        overrides,
+        None if rationale is None else str(rationale)[:20000],
+    )
     return RedirectResponse(f"/cases/{case.id}?decided=1#decision", status_code=303)
 
 
 @router.get("/cases/{case_id}/documents/{doc_id}")
 def download(request: Request, case_id: str, doc_id: int, session: Db, who: Who):
     case = _reviewer_case(session, who, case_id)
-    doc = _document(case, doc_id)
-    data = store.stored_path(state(request).data_dir, doc).read_bytes()
-    store.audit(
-        session,
-        who.user,
-        "document_downloaded",
-        case_id=case.id,
-        document_id=doc.id,
-        detail=doc.name,
-        client=client(request),
-    )
+    return api.document_response(request, session, who.user, case, doc_id, "")
+
+
+@router.get("/cases/{case_id}/fhir")
+def fhir_download(request: Request, case_id: str, session: Db, who: Who):
+    """The case's FHIR Bundle as a file, for a reviewer to hand on; the same Bundle as the API's."""
+    case = _reviewer_case(session, who, case_id)
+    bundle = api.fhir_bundle(request, session, case, "download")
+    store.audit(session, who.user, "case_viewed", case_id=case.id, detail="fhir download", client=client(request))
     commit(request, session)
-    media = "application/pdf" if doc.kind == "pdf" else "application/octet-stream"
-    ascii_name = doc.name.encode("ascii", "replace").decode().replace('"', "_")
-    return Response(data, media_type=media, headers={"content-disposition": f'attachment; filename="{ascii_name}"'})
+    return Response(
+        json.dumps(bundle, ensure_ascii=False, indent=1),
+        media_type=api.FHIR_JSON,
+        headers={"content-disposition": f'attachment; filename="case-{case.id[:8]}-fhir.json"'},
+    )
 
 
 @router.get("/cases/{case_id}/documents/{doc_id}/pages/{number}.png")
