@@ -131,6 +131,8 @@ class Document(Base):
     page_sizes: Mapped[list | None] = mapped_column(JSON, nullable=True)
     # per finding "start:end" -> one box per line it covers (the review's bbox is their union)
     line_boxes: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # a fax packet split into documents ("fax.pdf#2"): each part's offset in `text`, the parts' texts joined
+    parts: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     duplicate_of: Mapped[str | None] = mapped_column(String(200), nullable=True)
     case: Mapped[Case] = relationship(back_populates="documents")
 

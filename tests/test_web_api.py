@@ -97,7 +97,11 @@ def test_ready_pdf_case_has_the_review_with_pages_and_boxes(env):
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     review = r.json()["review"]
     assert review["recommendation"] == "likely_meets_criteria"
-    assert review["documents"][0]["name"] == "fax_packet.pdf" and review["documents"][0]["pages"] == 3
+    # the fax packet is split into its documents (office note, MRI report), pages counted in the file
+    parts = review["documents"]
+    assert len(parts) > 1 and {d["source"] for d in parts} == {"fax_packet.pdf"}
+    assert [d["name"] for d in parts] == [f"fax_packet.pdf#{k}" for k in range(1, len(parts) + 1)]
+    assert sum(d["pages"] for d in parts) == 3
     necrosis = next(f for f in review["findings"] if f["concept"] == "TREATMENT_EFFECT")
     assert necrosis["page"] == 2 and len(necrosis["bbox"]) == 4
 

@@ -242,12 +242,37 @@ def _document(case: store.Case, doc_id: int) -> store.Document:
     raise HTTPException(404, "no such document in this case")
 
 
+def _on_files(case: store.Case, findings: list[dict]) -> list[dict]:
+    """Findings placed on the stored files: a split packet's part ("fax.pdf#2") is drawn on its file, its
+    offsets moved to where the part starts in the file's stored text (page numbers already count in the file)."""
+    where = {}
+    for d in case.documents:
+        where[d.name] = (d.name, 0)
+        for part, offset in (d.parts or {}).items():
+            where[part] = (d.name, offset)
+    out = []
+    for f in findings:
+        name, offset = where.get(f["document"], (f["document"], 0))
+        if name == f["document"]:
+            out.append(f)
+        else:
+            out.append({**f, "document": name, "part": f["document"], "start": f["start"] + offset,
+                        "end": f["end"] + offset})  # fmt: skip
+    return out
+
+
 def review_fragments(case: store.Case, review: dict) -> dict:
     """The reader-independent parts of the case page (review summary, documents with boxes), rendered once."""
     pdf_names = {d.name for d in case.documents if d.kind == "pdf" and d.page_sizes}
-    marks = render.marks(review, pdf_names)
-    index = {render.finding_key(m.finding): m for m in marks}
-    info = {d["name"]: d for d in review.get("documents", [])}
+    findings = review.get("findings", [])
+    marks = render.marks({"findings": _on_files(case, findings)}, pdf_names)
+    index = {render.finding_key(f): m for f, m in zip(findings, marks, strict=True)}
+    info: dict[str, dict] = {}
+    for d in review.get("documents", []):  # a split packet's parts are shown together on their file
+        merged = info.setdefault(d.get("source") or d["name"], {"types": [], "warnings": [], "error": None})
+        merged["types"] += [d["type"]] if d.get("type") else []
+        merged["warnings"] += d.get("warnings", [])
+        merged["error"] = merged["error"] or d.get("error")
     docs = []
     for d in case.documents:
         own = [m for m in marks if m.finding["document"] == d.name]

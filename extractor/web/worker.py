@@ -43,15 +43,33 @@ def _linked(case: store.Case, data_dir: Path, tmp: str) -> list[Path]:
 
 
 def _keep_views(rows: dict[str, store.Document], docs, data_dir: Path, findings: list[dict]) -> None:
-    """What the case page draws: the text offsets index, the page sizes, one box per line of a finding."""
+    """What the case page draws: the text offsets index, the page sizes, one box per line of a finding.
+
+    The parts of a fax packet split into documents ("fax.pdf#1", "fax.pdf#2") are kept on their file's row:
+    their texts joined, each part's offset in `parts`, the line boxes keyed by offsets in the joined text."""
     from .render import span_boxes
 
+    by_file: dict[str, list] = {}
     for doc in docs:
-        row = rows.get(doc.name)
+        by_file.setdefault(doc.source or doc.name, []).append(doc)
+    for name, parts in by_file.items():
+        row = rows.get(name)
         if row is None:
             continue
-        row.text = doc.text
-        row.line_boxes = span_boxes(doc, findings)
+        if len(parts) == 1 and parts[0].name == name:
+            row.text, row.parts = parts[0].text, None
+            row.line_boxes = span_boxes(parts[0], findings)
+        else:
+            offsets: dict[str, int] = {}
+            boxes: dict[str, list] = {}
+            pos = 0
+            for part in parts:
+                offsets[part.name] = pos
+                for key, value in (span_boxes(part, findings) or {}).items():
+                    start, end = (int(v) for v in key.split(":"))
+                    boxes[f"{start + pos}:{end + pos}"] = value
+                pos += len(part.text)
+            row.text, row.parts, row.line_boxes = "".join(p.text for p in parts), offsets, boxes
         if row.kind == "pdf":
             row.page_sizes = _page_sizes(store.stored_path(data_dir, row).read_bytes())
 

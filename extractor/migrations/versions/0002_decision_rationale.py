@@ -1,4 +1,5 @@
-"""decisions.rationale: the reviewer's rationale, kept beside the machine draft in the review
+"""decisions.rationale: the reviewer's rationale, kept beside the machine draft in the review;
+documents.parts: where each part of a split fax packet starts in the stored text
 
 Revision ID: 0002
 Revises: 0001
@@ -17,8 +18,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rationale", sa.Text(), nullable=True))
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("parts", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.drop_column("parts")
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.drop_column("rationale")
