@@ -244,6 +244,9 @@ def test_the_rationale_box_is_prefilled_with_the_draft_and_what_the_reviewer_sen
         assert saved.user.name == "rev" and saved.created_at is not None
         assert saved.rationale == edited.replace(". ", ".\n", 1)  # as sent, browser line ends normalised
         assert json.loads(store.review_json(s, ready))["rationale"] == draft  # the draft is untouched
+    # the next decision starts from that rationale, not the draft: recording it again keeps the reviewer's edit
+    box = re.search(r'<textarea name="rationale"[^>]*>(.*?)</textarea>', r.text, re.S)
+    assert html.unescape(box.group(1)) == edited.replace(". ", ".\n", 1)
 
 
 def test_the_fhir_bundle_download_from_the_case_page_is_authenticated_and_audited(app, ready):

@@ -320,6 +320,7 @@ def case_page(request: Request, case_id: str, session: Db, who: Who):
             review = json.loads(store.review_json(session, case.id) or "null")
             fragments = review_fragments(case, review)
             cache.put((case.id, stamp), fragments)
+    history = store.decisions_for(session, case.id)
     return page(
         request,
         "case.html",
@@ -327,7 +328,8 @@ def case_page(request: Request, case_id: str, session: Db, who: Who):
         case=case,
         review=fragments["review"] if fragments else None,
         fragments=fragments,
-        history=store.decisions_for(session, case.id),
+        history=history,
+        last_rationale=next((d for d in reversed(history) if d.rationale is not None), None),
         can_decide=who.user.role in ("reviewer", "admin") and case.status == "ready",
     )
 
