@@ -130,19 +130,27 @@ def get_case(request: Request, case_id: str, session: Db, user: ApiUser):
     return Response(body, media_type="application/json")
 
 
-def ready_review(session: Session, case: store.Case) -> tuple[Review, store.ReviewRow]:
+def ready_review_row(session: Session, case: store.Case) -> store.ReviewRow:
     """The stored review of a ready case; 409 (as for a decision) while it is not ready."""
     row = session.get(store.ReviewRow, case.id) if case.status == "ready" else None
     if row is None:
         raise HTTPException(409, f"case is {case.status}, not ready")
-    return Review.model_validate_json(row.review_json), row
+    return row
 
 
 def fhir_bundle(request: Request, session: Session, case: store.Case, document_url: str) -> dict:
     """The case's FHIR Bundle (extractor.fhir.bundle) with each stored document's size, SHA-1, type and the
     authenticated route that serves it (`document_url` names that route), and the latest reviewer's
-    rationale, if any, as the answer (the draft kept beside it)."""
-    review, row = ready_review(session, case)
+    rationale, if any, as the answer (the draft kept beside it). The returned dict is shared: do not change it."""
+    row = ready_review_row(session, case)
+    reviewed = store.reviewed_rationale(session, case.id)
+    # building and validating a Bundle costs tens of ms of CPU; it changes only with these
+    key = (case.id, row.created_at, reviewed and reviewed.id, str(request.base_url), document_url)
+    cache = state(request).bundles
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    review = Review.model_validate_json(row.review_json)
     data_dir = state(request).data_dir
     stored = {d.name: d for d in case.documents}
     meta = {}
@@ -160,8 +168,7 @@ def fhir_bundle(request: Request, session: Session, case: store.Case, document_u
         meta[info.name] = found.model_copy(
             update={"content_type": kind, "url": str(request.url_for(document_url, case_id=case.id, doc_id=doc.id))}
         )
-    reviewed = store.reviewed_rationale(session, case.id)
-    return fhir.bundle(
+    bundle = fhir.bundle(
         review,
         meta,
         case_id=str(case.id),
@@ -169,6 +176,8 @@ def fhir_bundle(request: Request, session: Session, case: store.Case, document_u
         reviewed_rationale=reviewed.rationale if reviewed else None,
         reviewer=reviewed.user.name if reviewed else None,
     )
+    cache.put(key, bundle)
+    return bundle
 
 
 FHIR_JSON = "application/fhir+json"
