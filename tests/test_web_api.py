@@ -305,6 +305,9 @@ def test_fhir_bundle_is_409_until_the_case_is_ready_then_describes_the_stored_fi
     assert client.get(path).status_code == 401
     got = client.get(path, headers=tokens["rev"])
     assert got.status_code == 200 and got.content == data
+    assert client.get(f"/api/cases/{case_id}/documents/999999", headers=tokens["rev"]).status_code == 404
+    events = client.get("/api/audit", params={"case_id": case_id}, headers=tokens["ada"]).json()["events"]
+    assert any(e["action"] == "document_downloaded" and e["detail"] == f"{name} (api)" for e in events)
 
 
 def test_fhir_bundle_answers_the_questionnaire_from_the_stored_review(env):
