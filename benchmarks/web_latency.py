@@ -2,7 +2,8 @@
 
 Starts `extractor serve` (one worker process, SQLite in a temporary data dir) on a free loopback port and
 measures against a baseline taken in the same run: the trivial /healthz route under the same load.
-Targets: case page p95 < 200 ms, API review read p95 < 100 ms, upload to ready < 5 s.
+Targets: case page p95 < 200 ms, API review read p95 < 100 ms, upload to ready < 5 s. The FHIR Bundle read
+(built and validated with fhir.resources per request) is reported without a target.
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ def main() -> None:
             health = load(readers, "/healthz")
             page = load(readers, f"/cases/{case_id}")
             review = load(readers, f"/api/cases/{case_id}", headers=rev)
+            bundle = load(readers, f"/api/cases/{case_id}/fhir", headers=rev)
             size = len(api.get(f"/api/cases/{case_id}", headers=rev).content)
         finally:
             proc.terminate()
@@ -142,6 +144,10 @@ def main() -> None:
             f"  {label:<24} p50 {statistics.median(values):6.1f} ms  p95 {q:6.1f} ms  "
             f"({q / base_p95:.1f}x baseline; target < {target} ms: {verdict})"
         )
+    print(
+        f"  {'FHIR Bundle read':<24} p50 {statistics.median(bundle):6.1f} ms  p95 {p95(bundle):6.1f} ms  "
+        f"({p95(bundle) / base_p95:.1f}x baseline; no target)"
+    )
     print(f"  (review JSON {size / 1024:.0f} KB)")
     worst = max(timings)
     print(

@@ -131,6 +131,8 @@ class Document(Base):
     page_sizes: Mapped[list | None] = mapped_column(JSON, nullable=True)
     # per finding "start:end" -> one box per line it covers (the review's bbox is their union)
     line_boxes: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # a fax packet split into documents ("fax.pdf#2"): each part's offset in `text`, the parts' texts joined
+    parts: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     duplicate_of: Mapped[str | None] = mapped_column(String(200), nullable=True)
     case: Mapped[Case] = relationship(back_populates="documents")
 
@@ -150,6 +152,8 @@ class Decision(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     decision: Mapped[str] = mapped_column(String(30))
     note: Mapped[str] = mapped_column(Text, default="")
+    # what the reviewer sent as the rationale (None: they sent none); the machine draft stays in the review
+    rationale: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     user: Mapped[User] = relationship(lazy="joined")
     overrides: Mapped[list[Override]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -644,8 +648,10 @@ def record_decision(
     decision: str,
     note: str = "",
     overrides: dict[str, str] | None = None,
+    rationale: str | None = None,
 ) -> Decision:
-    """A reviewer's decision on a ready case, with any indication statuses changed; never a denial."""
+    """A reviewer's decision on a ready case, with any indication statuses changed and the rationale they
+    sent (stored as sent; the drafted one stays untouched in the review); never a denial."""
     if user.role not in ("reviewer", "admin"):
         raise PermissionError("only reviewers decide")
     if decision not in DECISIONS:
@@ -654,7 +660,9 @@ def record_decision(
         raise StoreError(f"case is {case.status}, not ready")
     review = json.loads(review_json(session, case.id) or "{}")
     prefilled = {i["id"]: (i["kind"], i["status"]) for i in review.get("indications", [])}
-    row = Decision(case_id=case.id, user_id=user.id, decision=decision, note=note or "")
+    if rationale is not None:
+        rationale = rationale.replace("\r\n", "\n").strip() or None
+    row = Decision(case_id=case.id, user_id=user.id, decision=decision, note=note or "", rationale=rationale)
     for ind_id, status in (overrides or {}).items():
         if ind_id not in prefilled:
             raise StoreError(f"unknown indication {ind_id!r}")
@@ -672,7 +680,21 @@ def record_decision(
 
 
 def decisions_for(session: Session, case_id: str) -> list[Decision]:
-    return list(session.scalars(select(Decision).where(Decision.case_id == case_id).order_by(Decision.created_at)))
+    return list(
+        session.scalars(
+            select(Decision).where(Decision.case_id == case_id).order_by(Decision.created_at, Decision.id)
+        )
+    )
+
+
+def reviewed_rationale(session: Session, case_id: str) -> Decision | None:
+    """The latest decision that carries a reviewer's rationale (what the FHIR bundle answers with)."""
+    return session.scalar(
+        select(Decision)
+        .where(Decision.case_id == case_id, Decision.rationale.is_not(None))
+        .order_by(Decision.created_at.desc(), Decision.id.desc())
+        .limit(1)
+    )
 
 
 # --- audit --------------------------------------------------------------------------------------

@@ -259,7 +259,7 @@ def test_unreadable_document_is_listed_with_its_error(tmp_path):
     meta = {p.name: fhir.document_meta_from_file(p) for p in (note, empty)}
     refs = {r["description"]: r for r in _resources(fhir.bundle(review, meta), "DocumentReference")}
     errors = [e["valueString"] for e in refs["scan.pdf"]["extension"] if e["url"].endswith("/read-error")]
-    assert errors == ["file is empty"]
+    assert errors == ["file is empty"]  # intake names the reason (an empty file, not a bad header)
     assert refs["scan.pdf"]["content"][0]["attachment"]["contentType"] == "application/pdf"
     sha1 = base64.b64decode(refs["note.txt"]["content"][0]["attachment"]["hash"]).hex()
     assert sha1 == hashlib.sha1(note.read_bytes()).hexdigest()

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from sqlalchemy import inspect, select
+from sqlalchemy.orm import sessionmaker
 
 from extractor import store
 from extractor.case import prefill
@@ -28,7 +29,7 @@ def test_migration_from_empty_database_to_head_matches_the_models(db):
     tables = set(inspect(engine).get_table_names())
     assert {"users", "tokens", "cases", "documents", "reviews", "decisions", "overrides", "audit_events"} <= tables
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == "0002"
         diff = compare_metadata(MigrationContext.configure(conn), store.Base.metadata)
     assert diff == []
     store.migrate(engine)  # a second start is a no-op
@@ -120,6 +121,43 @@ def test_a_case_with_no_readable_document_fails_with_the_reason(db):
     assert worker.process_one(factory, data) is None  # a failed case is not retried forever
 
 
+@pytest.mark.parametrize("backend", backends())
+def test_upgrading_a_database_with_decisions_keeps_them_and_adds_the_rationale(backend, tmp_path):
+    """0001 -> head on a database in use: the decisions recorded before keep everything, with no rationale."""
+    from sqlalchemy import text
+
+    engine = store.make_engine(fresh_url(backend, tmp_path))
+    try:
+        store.migrate(engine, "0001")
+        assert "rationale" not in {c["name"] for c in inspect(engine).get_columns("decisions")}
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, name, role, password_hash, active, created_at) "
+                    "VALUES (1, 'rev', 'reviewer', 'x', true, '2026-11-01 10:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO cases (id, status, source, created_at, updated_at, attempts) "
+                    "VALUES ('c1', 'ready', 'upload', '2026-11-01 10:00:00', '2026-11-01 10:00:00', 0)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO decisions (case_id, user_id, decision, note, created_at) "
+                    "VALUES ('c1', 1, 'approve', 'see MRI', '2026-11-02 09:00:00')"
+                )
+            )
+        store.migrate(engine)
+        with sessionmaker(engine)() as s:
+            (old,) = store.decisions_for(s, "c1")
+            assert (old.decision, old.note, old.user.name, old.rationale) == ("approve", "see MRI", "rev", None)
+            assert store.reviewed_rationale(s, "c1") is None
+    finally:
+        engine.dispose()
+
+
 def test_decisions_keep_overrides_with_who_and_when(db):
     _, factory, data = db
     with factory() as s:
@@ -145,6 +183,7 @@ def test_decisions_keep_overrides_with_who_and_when(db):
         s.commit()
         saved = store.decisions_for(s, case.id)[0]
         assert saved.user.name == "rev" and saved.note == "see MRI" and saved.created_at is not None
+        assert saved.rationale is None and store.reviewed_rationale(s, case.id) is None
         # epilepsy was already not_found: only the real change is kept, beside the prefilled status
         assert [(o.indication_id, o.prefilled_status, o.status) for o in row.overrides] == [
             ("recurrence_vs_treatment_effect", "supported", "partial")
@@ -152,6 +191,18 @@ def test_decisions_keep_overrides_with_who_and_when(db):
         assert store.get_case(s, case.id).decision == "refer_to_physician"
         with pytest.raises(store.StoreError, match="status must be"):
             store.record_decision(s, case, s.get(store.User, rev.id), "approve", "", {"epilepsy": "supported"})
+        s.rollback()
+        # the reviewer's rationale is stored as sent (browser line ends normalised) beside the untouched draft
+        draft = json.loads(store.review_json(s, case.id))["rationale"]
+        reviewer = s.get(store.User, rev.id)
+        store.record_decision(s, case, reviewer, "approve", rationale="Supported:\r\nrecurrent GBM on MRI.")
+        store.record_decision(s, case, reviewer, "approve", rationale="   ")  # blank: no rationale sent
+        s.commit()
+        latest = store.reviewed_rationale(s, case.id)
+        assert latest.rationale == "Supported:\nrecurrent GBM on MRI." and latest.user.name == "rev"
+        history = [d.rationale for d in store.decisions_for(s, case.id)]
+        assert history[-2:] == ["Supported:\nrecurrent GBM on MRI.", None]
+        assert json.loads(store.review_json(s, case.id))["rationale"] == draft != latest.rationale
 
 
 def test_save_imported_case_stores_a_backfill_review_once(db, tmp_path):

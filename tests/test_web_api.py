@@ -1,8 +1,12 @@
 """The JSON API with a real SQLite store: every route and role, 401/403/404/413, the happy paths."""
 
+import base64
+import hashlib
+
 import pytest
 from fastapi.testclient import TestClient
 
+from extractor import fhir
 from extractor.config import Settings
 from extractor.web import create_app, worker
 
@@ -33,6 +37,8 @@ ROUTES = [
     ("get", "/api/cases/anything"),
     ("post", "/api/cases/anything/decision"),
     ("get", "/api/cases/anything/decisions"),
+    ("get", "/api/cases/anything/fhir"),
+    ("get", "/api/cases/anything/documents/1"),
     ("get", "/api/users"),
     ("post", "/api/users"),
     ("patch", "/api/users/anyone"),
@@ -91,8 +97,10 @@ def test_ready_pdf_case_has_the_review_with_pages_and_boxes(env):
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     review = r.json()["review"]
     assert review["recommendation"] == "likely_meets_criteria"
-    parts = [d for d in review["documents"] if d["source"] == "fax_packet.pdf"]
-    assert parts and all(d["name"].startswith("fax_packet.pdf#") for d in parts)  # one note per page, split
+    # the fax packet is split into its documents (office note, MRI report), pages counted in the file
+    parts = review["documents"]
+    assert len(parts) > 1 and {d["source"] for d in parts} == {"fax_packet.pdf"}
+    assert [d["name"] for d in parts] == [f"fax_packet.pdf#{k}" for k in range(1, len(parts) + 1)]
     assert sum(d["pages"] for d in parts) == 3
     necrosis = next(f for f in review["findings"] if f["concept"] == "TREATMENT_EFFECT")
     assert necrosis["page"] == 2 and len(necrosis["bbox"]) == 4
@@ -128,6 +136,8 @@ def test_unknown_case_is_404(env):
     r = client.post("/api/cases/nope/decision", headers=tokens["rev"], json={"decision": "approve"})
     assert r.status_code == 404 and r.json()["error"]["message"] == "no such case"
     assert client.get("/api/cases/nope/decisions", headers=tokens["rev"]).status_code == 404
+    r = client.get("/api/cases/nope/fhir", headers=tokens["rev"])
+    assert r.status_code == 404 and r.json() == {"error": {"status": 404, "message": "no such case"}}
 
 
 def test_decision_roles_values_and_overrides(env):
@@ -254,3 +264,98 @@ def test_the_api_works_the_same_on_postgresql(tmp_path):
         ada = bearer(client, "ada")
         actions = [e["action"] for e in client.get("/api/audit", headers=ada).json()["events"]]
         assert {"case_uploaded", "case_viewed", "decision_recorded"} <= set(actions)
+
+
+# --- FHIR bundle and the reviewer's rationale -------------------------------------------------------
+
+
+def resource(bundle: dict, kind: str) -> dict:
+    return next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind)
+
+
+def answers(qr: dict) -> dict[str, dict]:
+    """linkId -> first answer, over the QuestionnaireResponse's groups."""
+    return {i["linkId"]: i["answer"][0] for group in qr["item"] for i in group["item"]}
+
+
+def ext(node: dict, url_end: str) -> list[dict]:
+    return [e for e in node.get("extension", []) if e["url"].endswith(url_end)]
+
+
+def test_fhir_bundle_is_409_until_the_case_is_ready_then_describes_the_stored_files(env):
+    client, tokens, _, state = env
+    name, data = "office_note.txt", sample_case_files("c01_")[0][1]
+    case_id = client.post("/api/cases", headers=tokens["ina"], files=[("files", (name, data))]).json()["id"]
+    r = client.get(f"/api/cases/{case_id}/fhir", headers=tokens["rev"])
+    assert r.status_code == 409
+    assert r.json() == {"error": {"status": 409, "message": "case is queued, not ready"}}
+    for _ in range(10):  # earlier tests may have left cases queued before this one
+        if worker.process_one(state.factory, state.data_dir) in (case_id, None):
+            break
+    r = client.get(f"/api/cases/{case_id}/fhir", headers=tokens["ina"])  # any role that may read the case
+    assert r.status_code == 200 and r.headers["content-type"] == "application/fhir+json"
+    doc = resource(fhir.validate(r.json()), "DocumentReference")
+    attachment = doc["content"][0]["attachment"]
+    assert attachment["title"] == name and attachment["contentType"] == "text/plain"
+    assert attachment["size"] == len(data)
+    assert attachment["hash"] == base64.b64encode(hashlib.sha1(data).digest()).decode()
+    # the attachment's url is the authenticated API download of the very bytes uploaded
+    path = attachment["url"].removeprefix("http://testserver")
+    assert path.startswith(f"/api/cases/{case_id}/documents/")
+    assert client.get(path).status_code == 401
+    got = client.get(path, headers=tokens["rev"])
+    assert got.status_code == 200 and got.content == data
+    assert client.get(f"/api/cases/{case_id}/documents/999999", headers=tokens["rev"]).status_code == 404
+    events = client.get("/api/audit", params={"case_id": case_id}, headers=tokens["ada"]).json()["events"]
+    assert any(e["action"] == "document_downloaded" and e["detail"] == f"{name} (api)" for e in events)
+
+
+def test_fhir_bundle_answers_the_questionnaire_from_the_stored_review(env):
+    client, tokens, ready, _ = env
+    review = client.get(f"/api/cases/{ready}", headers=tokens["rev"]).json()["review"]
+    r = client.get(f"/api/cases/{ready}/fhir", headers=tokens["rev"])
+    assert r.status_code == 200, r.text
+    bundle = fhir.validate(r.json())
+    qr = resource(bundle, "QuestionnaireResponse")
+    assert qr["identifier"]["value"] == ready and qr["subject"]["identifier"]["value"] == "XJH448812"
+    got = answers(qr)
+    for ind in review["indications"]:
+        assert got[ind["id"]]["valueCoding"]["code"] == ind["status"], ind["id"]
+        quotes = [q["valueString"] for e in ext(got[ind["id"]], "/evidence") for q in ext(e, "quote")]
+        assert quotes == [f["text"] for f in ind["evidence"]]
+    for item in review["documentation"]:
+        assert got[item["id"]]["valueCoding"]["code"] == item["status"], item["id"]
+    assert got["recommendation"]["valueCoding"]["code"] == review["recommendation"] == "likely_meets_criteria"
+    assert got["rationale"]["valueString"] == review["rationale"] and not ext(got["rationale"], "draft-rationale")
+    # a packet's parts each have a DocumentReference linking to the uploaded file they came from
+    docs = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference"]
+    assert [d["description"] for d in docs] == [d["name"] for d in review["documents"]]
+    url = docs[0]["content"][0]["attachment"]["url"].removeprefix("http://testserver")
+    assert client.get(url, headers=tokens["rev"]).content == sample_upload()[1]
+    events = client.get("/api/audit", params={"case_id": ready}, headers=tokens["ada"]).json()["events"]
+    assert any(e["action"] == "case_viewed" and e["detail"] == "api fhir" and e["user"] == "rev" for e in events)
+
+
+EDITED = "Recurrence versus radiation necrosis at the resection margin (MRI 03/01/2026, p. 2): covered indication 1."
+
+
+def test_a_reviewers_rationale_is_stored_beside_the_draft_and_answers_in_the_bundle(env):
+    client, tokens, ready, _ = env
+    draft = client.get(f"/api/cases/{ready}", headers=tokens["rev"]).json()["review"]["rationale"]
+    url = f"/api/cases/{ready}/decision"
+    r = client.post(url, headers=tokens["rev"], json={"decision": "approve", "rationale": EDITED + "\r\n"})
+    assert r.status_code == 201 and r.json()["rationale"] == EDITED and r.json()["by"] == "rev"
+    # a later decision without a rationale does not take the reviewer's text away
+    assert client.post(url, headers=tokens["ada"], json={"decision": "approve"}).json()["rationale"] is None
+    history = client.get(f"/api/cases/{ready}/decisions", headers=tokens["rev"]).json()["decisions"]
+    assert [d["rationale"] for d in history[-2:]] == [EDITED, None]
+    assert client.get(f"/api/cases/{ready}", headers=tokens["rev"]).json()["review"]["rationale"] == draft
+    bundle = fhir.validate(client.get(f"/api/cases/{ready}/fhir", headers=tokens["rev"]).json())
+    answer = answers(resource(bundle, "QuestionnaireResponse"))["rationale"]
+    assert answer["valueString"] == EDITED
+    assert [e["valueString"] for e in ext(answer, "draft-rationale")] == [draft]
+    origin = ext(answer, "information-origin")[0]
+    assert {"url": "source", "valueCode": "override"} in origin["extension"]
+    assert "'display': 'rev'" in str(origin)
+    csv = client.get("/api/audit.csv", headers=tokens["ada"]).text
+    assert "approve; overrides: none; rationale: edited" in csv and EDITED not in csv

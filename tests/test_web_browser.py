@@ -138,10 +138,14 @@ def test_intake_to_decision_in_a_real_browser(server, tmp_path):
 
             page.check("input[name=decision][value=refer_to_physician]")
             page.fill("textarea[name=note]", "Margin change: physician to review.")
+            draft = page.input_value("#rationale")
+            assert "NIA_CG_003" in draft  # the drafted rationale, ready to edit
+            page.fill("#rationale", draft + " Physician to confirm recurrence.")
             page.click("#decide-button")
             page.wait_for_selector(".decided")
             assert "refer to physician" in page.inner_text(".decided")
             assert "by rev" in page.inner_text(".decided")
+            assert "Physician to confirm recurrence." in page.inner_text(".decided-rationale")
             page.screenshot(path=str(SHOTS / "4-decided.png"))
             assert errors == []  # no CSP violation or script error
         finally:

@@ -1,12 +1,14 @@
 """Server-rendered pages: login, cookies, CSRF, roles, the case page with boxes and highlights, audit."""
 
+import html
+import json
 import logging
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 
-from extractor import store
+from extractor import fhir, store
 from extractor.config import Settings
 from extractor.web import create_app, worker
 
@@ -216,3 +218,55 @@ def test_a_case_imported_by_the_backfill_shows_its_pages_and_text(app, tmp_path)
     html = reviewer.get("/cases/backfill-case-7").text
     assert html.count('<figure class="page"') == 3 and '<g id="box-' in html
     assert re.search(r'<mark id="mark-\d+" class="c-BRAIN_TUMOR ctx-none"[^>]*>glioblastoma</mark>', html)
+
+
+def test_the_rationale_box_is_prefilled_with_the_draft_and_what_the_reviewer_sends_is_kept_beside_it(app, ready):
+    state = app.state.extractor
+    with state.factory() as s:
+        draft = json.loads(store.review_json(s, ready))["rationale"]
+    assert "NIA_CG_003" in draft  # a real draft to prefill, not an empty box
+    reviewer, csrf = client_for(app, "rev")
+    page = reviewer.get(f"/cases/{ready}").text
+    box = re.search(r'<textarea name="rationale"[^>]*>(.*?)</textarea>', page, re.S)
+    assert box and html.unescape(box.group(1)) == draft
+    assert f'href="/cases/{ready}/fhir"' in page
+    edited = draft + " Reviewer: the MRI of 03/01/2026 shows a new enhancing lesion; covered indication met."
+    form = {"csrf_token": csrf, "decision": "approve", "rationale": edited.replace(". ", ".\r\n", 1)}
+    assert reviewer.post(f"/cases/{ready}/decision", data={**form, "csrf_token": "forged"}).status_code == 403
+    with state.factory() as s:
+        assert all(d.rationale is None for d in store.decisions_for(s, ready))
+    r = reviewer.post(f"/cases/{ready}/decision", data=form, follow_redirects=True)
+    assert r.status_code == 200
+    shown = re.findall(r'<div class="decided-rationale">(.*?)</div>', r.text, re.S)
+    assert shown and "(edited)" in shown[-1] and "Reviewer: the MRI of 03/01/2026" in html.unescape(shown[-1])
+    with state.factory() as s:
+        saved = store.decisions_for(s, ready)[-1]
+        assert saved.user.name == "rev" and saved.created_at is not None
+        assert saved.rationale == edited.replace(". ", ".\n", 1)  # as sent, browser line ends normalised
+        assert json.loads(store.review_json(s, ready))["rationale"] == draft  # the draft is untouched
+    # the next decision starts from that rationale, not the draft: recording it again keeps the reviewer's edit
+    box = re.search(r'<textarea name="rationale"[^>]*>(.*?)</textarea>', r.text, re.S)
+    assert html.unescape(box.group(1)) == edited.replace(". ", ".\n", 1)
+
+
+def test_the_fhir_bundle_download_from_the_case_page_is_authenticated_and_audited(app, ready):
+    anonymous = TestClient(app)
+    assert anonymous.get(f"/cases/{ready}/fhir", follow_redirects=False).status_code == 303
+    intake, _ = client_for(app, "ina")
+    assert intake.get(f"/cases/{ready}/fhir").status_code == 403
+    reviewer, csrf = client_for(app, "rev")
+    assert reviewer.get("/cases/nope/fhir").status_code == 404
+    note = "Spectroscopy supports recurrence over necrosis: approve."
+    reviewer.post(f"/cases/{ready}/decision", data={"csrf_token": csrf, "decision": "approve", "rationale": note})
+    r = reviewer.get(f"/cases/{ready}/fhir")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/fhir+json"
+    assert r.headers["content-disposition"] == f'attachment; filename="case-{ready[:8]}-fhir.json"'
+    bundle = fhir.validate(r.json())
+    qr = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse")
+    summary = next(g for g in qr["item"] if g["linkId"] == "summary")
+    rationale = next(i for i in summary["item"] if i["linkId"] == "rationale")["answer"][0]
+    assert rationale["valueString"] == note
+    doc = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference")
+    assert re.fullmatch(rf"http://testserver/cases/{ready}/documents/\d+", doc["content"][0]["attachment"]["url"])
+    admin, _ = client_for(app, "ada")
+    assert "fhir download" in admin.get("/admin/audit", params={"case_id": ready}).text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
@@ -11,7 +11,8 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from .. import store
+from .. import fhir, store
+from ..schemas import Review
 from .deps import api_user, client, commit, db, require, state
 
 router = APIRouter(prefix="/api")
@@ -129,65 +130,157 @@ def get_case(request: Request, case_id: str, session: Db, user: ApiUser):
     return Response(body, media_type="application/json")
 
 
+def ready_review_row(session: Session, case: store.Case) -> store.ReviewRow:
+    """The stored review of a ready case; 409 (as for a decision) while it is not ready."""
+    row = session.get(store.ReviewRow, case.id) if case.status == "ready" else None
+    if row is None:
+        raise HTTPException(409, f"case is {case.status}, not ready")
+    return row
+
+
+def fhir_bundle(request: Request, session: Session, case: store.Case, document_url: str) -> dict:
+    """The case's FHIR Bundle (extractor.fhir.bundle) with each stored document's size, SHA-1, type and the
+    authenticated route that serves it (`document_url` names that route), and the latest reviewer's
+    rationale, if any, as the answer (the draft kept beside it). The returned dict is shared: do not change it."""
+    row = ready_review_row(session, case)
+    reviewed = store.reviewed_rationale(session, case.id)
+    # building and validating a Bundle costs tens of ms of CPU; it changes only with these
+    key = (case.id, row.created_at, reviewed and reviewed.id, str(request.base_url), document_url)
+    cache = state(request).bundles
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    review = Review.model_validate_json(row.review_json)
+    data_dir = state(request).data_dir
+    stored = {d.name: d for d in case.documents}
+    meta = {}
+    for info in review.documents:
+        doc = stored.get(info.source or info.name)
+        if doc is None:
+            continue
+        kind = "application/pdf" if doc.kind == "pdf" else "text/plain"
+        found = fhir.DocumentMeta(content_type=kind)
+        if doc.name == info.name:  # a packet part gets only its file's url: the file's size and hash are not its own
+            try:
+                found = fhir.document_meta_from_file(store.stored_path(data_dir, doc))
+            except store.StoreError:
+                pass
+        meta[info.name] = found.model_copy(
+            update={"content_type": kind, "url": str(request.url_for(document_url, case_id=case.id, doc_id=doc.id))}
+        )
+    bundle = fhir.bundle(
+        review,
+        meta,
+        case_id=str(case.id),
+        authored=row.created_at.replace(tzinfo=UTC),
+        reviewed_rationale=reviewed.rationale if reviewed else None,
+        reviewer=reviewed.user.name if reviewed else None,
+    )
+    cache.put(key, bundle)
+    return bundle
+
+
+FHIR_JSON = "application/fhir+json"
+
+
+@router.get("/cases/{case_id}/fhir")
+def get_fhir(request: Request, case_id: str, session: Db, user: ApiUser):
+    case = load_case(session, case_id)
+    bundle = fhir_bundle(request, session, case, "api_document")
+    store.audit(session, user, "case_viewed", case_id=case.id, detail="api fhir", client=client(request))
+    commit(request, session)
+    return Response(json.dumps(bundle, ensure_ascii=False), media_type=FHIR_JSON)
+
+
+def document_response(request: Request, session: Session, user: store.User, case: store.Case, doc_id: int, how: str):
+    """A stored upload as a download (never from a static path), audited."""
+    doc = next((d for d in case.documents if d.id == doc_id), None)
+    if doc is None:
+        raise HTTPException(404, "no such document in this case")
+    data = store.stored_path(state(request).data_dir, doc).read_bytes()
+    store.audit(
+        session,
+        user,
+        "document_downloaded",
+        case_id=case.id,
+        document_id=doc.id,
+        detail=f"{doc.name}{how}"[:500],
+        client=client(request),
+    )
+    commit(request, session)
+    media = "application/pdf" if doc.kind == "pdf" else "application/octet-stream"
+    ascii_name = doc.name.encode("ascii", "replace").decode().replace('"', "_")
+    return Response(data, media_type=media, headers={"content-disposition": f'attachment; filename="{ascii_name}"'})
+
+
+@router.get("/cases/{case_id}/documents/{doc_id}", name="api_document")
+def api_document(request: Request, case_id: str, doc_id: int, session: Db, user: ApiUser):
+    return document_response(request, session, user, load_case(session, case_id), doc_id, " (api)")
+
+
 class DecisionIn(BaseModel):
     decision: Literal["approve", "refer_to_physician", "request_information"]
     note: str = Field(default="", max_length=20000)
     overrides: dict[str, str] = {}
+    rationale: str | None = Field(default=None, max_length=20000)
 
 
 @router.post("/cases/{case_id}/decision", status_code=201)
 def decide(request: Request, case_id: str, body: DecisionIn, session: Db, user: ApiUser):
     require(user, "reviewer", "admin")
     case = load_case(session, case_id)
-    return record(request, session, case, user, body.decision, body.note, body.overrides)
+    return record(request, session, case, user, body.decision, body.note, body.overrides, body.rationale)
 
 
-def record(request, session: Session, case, user, decision: str, note: str, overrides: dict[str, str]) -> dict:
+def decision_dict(d: store.Decision) -> dict:
+    return {
+        "id": d.id,
+        "case_id": d.case_id,
+        "decision": d.decision,
+        "note": d.note,
+        "rationale": d.rationale,
+        "by": d.user.name,
+        "at": d.created_at.isoformat(timespec="seconds") + "Z",
+        "overrides": [
+            {"indication": o.indication_id, "prefilled": o.prefilled_status, "status": o.status} for o in d.overrides
+        ],
+    }
+
+
+def record(
+    request,
+    session: Session,
+    case,
+    user,
+    decision: str,
+    note: str,
+    overrides: dict[str, str],
+    rationale: str | None = None,
+) -> dict:
     try:
-        row = store.record_decision(session, case, user, decision, note, overrides)
+        row = store.record_decision(session, case, user, decision, note, overrides, rationale)
     except store.StoreError as exc:
         raise HTTPException(409 if "not ready" in str(exc) else 422, str(exc)) from None
+    draft = json.loads(store.review_json(session, case.id) or "{}").get("rationale")
+    kept = "none" if row.rationale is None else ("as drafted" if row.rationale == draft else "edited")
     store.audit(
         session,
         user,
         "decision_recorded",
         case_id=case.id,
         detail=f"{decision}; overrides: "
-        + (", ".join(f"{o.indication_id}={o.status}" for o in row.overrides) or "none"),
+        + (", ".join(f"{o.indication_id}={o.status}" for o in row.overrides) or "none")
+        + f"; rationale: {kept}",
         client=client(request),
     )
     commit(request, session)
-    return {
-        "id": row.id,
-        "case_id": case.id,
-        "decision": row.decision,
-        "by": user.name,
-        "at": row.created_at.isoformat(timespec="seconds") + "Z",
-        "overrides": [
-            {"indication": o.indication_id, "prefilled": o.prefilled_status, "status": o.status} for o in row.overrides
-        ],
-    }
+    return decision_dict(row)
 
 
 @router.get("/cases/{case_id}/decisions")
 def decisions(case_id: str, session: Db, user: ApiUser):
     load_case(session, case_id)
-    return {
-        "decisions": [
-            {
-                "id": d.id,
-                "decision": d.decision,
-                "note": d.note,
-                "by": d.user.name,
-                "at": d.created_at.isoformat(timespec="seconds") + "Z",
-                "overrides": [
-                    {"indication": o.indication_id, "prefilled": o.prefilled_status, "status": o.status}
-                    for o in d.overrides
-                ],
-            }
-            for d in store.decisions_for(session, case_id)
-        ]
-    }
+    return {"decisions": [decision_dict(d) for d in store.decisions_for(session, case_id)]}
 
 
 class UserIn(BaseModel):

@@ -52,6 +52,7 @@ class AppState:
     factory: sessionmaker[Session]
     limiter: LoginLimiter
     fragments: FragmentCache = field(default_factory=FragmentCache)
+    bundles: FragmentCache = field(default_factory=FragmentCache)  # FHIR Bundles, keyed by what they depend on
     write_lock: threading.Lock = field(default_factory=threading.Lock)
 
 

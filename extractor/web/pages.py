@@ -242,25 +242,46 @@ def _document(case: store.Case, doc_id: int) -> store.Document:
     raise HTTPException(404, "no such document in this case")
 
 
+def _on_files(case: store.Case, findings: list[dict]) -> list[dict]:
+    """Findings placed on the stored files: a split packet's part ("fax.pdf#2") is drawn on its file, its
+    offsets moved to where the part starts in the file's stored text (page numbers already count in the file)."""
+    where = {}
+    for d in case.documents:
+        where[d.name] = (d.name, 0)
+        for part, offset in (d.parts or {}).items():
+            where[part] = (d.name, offset)
+    out = []
+    for f in findings:
+        name, offset = where.get(f["document"], (f["document"], 0))
+        if name == f["document"]:
+            out.append(f)
+        else:
+            out.append({**f, "document": name, "part": f["document"], "start": f["start"] + offset,
+                        "end": f["end"] + offset})  # fmt: skip
+    return out
+
+
 def review_fragments(case: store.Case, review: dict) -> dict:
     """The reader-independent parts of the case page (review summary, documents with boxes), rendered once."""
     pdf_names = {d.name for d in case.documents if d.kind == "pdf" and d.page_sizes}
-    marks = render.marks(review, pdf_names)
-    index = {render.finding_key(m.finding): m for m in marks}
-    source = render.sources(review)
-    parts: dict[str, list[dict]] = {}
-    for info in review.get("documents", []):
-        parts.setdefault(source[info["name"]], []).append(info)
+    findings = review.get("findings", [])
+    marks = render.marks({"findings": _on_files(case, findings)}, pdf_names)
+    index = {render.finding_key(f): m for f, m in zip(findings, marks, strict=True)}
+    info: dict[str, dict] = {}
+    for d in review.get("documents", []):  # a split packet's parts are shown together on their file
+        merged = info.setdefault(d.get("source") or d["name"], {"types": [], "warnings": [], "error": None})
+        merged["types"] += [d["type"]] if d.get("type") else []
+        merged["warnings"] += d.get("warnings", [])
+        merged["error"] = merged["error"] or d.get("error")
     docs = []
     for d in case.documents:
-        own = [m for m in marks if source.get(m.finding["document"], m.finding["document"]) == d.name]
+        own = [m for m in marks if m.finding["document"] == d.name]
         pages = []
         for number, size in enumerate(d.page_sizes or [], start=1):
             boxes = [m for m in own if m.finding["page"] == number and m.finding.get("bbox")]
             pages.append({"number": number, "width": size[0], "height": size[1], "marks": boxes})
-        offsets = (d.line_boxes or {}).get(render.PARTS)
-        segments = render.text_segments(d.text, own, offsets) if d.text else []
-        docs.append({"row": d, "parts": parts.get(d.name, []), "pages": pages, "segments": segments})
+        segments = render.text_segments(d.text, own) if d.text else []
+        docs.append({"row": d, "info": info.get(d.name, {}), "pages": pages, "segments": segments})
     context = {
         "case": case,
         "review": review,
@@ -274,6 +295,7 @@ def review_fragments(case: store.Case, review: dict) -> dict:
         "documents": Markup(templates.get_template("_review_documents.html").render(context)),
         "review": {
             "recommendation": review.get("recommendation"),
+            "rationale": review.get("rationale", ""),
             "indications": [
                 {"id": i["id"], "kind": i["kind"], "status": i["status"]} for i in review.get("indications", [])
             ],
@@ -298,6 +320,7 @@ def case_page(request: Request, case_id: str, session: Db, who: Who):
             review = json.loads(store.review_json(session, case.id) or "null")
             fragments = review_fragments(case, review)
             cache.put((case.id, stamp), fragments)
+    history = store.decisions_for(session, case.id)
     return page(
         request,
         "case.html",
@@ -305,7 +328,8 @@ def case_page(request: Request, case_id: str, session: Db, who: Who):
         case=case,
         review=fragments["review"] if fragments else None,
         fragments=fragments,
-        history=store.decisions_for(session, case.id),
+        history=history,
+        last_rationale=next((d for d in reversed(history) if d.rationale is not None), None),
         can_decide=who.user.role in ("reviewer", "admin") and case.status == "ready",
     )
 
@@ -323,28 +347,38 @@ async def case_decision(request: Request, case_id: str, session: Db, who: Who):
     decision = str(form.get("decision", ""))
     if decision not in store.DECISIONS:
         raise HTTPException(422, "choose a decision")
-    api.record(request, session, case, who.user, decision, str(form.get("note", ""))[:20000], overrides)
+    rationale = form.get("rationale")
+    api.record(
+        request,
+        session,
+        case,
+        who.user,
+        decision,
+        str(form.get("note", ""))[:20000],
+        overrides,
+        None if rationale is None else str(rationale)[:20000],
+    )
     return RedirectResponse(f"/cases/{case.id}?decided=1#decision", status_code=303)
 
 
 @router.get("/cases/{case_id}/documents/{doc_id}")
 def download(request: Request, case_id: str, doc_id: int, session: Db, who: Who):
     case = _reviewer_case(session, who, case_id)
-    doc = _document(case, doc_id)
-    data = store.stored_path(state(request).data_dir, doc).read_bytes()
-    store.audit(
-        session,
-        who.user,
-        "document_downloaded",
-        case_id=case.id,
-        document_id=doc.id,
-        detail=doc.name,
-        client=client(request),
-    )
+    return api.document_response(request, session, who.user, case, doc_id, "")
+
+
+@router.get("/cases/{case_id}/fhir")
+def fhir_download(request: Request, case_id: str, session: Db, who: Who):
+    """The case's FHIR Bundle as a file, for a reviewer to hand on; the same Bundle as the API's."""
+    case = _reviewer_case(session, who, case_id)
+    bundle = api.fhir_bundle(request, session, case, "download")
+    store.audit(session, who.user, "case_viewed", case_id=case.id, detail="fhir download", client=client(request))
     commit(request, session)
-    media = "application/pdf" if doc.kind == "pdf" else "application/octet-stream"
-    ascii_name = doc.name.encode("ascii", "replace").decode().replace('"', "_")
-    return Response(data, media_type=media, headers={"content-disposition": f'attachment; filename="{ascii_name}"'})
+    return Response(
+        json.dumps(bundle, ensure_ascii=False, indent=1),
+        media_type=api.FHIR_JSON,
+        headers={"content-disposition": f'attachment; filename="case-{case.id[:8]}-fhir.json"'},
+    )
 
 
 @router.get("/cases/{case_id}/documents/{doc_id}/pages/{number}.png")

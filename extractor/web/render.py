@@ -73,13 +73,6 @@ def line_boxes(boxes, page_starts: list[int], start: int, end: int) -> list[list
     return [[round(v, 1) for v in box] for box in lines]
 
 
-PARTS = "parts"  # in a stored row's line boxes: where each document read from the upload starts in its text
-
-
-def box_key(f: dict[str, Any]) -> str:
-    return f"{f['document']}:{f['start']}:{f['end']}"
-
-
 def span_boxes(doc, findings: list[dict]) -> dict[str, list[list[float]]] | None:
     """Line boxes of every finding of one document (None for documents without character boxes)."""
     if doc.boxes is None:
@@ -87,13 +80,8 @@ def span_boxes(doc, findings: list[dict]) -> dict[str, list[list[float]]] | None
     out = {}
     for f in findings:
         if f["document"] == doc.name and f.get("bbox"):
-            out[box_key(f)] = line_boxes(doc.boxes, doc.page_starts, f["start"], f["end"])
+            out[f"{f['start']}:{f['end']}"] = line_boxes(doc.boxes, doc.page_starts, f["start"], f["end"])
     return out
-
-
-def sources(review: dict[str, Any]) -> dict[str, str]:
-    """Each reviewed document's upload: a fax packet's parts ("fax.pdf#2") name the file they came from."""
-    return {d["name"]: d.get("source") or d["name"] for d in review.get("documents", [])}
 
 
 FLAG_ORDER = ("negated", "family", "hypothetical", "historical", "uncertain")
@@ -112,7 +100,7 @@ class Mark:
 
     def rects(self, line_boxes: dict | None) -> list[list[float]]:
         """The boxes to draw: one per line when known, else the review's bbox."""
-        found = (line_boxes or {}).get(box_key(self.finding))
+        found = (line_boxes or {}).get(f"{self.finding['start']}:{self.finding['end']}")
         return found or [self.finding["bbox"]]
 
 
@@ -121,13 +109,11 @@ def finding_key(f: dict[str, Any]) -> tuple:
 
 
 def marks(review: dict[str, Any], pdf_docs: set[str]) -> list[Mark]:
-    """`pdf_docs`: the uploads shown as page images."""
-    source = sources(review)
     out = []
     for i, f in enumerate(review.get("findings", [])):
         flags = [flag for flag in FLAG_ORDER if f.get(flag)]
         style = "ctx-" + next((flag for flag in NOT_SUPPORT if flag in flags), "none")
-        on_page = source.get(f["document"], f["document"]) in pdf_docs and f.get("bbox")
+        on_page = f["document"] in pdf_docs and f.get("bbox")
         out.append(
             Mark(
                 index=i,
@@ -140,22 +126,12 @@ def marks(review: dict[str, Any], pdf_docs: set[str]) -> list[Mark]:
     return out
 
 
-def text_segments(
-    text: str, doc_marks: list[Mark], offsets: dict[str, int] | None = None
-) -> list[tuple[str, Mark | None]]:
-    """Split an upload's text into plain and highlighted runs; an overlapping later finding is skipped.
-
-    `offsets`: where each document read from the upload starts in `text` (fax packet parts)."""
-    offsets = offsets or {}
-
-    def span(m: Mark) -> tuple[int, int]:
-        shift = offsets.get(m.finding["document"], 0)
-        return m.finding["start"] + shift, m.finding["end"] + shift
-
+def text_segments(text: str, doc_marks: list[Mark]) -> list[tuple[str, Mark | None]]:
+    """Split a document's text into plain and highlighted runs; an overlapping later finding is skipped."""
     out: list[tuple[str, Mark | None]] = []
     pos = 0
-    for m in sorted(doc_marks, key=lambda m: (span(m)[0], -span(m)[1])):
-        start, end = span(m)
+    for m in sorted(doc_marks, key=lambda m: (m.finding["start"], -m.finding["end"])):
+        start, end = m.finding["start"], m.finding["end"]
         if start < pos or end > len(text) or end <= start:
             continue
         if start > pos:

@@ -43,33 +43,35 @@ def _linked(case: store.Case, data_dir: Path, tmp: str) -> list[Path]:
 
 
 def _keep_views(rows: dict[str, store.Document], docs, data_dir: Path, findings: list[dict]) -> None:
-    """What the case page draws: the text with its offsets index, the page sizes, one box per line of a finding.
+    """What the case page draws: the text offsets index, the page sizes, one box per line of a finding.
 
-    A fax packet is one upload read as several documents ("fax.pdf#1", "fax.pdf#2"): the upload's row
-    keeps their texts one after another and where each starts (`render.PARTS` in `line_boxes`).
-    """
-    from .render import PARTS, span_boxes
+    The parts of a fax packet split into documents ("fax.pdf#1", "fax.pdf#2") are kept on their file's row:
+    their texts joined, each part's offset in `parts`, the line boxes keyed by offsets in the joined text."""
+    from .render import span_boxes
 
-    by_row: dict[str, list] = {}
+    by_file: dict[str, list] = {}
     for doc in docs:
-        by_row.setdefault(doc.source or doc.name, []).append(doc)
-    for name, parts in by_row.items():
+        by_file.setdefault(doc.source or doc.name, []).append(doc)
+    for name, parts in by_file.items():
         row = rows.get(name)
         if row is None:
             continue
-        texts, offsets, boxes, pos = [], {}, {}, 0
-        for doc in parts:
-            offsets[doc.name] = pos
-            texts.append(doc.text)
-            pos += len(doc.text) + len(PART_BREAK)
-            boxes.update(span_boxes(doc, findings) or {})
-        row.text = PART_BREAK.join(texts)
-        row.line_boxes = {**boxes, PARTS: offsets}
+        if len(parts) == 1 and parts[0].name == name:
+            row.text, row.parts = parts[0].text, None
+            row.line_boxes = span_boxes(parts[0], findings)
+        else:
+            offsets: dict[str, int] = {}
+            boxes: dict[str, list] = {}
+            pos = 0
+            for part in parts:
+                offsets[part.name] = pos
+                for key, value in (span_boxes(part, findings) or {}).items():
+                    start, end = (int(v) for v in key.split(":"))
+                    boxes[f"{start + pos}:{end + pos}"] = value
+                pos += len(part.text)
+            row.text, row.parts, row.line_boxes = "".join(p.text for p in parts), offsets, boxes
         if row.kind == "pdf":
             row.page_sizes = _page_sizes(store.stored_path(data_dir, row).read_bytes())
-
-
-PART_BREAK = "\n\n"
 
 
 def process_case(session: Session, case: store.Case, data_dir: Path) -> None:
