@@ -21,7 +21,7 @@ import re
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,9 @@ def fhir_id(value: str) -> str:
 # ---------------------------------------------------------------- Questionnaire
 
 
+FHIR_DATE = r"\d{4}(-\d{2}(-\d{2})?)?"
+
+
 def questionnaire(guideline: Guideline) -> dict[str, Any]:
     """The FHIR Questionnaire of one guideline version: one item per indication and per checklist item."""
     cfg = knowledge.fhir_config()
@@ -172,10 +175,11 @@ def questionnaire(guideline: Guideline) -> dict[str, Any]:
         "version": guideline.version,
         "name": re.sub(r"\W", "_", guideline.id),
         "title": f"{guideline.title} ({guideline.id})",
-        "status": "active",
+        "status": "retired" if guideline.effective_to and guideline.effective_to < date.today() else "active",
         "experimental": False,
         "subjectType": ["Patient"],
-        "date": guideline.last_revised,
+        # FHIR wants a date; a reconstructed version may only say "before 2019-07"
+        **({"date": guideline.last_revised} if re.fullmatch(FHIR_DATE, guideline.last_revised) else {}),
         "publisher": guideline.publisher,
         "description": f"{guideline.source}. Answered from the records of a prior-authorization request; "
         "each answer carries its evidence.",
