@@ -814,6 +814,9 @@ def _quarantine_values(attempts: int, why: str) -> tuple[dict, dict]:
     return {**_finish_values(result), "quarantined": True}, result
 
 
+COLLECT_SECONDS = 0.05
+
+
 def _dispatch(
     cluster: Cluster,
     pending: list[CaseInput],
@@ -910,9 +913,13 @@ def _dispatch(
                 if not inflight:
                     break
             try:
-                done = wait(list(inflight), timeout=1.0, return_when="FIRST_COMPLETED").done
+                wait(list(inflight), timeout=1.0, return_when="FIRST_COMPLETED")
             except TimeoutError:
-                done = set()
+                pass
+            # Let a few more cases finish: one transaction, one append and one fsync then serve them all,
+            # and the coordinator leaves the cores to the workers (the window keeps them busy meanwhile).
+            time.sleep(COLLECT_SECONDS)
+            done = {fut for fut in inflight if fut.done()}
             finished: list[tuple[CaseInput, dict, dict]] = []
             replace: set = set()
             now = time.time()
