@@ -1,4 +1,4 @@
 """Brain MRS prior-authorization documentation extractor."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 PIPELINE_VERSION = __version__
