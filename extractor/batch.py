@@ -195,6 +195,15 @@ def process_case(case_id: str, files: Sequence[str], request_date: str | None, r
     return result
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def process_cases(items: Sequence[tuple[str, Sequence[str], str | None]], replaceable: bool = False) -> list[dict]:
+    """Several cases in one Dask task: the scheduler's cost per task is paid once for all of them."""
+    return [process_case(case_id, files, request_date, replaceable) for case_id, files, request_date in items]
+
+
 def _rebuild_pipeline() -> None:
     import gc
 
@@ -842,8 +851,9 @@ def _dispatch(
     replacing: set = set()
     requeue: list[CaseInput] = []
     processed = 0
-    # Enough queued work that the workers never wait on the coordinator's commits and fsyncs.
-    window = 4 * cluster.slots() + 4
+    # Enough queued work (in cases) that the workers never wait on the coordinator's commits and fsyncs.
+    per_task = max(1, settings.backfill_cases_per_task)
+    window = (4 * cluster.slots() + 4) * per_task
     submitted = [0]
     exhausted = False
 
@@ -855,7 +865,8 @@ def _dispatch(
         if suspects:
             batch.append(suspects.pop(0))
             solo.append(batch[0])
-        while not solo and len(inflight) + len(batch) < window:
+        queued = sum(len(cases) for cases, _ in inflight.values())
+        while not solo and queued + len(batch) < window:
             case = requeue.pop() if requeue else next(queue, None)
             if case is None:
                 exhausted = True
@@ -885,18 +896,18 @@ def _dispatch(
                     .values(claim_owner=owner, claim_expires=now + settings.backfill_claim_seconds)
                 )
                 submit.append(case)
-        for case in submit:
+        size = 1 if solo else per_task
+        for i in range(0, len(submit), size):
+            chunk = submit[i : i + size]
             submitted[0] += 1
             fut = cluster.client.submit(
-                process_case,
-                case.case_id,
-                [str(p) for p in case.files],
-                case.request_date.isoformat() if case.request_date else None,
+                process_cases,
+                [(case.case_id, [str(p) for p in case.files], _iso(case.request_date)) for case in chunk],
                 cluster.cluster is not None,
-                key=f"case-{owner[-8:]}-{submitted[0]}",
+                key=f"cases-{owner[-8:]}-{submitted[0]}",
                 pure=False,
             )
-            inflight[fut] = (case, time.time() + settings.backfill_claim_seconds)
+            inflight[fut] = (chunk, time.time() + settings.backfill_claim_seconds * len(chunk))
 
     def count_failure(case: CaseInput) -> int:
         with engine.begin() as conn:
@@ -924,21 +935,21 @@ def _dispatch(
             replace: set = set()
             now = time.time()
             for fut in list(inflight):
-                case, deadline = inflight[fut]
-                alone = case in solo
+                cases, deadline = inflight[fut]
+                alone = len(cases) == 1 and cases[0] in solo
                 if fut in done:
                     del inflight[fut]
                     solo.clear()
                     if fut.status == "finished":
-                        result = fut.result()
-                        address = result.pop("replace_worker", None)
-                        if address:
-                            replace.add(address)
-                        finished.append((case, result, _finish_values(result)))
+                        for case, result in zip(cases, fut.result(), strict=True):
+                            address = result.pop("replace_worker", None)
+                            if address:
+                                replace.add(address)
+                            finished.append((case, result, _finish_values(result)))
                         continue
                     if fut in replacing:
                         replacing.discard(fut)
-                        requeue.append(case)
+                        requeue.extend(cases)
                         continue
                     exc = None
                     with contextlib.suppress(FutureCancelledError):
@@ -951,7 +962,7 @@ def _dispatch(
                             "error": f"internal error ({type(exc).__name__})",
                             "reason": "internal error",
                         }
-                        finished.append((case, result, _finish_values(result)))
+                        finished += [(case, dict(result), _finish_values(result)) for case in cases]
                         continue
                 elif now > deadline:
                     del inflight[fut]
@@ -962,8 +973,9 @@ def _dispatch(
                 else:
                     continue
                 if not alone:
-                    suspects.append(case)
+                    suspects.extend(cases)
                     continue
+                case = cases[0]
                 attempts = count_failure(case)
                 if attempts >= settings.backfill_max_attempts:
                     values, result = _quarantine_values(attempts, why)

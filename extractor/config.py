@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # per 1,000 cases in native (non-Python) memory of the NLP pipeline (~2.5 MB since the NLP speed-up);
     # a rebuild gives it back.
     backfill_reload_every: int = 5000
+    # Cases sent to a worker in one Dask task: Dask's scheduler costs about as much per task as a small case.
+    # A case whose worker dies runs again alone, so a crash is still pinned on one case.
+    backfill_cases_per_task: int = 4
     # Test hook only: a backfill worker that meets a document of this file name exits at once,
     # as a worker killed by a hostile file would.
     test_crash_file: str | None = None

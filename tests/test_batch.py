@@ -376,7 +376,7 @@ def test_backfill_runs_on_an_existing_dask_scheduler_and_worker(tmp_path):
         with Client(address, timeout="10s") as client:
             ran = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
             workers = [w["name"] for w in client.scheduler_info()["workers"].values()]
-        assert "case" in ran  # the cases ran through this scheduler ...
+        assert "cases" in ran  # the cases ran through this scheduler ...
         assert workers == ["backfill-test-worker"]  # ... on the one worker we started
     finally:
         for p in reversed(procs):
@@ -423,7 +423,8 @@ def test_local_workers_are_replaced_every_n_cases_without_losing_a_case(tmp_path
     cases = tmp_path / "cases"
     expected = make_cases(cases, 12)
     out = tmp_path / "results.jsonl"
-    proc = backfill(cases, "--out", out, "--workers", "1", env={"EXTRACTOR_BACKFILL_RELOAD_EVERY": "4"})
+    env = {"EXTRACTOR_BACKFILL_RELOAD_EVERY": "4", "EXTRACTOR_BACKFILL_CASES_PER_TASK": "1"}
+    proc = backfill(cases, "--out", out, "--workers", "1", env=env)
     assert proc.returncode == 0, proc.stderr
     rows = assert_one_line_per_case(out, expected)
     assert all(r["status"] == "ok" for r in rows)
