@@ -136,47 +136,49 @@ def target_spans_to_ents(doc: Doc) -> Doc:
 TEXT_KEY = "extractor.text_with_ws"
 
 
-class TextOnceRegexMatcher:
-    """medspaCy's RegexMatcher, reading `doc.text_with_ws` once per doc instead of once per rule.
+def _medspacy_matcher(component: object) -> object:
+    """The MedspacyMatcher inside a TargetMatcher or ConText (medspaCy 1.3.1 keeps it private)."""
+    return getattr(component, "_TargetMatcher__matcher", None) or getattr(component, "_ConText__matcher", None)
+
+
+def read_text_once(component: object) -> None:
+    """Make a component's medspaCy RegexMatcher read `doc.text_with_ws` once per doc, not once per rule.
 
     spaCy rebuilds that string from every token on each access; with ~50 regex rules that rebuild was
     three quarters of the target matcher's time. The text is kept in `doc.user_data` for the target
     matcher and ConText to share (tokens never change after the tokenizer). Same patterns, same
     matches, same order.
     """
+    from medspacy.common.regex_matcher import RegexMatcher
 
-    @staticmethod
-    def install(matcher: object) -> None:
-        from medspacy.common.regex_matcher import RegexMatcher
+    regex = getattr(_medspacy_matcher(component), "_MedspacyMatcher__regex_matcher", None)
+    if type(regex) is not RegexMatcher:
+        raise RuntimeError("medspaCy's matcher layout changed: review read_text_once")
+    regex.__class__ = type("TextOnceRegexMatcher", (RegexMatcher,), {"__call__": _regex_matches})
 
-        inner = getattr(matcher, "_TargetMatcher__matcher", None) or getattr(matcher, "_ConText__matcher", None)
-        regex = getattr(inner, "_MedspacyMatcher__regex_matcher", None)
-        if type(regex) is not RegexMatcher:
-            raise RuntimeError("medspaCy's matcher layout changed: review TextOnceRegexMatcher")
-        regex.__class__ = type("TextOnceRegexMatcher", (RegexMatcher,), {"__call__": TextOnceRegexMatcher.call})
 
-    @staticmethod
-    def call(self: object, doc: Doc) -> list[tuple[int, int, int]]:
-        from medspacy.common.util import get_token_for_char
+def _regex_matches(self: object, doc: Doc) -> list[tuple[int, int, int]]:
+    """medspaCy 1.3.1's `RegexMatcher.__call__` with the doc's text read once."""
+    from medspacy.common.util import get_token_for_char
 
-        text = doc.user_data.get(TEXT_KEY)
-        if text is None:
-            text = doc.user_data[TEXT_KEY] = doc.text_with_ws
-        matches: list[tuple[int, int, int]] = []
-        for match_id, patterns in self._patterns.items():
-            on_match = self._callbacks[match_id]
-            for pattern in patterns:
-                for m in pattern.finditer(text):
-                    span = doc.char_span(m.start(), m.end())
-                    if span is None:
-                        start = get_token_for_char(doc, m.start(), resolve=self.resolve_start)
-                        end = get_token_for_char(doc, m.end(), resolve=self.resolve_end)
-                        span = doc[start.i : len(doc) if end is None else end.i]
-                    if len(span):
-                        matches.append((match_id, span.start, span.end))
-                    if on_match is not None:
-                        on_match(self, doc, len(matches) - 1, matches)
-        return matches
+    text = doc.user_data.get(TEXT_KEY)
+    if text is None:
+        text = doc.user_data[TEXT_KEY] = doc.text_with_ws
+    matches: list[tuple[int, int, int]] = []
+    for match_id, patterns in self._patterns.items():
+        on_match = self._callbacks[match_id]
+        for pattern in patterns:
+            for m in pattern.finditer(text):
+                span = doc.char_span(m.start(), m.end())
+                if span is None:
+                    start = get_token_for_char(doc, m.start(), resolve=self.resolve_start)
+                    end = get_token_for_char(doc, m.end(), resolve=self.resolve_end)
+                    span = doc[start.i : len(doc) if end is None else end.i]
+                if len(span):
+                    matches.append((match_id, span.start, span.end))
+                if on_match is not None:
+                    on_match(self, doc, len(matches) - 1, matches)
+    return matches
 
 
 LEAN_SECTIONIZER_FOR = "1.3.1"
@@ -285,7 +287,7 @@ def build(compiled: bool = True) -> Language:
     nlp.max_length = 10**9
     nlp.add_pipe("clinical_sentencizer", config={"abbreviations": cfg.sentence_abbreviations})
     matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": TARGET_GROUP})
-    TextOnceRegexMatcher.install(matcher)
+    read_text_once(matcher)
     nlp.add_pipe("target_spans_to_ents")
     for name in ("target_rules.json", "documentation_rules.json"):
         rules = TargetRule.from_json(str(knowledge.rule_file(name)))
@@ -300,7 +302,7 @@ def build(compiled: bool = True) -> Language:
     if cfg.context_max_scope:
         context_config["max_scope"] = cfg.context_max_scope
     context = nlp.add_pipe("medspacy_context", config=context_config)
-    TextOnceRegexMatcher.install(context)
+    read_text_once(context)
     context_rules = ConTextRule.from_json(str(knowledge.rule_file("context_rules.json")))
     add_rules(context, phrase_rules(nlp, context_rules) if compiled else context_rules)
     # Passed through spaCy's config, medspaCy's terminating_types lists become one-shot iterators;
@@ -455,7 +457,7 @@ def add_rules(component: object, rules: list) -> None:
     space-separated word, as the token pattern they come from was; medspaCy would build them with the
     tokenizer, so the matcher's tokenizer is swapped while they are added.
     """
-    inner = getattr(component, "_TargetMatcher__matcher", None) or getattr(component, "_ConText__matcher", None)
+    inner = _medspacy_matcher(component)
     phrase_matcher = inner._MedspacyMatcher__phrase_matcher
     tokenizer = inner.nlp
     by_words = lambda text: Doc(tokenizer.vocab, words=text.split(" "))  # noqa: E731
@@ -646,26 +648,13 @@ def literal_target_rules(nlp: Language, rules: list) -> list:
             else:
                 phrases |= strings
         meta = {**(rule.metadata or {}), "rule": rule.literal}
-        if phrases:
-            ordered = sorted(phrases)
-            out.append(
-                TargetRule(
-                    literal=ordered[0],
-                    category=rule.category,
-                    attributes=rule.attributes,
-                    metadata={**meta, PHRASES: ordered},
+        for found, exact in ((phrases, False), (words, True)):
+            if found:
+                ordered = sorted(found)
+                extra = {PHRASES: ordered, EXACT: ordered} if exact else {PHRASES: ordered}
+                out.append(
+                    TargetRule(ordered[0], rule.category, attributes=rule.attributes, metadata=meta | extra)
                 )
-            )
-        if words:
-            ordered = sorted(words)
-            out.append(
-                TargetRule(
-                    literal=ordered[0],
-                    category=rule.category,
-                    attributes=rule.attributes,
-                    metadata={**meta, PHRASES: ordered, EXACT: ordered},
-                )
-            )
         if keep:
             out.append(
                 TargetRule(

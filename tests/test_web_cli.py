@@ -48,33 +48,8 @@ def test_a_database_that_cannot_be_opened_is_one_line_without_the_password(tmp_p
     assert bad.returncode == 2 and bad.stderr.startswith("error: --db: not a database URL")
 
 
-def test_installed_wheel_migrates_and_serves_its_own_templates(tmp_path):
-    from .conftest import ROOT
-
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--target",
-            str(target),
-            str(next(dist.glob("*.whl"))),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+def test_installed_wheel_migrates_and_serves_its_own_templates(tmp_path, installed_wheel):
+    target = installed_wheel
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     code = (

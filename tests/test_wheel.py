@@ -4,25 +4,11 @@ import json
 import subprocess
 import sys
 
-from .conftest import ROOT, SAMPLES
+from .conftest import SAMPLES
 
 
-def test_wheel_runs_outside_the_repo(tmp_path):
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    wheel = next(dist.glob("*.whl"))
-    target = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+def test_wheel_runs_outside_the_repo(tmp_path, installed_wheel):
+    target = installed_wheel
     assert (target / "extractor" / "models" / "guidelines").is_dir()
     note = next(SAMPLES.glob("c01_*/office_note.txt"))
     elsewhere = tmp_path / "elsewhere"
