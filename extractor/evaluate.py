@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .nlp import FLAGS
+from .schemas import FLAGS
 
 CASE_SKIP = {"labels.json", "README.md"}
 

@@ -30,12 +30,10 @@ from pydantic import BaseModel, ValidationError
 from . import knowledge
 from .errors import FhirError, KnowledgeError
 from .knowledge import FhirConfig, Guideline
-from .schemas import DocumentInfo, Evidence, Finding, Review
+from .schemas import COVERED_STATUSES, FLAGS, DocumentInfo, Evidence, Finding, Review
 
-COVERED_STATUSES = ("supported", "partial", "not_found")
 EXPERIMENTAL_STATUSES = ("present", "not_found")
 CHECKLIST_STATUSES = ("present", "missing")
-FLAGS = ("negated", "historical", "hypothetical", "family", "uncertain")
 BBOX = ("x0", "top", "x1", "bottom")
 REFERENCE_RESOURCE = "http://hl7.org/fhir/StructureDefinition/questionnaire-referenceResource"
 USAGE_CONTEXT = "http://terminology.hl7.org/CodeSystem/usage-context-type"

@@ -16,8 +16,6 @@ from spacy.util import filter_spans
 
 from . import knowledge
 
-FLAGS = ("negated", "historical", "hypothetical", "family", "uncertain")
-
 for _noisy in ("PyRuSH", "medspacy", "spacy", "quickumls"):
     logging.getLogger(_noisy).setLevel(logging.WARNING)
 

@@ -14,8 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .batch import Progress, Summary
+from .schemas import RECOMMENDATIONS
 
-RECOMMENDATIONS = ("likely_meets_criteria", "experimental_investigational", "needs_clinical_review")
 COLORS = {
     "likely_meets_criteria": "#2e7d32",
     "experimental_investigational": "#f9a825",

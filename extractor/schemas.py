@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
 SCHEMA_VERSION = "1"
 
+Flag = Literal["negated", "historical", "hypothetical", "family", "uncertain"]
 Recommendation = Literal["likely_meets_criteria", "experimental_investigational", "needs_clinical_review"]
+CoveredStatus = Literal["supported", "partial", "not_found"]
+ExperimentalStatus = Literal["present", "not_found"]
 Status = Literal["supported", "partial", "not_found", "present"]
+ChecklistStatus = Literal["present", "missing"]
+
+FLAGS: tuple[Flag, ...] = get_args(Flag)
+RECOMMENDATIONS: tuple[Recommendation, ...] = get_args(Recommendation)
+COVERED_STATUSES: tuple[CoveredStatus, ...] = get_args(CoveredStatus)
+EXPERIMENTAL_STATUSES: tuple[ExperimentalStatus, ...] = get_args(ExperimentalStatus)
+STATUSES: tuple[Status, ...] = get_args(Status)
 
 
 class Finding(BaseModel):
@@ -29,7 +39,7 @@ class Finding(BaseModel):
     uncertain: bool = False
 
     def flags(self) -> list[str]:
-        return [f for f in ("negated", "historical", "hypothetical", "family", "uncertain") if getattr(self, f)]
+        return [f for f in FLAGS if getattr(self, f)]
 
 
 class CriterionResult(BaseModel):
@@ -64,7 +74,7 @@ class Evidence(BaseModel):
 
 class DocumentationResult(BaseModel):
     id: str
-    status: Literal["present", "missing"]
+    status: ChecklistStatus
     description: str
     evidence: list[Evidence] = []
 

@@ -46,12 +46,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from .errors import ExtractorError
+from .schemas import COVERED_STATUSES, EXPERIMENTAL_STATUSES
 
 ROLES = ("intake", "reviewer", "admin")
 STATUSES = ("queued", "processing", "ready", "failed")
 DECISIONS = ("approve", "refer_to_physician", "request_information")
-COVERED_STATUSES = ("supported", "partial", "not_found")
-EXPERIMENTAL_STATUSES = ("present", "not_found")
 Role = Literal["intake", "reviewer", "admin"]
 
 

@@ -1,12 +1,11 @@
 """The command line as a user runs it: real files, real process, one-line errors, exit codes."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import run
 
 NOTE = """NEURO-ONCOLOGY OFFICE VISIT
 Patient Name: Hale, Robert
@@ -26,16 +25,6 @@ Electronically signed by: Maria Delgado, MD
 """
 
 
-def run(*args, env_extra: dict[str, str] | None = None, **kw):
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env_extra or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "extractor.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        **kw,
-    )
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ import pytest
 
 from extractor.case import prefill
 from extractor.evaluate import case_files
-
-from .conftest import SAMPLES
+from tests.helpers import SAMPLES
 
 RENDERED = sorted(p for p in SAMPLES.iterdir() if (p / "fax" / "packet.pdf").is_file())
 

@@ -9,11 +9,9 @@ import pytest
 from extractor.case import prefill
 from extractor.evaluate import case_files, match_findings
 from extractor.ingest import decode_text
-
-from .conftest import SAMPLES
+from tests.helpers import SAMPLES
 
 CASES = sorted(p for p in SAMPLES.iterdir() if (p / "labels.json").is_file())
-FLAGS = ("negated", "historical", "hypothetical", "family", "uncertain")
 # Flags that decide an indication; every labelled finding of these concepts must carry them exactly.
 DECISIVE = {
     "BRAIN_TUMOR",

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from .conftest import SAMPLES
+from tests.helpers import SAMPLES
 
 
 def test_wheel_runs_outside_the_repo(tmp_path, installed_wheel):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import knowledge, store
+from ..schemas import RECOMMENDATIONS
 from . import api, render
 from .deps import (
     LOGIN_CSRF_COOKIE,
@@ -195,7 +196,6 @@ def intake_statuses(session: Db, who: Who):
 
 # --- reviewer -------------------------------------------------------------------------------------
 
-RECOMMENDATIONS = ("likely_meets_criteria", "experimental_investigational", "needs_clinical_review")
 
 
 @router.get("/queue")

@@ -14,10 +14,7 @@ from extractor.config import Settings
 from extractor.errors import DocumentError
 from extractor.ingest import read_file
 from extractor.sandbox import read_pdf
-
-from .conftest import SAMPLES
-from .pdfgen import assemble, make_pdf, page_with_stream
-from .test_cli import run
+from tests.helpers import SAMPLES, assemble, make_pdf, page_with_stream, run
 
 NOTE = [
     "NEURO-ONCOLOGY OFFICE VISIT",

@@ -4,7 +4,6 @@ Intake uploads the sample fax, waits for ready; a reviewer opens the case, click
 its box drawn on the page image, records a decision. Screenshots go to test-artifacts/ (gitignored).
 """
 
-import os
 import shutil
 import socket
 import subprocess
@@ -16,9 +15,7 @@ import httpx
 import pytest
 
 from extractor import store
-
-from .conftest import ROOT
-from .webutil import PASSWORD, add_users, browser_upload
+from tests.helpers import PASSWORD, ROOT, add_users, browser_upload, needs
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -31,9 +28,7 @@ ARGS = [
 ]
 SHOTS = ROOT / "test-artifacts" / "browser"
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="Debian chromium not installed (CI installs it)"
-)
+pytestmark = needs(Path(CHROMIUM).exists(), "Debian chromium (CI installs it)")
 
 
 def free_port() -> int:

@@ -9,8 +9,7 @@ from sqlalchemy.orm import sessionmaker
 from extractor import store
 from extractor.case import prefill
 from extractor.web import worker
-
-from .webutil import backends, fresh_url, sample_case_files, sample_upload
+from tests.helpers import backends, fresh_url, sample_case_files, sample_upload
 
 
 @pytest.fixture(params=backends())

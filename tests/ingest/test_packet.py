@@ -10,9 +10,7 @@ from extractor.config import Settings
 from extractor.ocr import Line
 from extractor.packet import PageText, assemble, drop_fax_headers, split_packet
 from extractor.sandbox import read_pdf
-
-from .conftest import ROOT
-from .pdfgen import image_page_pdf, make_pdf
+from tests.helpers import ROOT, image_page_pdf, make_pdf
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import render_samples

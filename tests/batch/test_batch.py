@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pdfgen import make_pdf
+from tests.helpers import make_pdf
 
 BIN = Path(sys.executable).parent
 

@@ -18,9 +18,8 @@ from extractor import fhir, knowledge
 from extractor.case import prefill
 from extractor.errors import FhirError, KnowledgeError
 from extractor.evaluate import case_files
-
-from .conftest import GUIDELINE_MD, ROOT, SAMPLES, prefilled, sample_case_names
-from .pdfgen import make_pdf
+from extractor.schemas import FLAGS
+from tests.helpers import GUIDELINE_MD, ROOT, SAMPLES, make_pdf, needs, prefilled, sample_case_names
 
 AUTHORED = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
 CASES = sample_case_names()
@@ -105,7 +104,7 @@ def test_questionnaire_has_one_item_per_indication_and_checklist_item_in_the_gui
     assert {c["code"] for c in q["useContext"][0]["valueCodeableConcept"]["coding"]} == {"76390", "0698T"}
 
 
-@pytest.mark.skipif(not GUIDELINE_MD.is_file(), reason="guideline text not present")
+@needs(GUIDELINE_MD.is_file(), "../shared guideline text")
 def test_covered_indication_items_quote_the_guideline():
     guideline_text = " ".join(GUIDELINE_MD.read_text(encoding="utf-8").split())
     q = knowledge.questionnaire("NIA_CG_003", "2021-02")
@@ -159,7 +158,7 @@ def test_answers_carry_the_review_statuses_and_evidence(case_bundle):
         assert answer["valueCoding"]["code"] == ind.status
         got = [
             (refs[e["document"]["reference"].removeprefix("urn:uuid:")], e["page"], e["quote"], e["start"], e["end"],
-             e.get("bbox"), e["concept"], [f for f in fhir.FLAGS if e[f]])
+             e.get("bbox"), e["concept"], [f for f in FLAGS if e[f]])
             for e in _evidence(answer)
         ]  # fmt: skip
         want = [(f.document, f.page, f.text, f.start, f.end, f.bbox, f.concept, f.flags()) for f in ind.evidence]

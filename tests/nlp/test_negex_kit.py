@@ -3,10 +3,9 @@
 import pytest
 
 from extractor.evaluate import evaluate_kit
+from tests.helpers import KIT, needs
 
-from .conftest import KIT
-
-pytestmark = pytest.mark.skipif(not (KIT / "rsAnnotations-1-120-random.tsv").is_file(), reason="kit not present")
+pytestmark = needs((KIT / "rsAnnotations-1-120-random.tsv").is_file(), "../shared NegEx kit")
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,7 @@ from fastapi.testclient import TestClient
 from extractor import fhir
 from extractor.config import Settings
 from extractor.web import create_app, worker
-
-from .pdfgen import make_pdf
-from .webutil import PG_URL, add_users, bearer, fresh_url, sample_case_files, sample_upload
+from tests.helpers import PG_URL, add_users, bearer, fresh_url, make_pdf, needs, sample_case_files, sample_upload
 
 LIMIT = 256 * 1024
 
@@ -248,7 +246,7 @@ def test_admin_deactivates_a_user_and_their_tokens_stop_working(env):
     assert client.patch("/api/users/ada", headers=tokens["ada"], json={"active": False}).status_code == 422
 
 
-@pytest.mark.skipif(not PG_URL, reason="EXTRACTOR_TEST_PG_URL unset")
+@needs(bool(PG_URL), "PostgreSQL (EXTRACTOR_TEST_PG_URL)")
 def test_the_api_works_the_same_on_postgresql(tmp_path):
     app = create_app(Settings(data_dir=tmp_path), db_url=fresh_url("postgresql", tmp_path), workers=0)
     state = app.state.extractor

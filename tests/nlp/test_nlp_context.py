@@ -2,9 +2,9 @@
 
 import pytest
 
-from extractor.nlp import FLAGS, extract
-
-from .conftest import find
+from extractor.nlp import extract
+from extractor.schemas import FLAGS
+from tests.helpers import find
 
 
 def flags(text, label, word=None):

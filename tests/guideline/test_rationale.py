@@ -12,8 +12,7 @@ import pytest
 from extractor import knowledge
 from extractor.errors import KnowledgeError
 from extractor.review import draft_rationale
-
-from .conftest import GUIDELINE_MD, ROOT, prefilled, sample_case_names
+from tests.helpers import GUIDELINE_MD, ROOT, needs, prefilled, sample_case_names
 
 CASES = sample_case_names()
 GUIDELINE = knowledge.guideline_for(date(2026, 3, 1))
@@ -85,7 +84,7 @@ def test_rationale_never_denies(case):
     assert not re.search(r"\bden(y|ied|ial)\b", review.rationale, re.I)
 
 
-@pytest.mark.skipif(not GUIDELINE_MD.is_file(), reason="guideline text not present")
+@needs(GUIDELINE_MD.is_file(), "../shared guideline text")
 def test_background_quotes_are_verbatim_guideline_text():
     guideline_text = _normal(GUIDELINE_MD.read_text(encoding="utf-8"))
     quoted = [s for i in GUIDELINE.indications for s in i.guideline_quote]

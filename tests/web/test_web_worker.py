@@ -7,8 +7,7 @@ from fastapi.testclient import TestClient
 from extractor import store
 from extractor.config import Settings
 from extractor.web import create_app
-
-from .webutil import sample_case_files, sample_upload
+from tests.helpers import sample_case_files, sample_upload
 
 
 def test_cases_queued_or_left_processing_are_finished_after_a_restart(tmp_path):

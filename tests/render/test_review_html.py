@@ -7,8 +7,7 @@ import sys
 from html.parser import HTMLParser
 
 from extractor.review import to_html
-
-from .conftest import prefilled
+from tests.helpers import prefilled
 
 
 class _Marks(HTMLParser):

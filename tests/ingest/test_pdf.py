@@ -5,9 +5,7 @@ import json
 import pytest
 
 from extractor.case import prefill
-
-from .pdfgen import make_pdf
-from .test_cli import run
+from tests.helpers import make_pdf, run
 
 PAGE1 = [
     "NEURO-ONCOLOGY OFFICE VISIT",

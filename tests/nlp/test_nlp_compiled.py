@@ -15,8 +15,7 @@ import pytest
 from extractor import nlp as nlp_module
 from extractor.evaluate import read_kit
 from extractor.ingest import decode_text, rejoin
-
-from .conftest import KIT, SAMPLES
+from tests.helpers import KIT, SAMPLES
 
 
 @pytest.fixture(scope="module")

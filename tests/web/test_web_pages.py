@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from extractor import fhir, store
 from extractor.config import Settings
 from extractor.web import create_app, worker
-
-from .webutil import PASSWORD, add_users, login, sample_upload
+from tests.helpers import PASSWORD, add_users, login, sample_upload
 
 NOTE = "Discussed with Dr. Patel: patient's sister has a history we must not log"
 
