@@ -20,6 +20,7 @@ RECOMMENDATIONS: tuple[Recommendation, ...] = get_args(Recommendation)
 COVERED_STATUSES: tuple[CoveredStatus, ...] = get_args(CoveredStatus)
 EXPERIMENTAL_STATUSES: tuple[ExperimentalStatus, ...] = get_args(ExperimentalStatus)
 STATUSES: tuple[Status, ...] = get_args(Status)
+CHECKLIST_STATUSES: tuple[ChecklistStatus, ...] = get_args(ChecklistStatus)
 
 
 class Finding(BaseModel):

@@ -6,7 +6,7 @@
 
 def __getattr__(name: str):
     if name == "create_app":
-        from .app import create_app
+        from .app import create_app  # lazy: `import extractor.web` must not load FastAPI
 
         return create_app
     raise AttributeError(name)

@@ -11,8 +11,10 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from .. import fhir, store
-from ..schemas import Review
+from extractor import store
+from extractor.render import fhir
+from extractor.schemas import Review
+
 from .deps import api_user, client, commit, db, require, state
 
 router = APIRouter(prefix="/api")
@@ -122,7 +124,7 @@ def load_case(session: Session, case_id: str) -> store.Case:
 @router.get("/cases/{case_id}")
 def get_case(request: Request, case_id: str, session: Db, user: ApiUser):
     case = load_case(session, case_id)
-    review = store.review_json(session, case.id) if case.status == "ready" else None
+    review = store.load_review_json(session, case.id) if case.status == "ready" else None
     store.audit(session, user, "case_viewed", case_id=case.id, detail="api", client=client(request))
     commit(request, session)
     head = {"id": case.id, "status": case.status, "error": case.error, "decision": case.decision}
@@ -261,7 +263,7 @@ def record(
         row = store.record_decision(session, case, user, decision, note, overrides, rationale)
     except store.StoreError as exc:
         raise HTTPException(409 if "not ready" in str(exc) else 422, str(exc)) from None
-    draft = json.loads(store.review_json(session, case.id) or "{}").get("rationale")
+    draft = json.loads(store.load_review_json(session, case.id) or "{}").get("rationale")
     kept = "none" if row.rationale is None else ("as drafted" if row.rationale == draft else "edited")
     store.audit(
         session,

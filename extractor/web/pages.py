@@ -16,9 +16,10 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import knowledge, store
-from ..schemas import RECOMMENDATIONS
-from . import api, render
+from extractor import knowledge, store
+from extractor.schemas import RECOMMENDATIONS
+
+from . import api, page_images
 from .deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -197,7 +198,6 @@ def intake_statuses(session: Db, who: Who):
 # --- reviewer -------------------------------------------------------------------------------------
 
 
-
 @router.get("/queue")
 def queue(
     request: Request,
@@ -235,7 +235,7 @@ def _reviewer_case(session: Session, who: PageUser, case_id: str) -> store.Case:
     return api.load_case(session, case_id)
 
 
-def _document(case: store.Case, doc_id: int) -> store.Document:
+def _document(case: store.Case, doc_id: int) -> store.StoredDocument:
     for doc in case.documents:
         if doc.id == doc_id:
             return doc
@@ -265,8 +265,8 @@ def review_fragments(case: store.Case, review: dict) -> dict:
     """The reader-independent parts of the case page (review summary, documents with boxes), rendered once."""
     pdf_names = {d.name for d in case.documents if d.kind == "pdf" and d.page_sizes}
     findings = review.get("findings", [])
-    marks = render.marks({"findings": _on_files(case, findings)}, pdf_names)
-    index = {render.finding_key(f): m for f, m in zip(findings, marks, strict=True)}
+    marks = page_images.marks({"findings": _on_files(case, findings)}, pdf_names)
+    index = {page_images.finding_key(f): m for f, m in zip(findings, marks, strict=True)}
     info: dict[str, dict] = {}
     for d in review.get("documents", []):  # a split packet's parts are shown together on their file
         merged = info.setdefault(d.get("source") or d["name"], {"types": [], "warnings": [], "error": None})
@@ -280,7 +280,7 @@ def review_fragments(case: store.Case, review: dict) -> dict:
         for number, size in enumerate(d.page_sizes or [], start=1):
             boxes = [m for m in own if m.finding["page"] == number and m.finding.get("bbox")]
             pages.append({"number": number, "width": size[0], "height": size[1], "marks": boxes})
-        segments = render.text_segments(d.text, own) if d.text else []
+        segments = page_images.text_segments(d.text, own) if d.text else []
         docs.append({"row": d, "info": info.get(d.name, {}), "pages": pages, "segments": segments})
     context = {
         "case": case,
@@ -289,7 +289,7 @@ def review_fragments(case: store.Case, review: dict) -> dict:
         "marks": marks,
         "concepts": knowledge.pipeline_config().concepts,
     }
-    context["mark_for"] = lambda f: index.get(render.finding_key(f))
+    context["mark_for"] = lambda f: index.get(page_images.finding_key(f))
     return {
         "summary": Markup(templates.get_template("_review_summary.html").render(context)),
         "documents": Markup(templates.get_template("_review_documents.html").render(context)),
@@ -314,10 +314,10 @@ def case_page(request: Request, case_id: str, session: Db, who: Who):
         cache = state(request).fragments
         fragments = cache.get((case.id, stamp))
         if fragments is None:
-            from .worker import fill_views
+            from .worker import fill_views  # lazy: reads documents; the server loads the PDF readers only here
 
             fill_views(session, case, state(request).data_dir)
-            review = json.loads(store.review_json(session, case.id) or "null")
+            review = json.loads(store.load_review_json(session, case.id) or "null")
             fragments = review_fragments(case, review)
             cache.put((case.id, stamp), fragments)
     history = store.decisions_for(session, case.id)
@@ -388,7 +388,7 @@ def page_image(request: Request, case_id: str, doc_id: int, number: int, session
     if doc.kind != "pdf" or not (1 <= number <= len(doc.page_sizes or [])):
         raise HTTPException(404, "no such page")
     st = state(request)
-    png = render.page_png(store.stored_path(st.data_dir, doc), st.data_dir / "renders", number)
+    png = page_images.page_png(store.stored_path(st.data_dir, doc), st.data_dir / "renders", number)
     store.audit(
         session,
         who.user,
