@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -49,9 +50,6 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 def load_demo(factory, data_dir: Path, samples: Path) -> int:
     """Queue each sample case folder once (its text notes as one case, a rendered fax as another); returns the count."""
-    from sqlalchemy import select
-
-
     queued = 0
     with factory() as session:
         for folder in sorted(p for p in samples.iterdir() if p.is_dir()):
@@ -72,9 +70,6 @@ def load_demo(factory, data_dir: Path, samples: Path) -> int:
 
 def demo_users(factory) -> list[tuple[str, str, str]]:
     """A user per role with a fresh random password each start (printed once, never stored in clear)."""
-    from sqlalchemy import select
-
-
     out = []
     with factory() as session:
         for name, role in DEMO_USERS:

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from extractor import store
-from extractor.case import prefill_documents, read_documents
+from extractor.case import prefill, read_documents
 from extractor.errors import NoReadableDocuments
 from extractor.nlp.pipeline import load
 
@@ -68,15 +68,15 @@ def _keep_views(rows: dict[str, store.StoredDocument], docs, data_dir: Path, fin
             row.page_sizes = pdf_page_sizes(store.stored_path(data_dir, row).read_bytes())
 
 
-def process_case(session: Session, case: store.Case, data_dir: Path) -> None:
-    """Prefill one claimed case and store its review, or mark it failed with a one-line reason."""
+def prefill_claimed(session: Session, case: store.Case, data_dir: Path) -> None:
+    """Prefill one claimed case (the per-case function the CLI and the backfill call too) and store its review
+    with what the case page draws, or mark it failed with a one-line reason."""
     rows = {row.name: row for row in case.documents}
     try:
         with tempfile.TemporaryDirectory(prefix="extractor-case-") as tmp:
-            docs, failed = read_documents(_linked(case, data_dir, tmp))
-            review = prefill_documents(docs, failed, case.request_date)
-        _keep_views(rows, docs, data_dir, [f.model_dump() for f in review.findings])
-        store.finish_case(session, case, review)
+            result = prefill(_linked(case, data_dir, tmp), case.request_date)
+        _keep_views(rows, result.documents, data_dir, [f.model_dump() for f in result.review.findings])
+        store.finish_case(session, case, result.review)
         log.info("case %s ready (%d documents)", case.id, len(rows))
     except NoReadableDocuments as exc:
         store.fail_case(session, case, "; ".join(f"{name}: {reason}" for name, reason in exc.errors))
@@ -111,7 +111,7 @@ def process_one(factory: sessionmaker[Session], data_dir: Path) -> str | None:
         case = store.claim_next(session, worker_id())
         if case is None:
             return None
-        process_case(session, case, data_dir)
+        prefill_claimed(session, case, data_dir)
         return case.id
 
 
