@@ -15,6 +15,7 @@ ExperimentalStatus = Literal["present", "not_found"]
 Status = Literal["supported", "partial", "not_found", "present"]
 ChecklistStatus = Literal["present", "missing"]
 Role = Literal["intake", "reviewer", "admin"]
+CaseStatus = Literal["queued", "processing", "ready", "failed"]
 DecisionOutcome = Literal["approve", "refer_to_physician", "request_information"]
 
 FLAGS: tuple[Flag, ...] = get_args(Flag)
@@ -24,6 +25,7 @@ EXPERIMENTAL_STATUSES: tuple[ExperimentalStatus, ...] = get_args(ExperimentalSta
 STATUSES: tuple[Status, ...] = get_args(Status)
 CHECKLIST_STATUSES: tuple[ChecklistStatus, ...] = get_args(ChecklistStatus)
 ROLES: tuple[Role, ...] = get_args(Role)
+CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
 DECISIONS: tuple[DecisionOutcome, ...] = get_args(DecisionOutcome)
 
 

@@ -17,9 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from extractor.errors import StoreError  # noqa: F401  re-exported: store.StoreError
-from extractor.schemas import DECISIONS, ROLES, Role  # noqa: F401  re-exported: store.ROLES, store.DECISIONS
-
-CASE_STATUSES = ("queued", "processing", "ready", "failed")
+from extractor.schemas import CASE_STATUSES, DECISIONS, ROLES, Role  # noqa: F401  re-exported by store
 
 
 def utcnow() -> datetime:

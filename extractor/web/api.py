@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from extractor import store
+from extractor.schemas import CaseStatus, DecisionOutcome, Role
 
 from . import actions
 from .deps import api_user, db, require
@@ -62,7 +63,7 @@ def case_summary(case: store.Case) -> dict:
 def list_cases(
     session: Db,
     user: ApiUser,
-    status: Literal["queued", "processing", "ready", "failed"] | None = None,
+    status: CaseStatus | None = None,
     recommendation: str | None = None,
     decided: bool | None = None,
     sort: Literal["oldest", "newest", "recommendation", "member"] = "oldest",
@@ -95,7 +96,7 @@ def api_document(request: Request, case_id: str, doc_id: int, session: Db, user:
 
 
 class DecisionIn(BaseModel):
-    decision: Literal["approve", "refer_to_physician", "request_information"]
+    decision: DecisionOutcome
     note: str = Field(default="", max_length=20000)
     overrides: dict[str, str] = {}
     rationale: str | None = Field(default=None, max_length=20000)
@@ -118,7 +119,7 @@ def decisions(case_id: str, session: Db, user: ApiUser):
 
 class UserIn(BaseModel):
     name: str
-    role: Literal["intake", "reviewer", "admin"]
+    role: Role
     password: str = Field(min_length=8)
 
 
