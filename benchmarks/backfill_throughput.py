@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from extractor import batch
+from extractor.batch import backfill, progress
 
 ROOT = Path(__file__).resolve().parent.parent
 WORDS_PER_CASE = 600
@@ -56,7 +56,7 @@ class Meter:
         self.rss: list[tuple[int, dict[int, int]]] = []
         self.cpu_first = self.cpu_last = 0.0
 
-    def __call__(self, p: batch.Progress) -> None:
+    def __call__(self, p: progress.Progress) -> None:
         now = time.perf_counter()
         if self.first is None:
             self.first = (now, p.done)
@@ -113,8 +113,8 @@ def worker_rss() -> dict[int, int]:
     return found
 
 
-def run(folder: Path, out: Path, workers: int, meter: Meter) -> batch.JobResult:
-    return batch.run_backfill(folder, out, workers=workers, on_progress=meter)
+def run(folder: Path, out: Path, workers: int, meter: Meter) -> backfill.JobResult:
+    return backfill.run_backfill(folder, out, workers=workers, on_progress=meter)
 
 
 def main() -> int:

@@ -55,7 +55,7 @@ def run(path: Path, env: dict[str, str]) -> tuple[float, object]:
     os.environ.update(env)
     try:
         start = time.perf_counter()
-        review = prefill([path])
+        review = prefill([path]).review
         return time.perf_counter() - start, review
     finally:
         for k, v in saved.items():
@@ -68,8 +68,8 @@ def run(path: Path, env: dict[str, str]) -> tuple[float, object]:
 def main() -> None:
     warnings.simplefilter("ignore")
     os.environ.setdefault("EXTRACTOR_PDF_TIMEOUT_S", "900")  # Tesseract's own threading is slow here
-    from extractor import sandbox
     from extractor.case import read_documents
+    from extractor.ingest import sandbox
 
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:

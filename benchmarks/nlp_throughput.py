@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def notes() -> list[str]:
-    from extractor.ingest import decode_text, rejoin
+    from extractor.ingest.files import decode_text
+    from extractor.nlp.normalize import rejoin
 
     texts = []
     for path in sorted((ROOT / "sample_notes").glob("*/*.txt")):
@@ -38,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     import medspacy
 
-    from extractor import nlp as ours
+    from extractor.nlp import pipeline as ours
 
     ours.quiet_library_logs()
     texts = notes()

@@ -55,10 +55,10 @@ def main() -> None:
 
     import pdfplumber
 
-    from extractor import sandbox
     from extractor.case import prefill
     from extractor.config import Settings
-    from extractor.pdf import _text_lines
+    from extractor.ingest import sandbox
+    from extractor.ingest.pdf import _text_lines
 
     def plumber() -> None:
         with pdfplumber.open(io.BytesIO(data)) as pdf:

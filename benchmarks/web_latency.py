@@ -23,9 +23,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extractor import store  # noqa: E402
 from tests.pdfgen import make_pdf  # noqa: E402
 from tests.webutil import PASSWORD, SAMPLE_PAGES, add_users  # noqa: E402
+
+from extractor import store  # noqa: E402
 
 READERS = 20
 REQUESTS_PER_READER = 25

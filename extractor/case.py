@@ -1,19 +1,42 @@
-"""The one per-case function: files in, a prefilled review out. CLI, web and backfill all call it."""
+"""The one per-case function: files in, a prefilled review out. CLI, web and backfill all call it.
+
+files -> ingest (documents) -> nlp (findings) -> guideline (indications, checklist, request, rationale) -> Review.
+`prefill` returns the documents it read with the review, so no caller reads or OCRs a file twice.
+"""
 
 from __future__ import annotations
 
 import re
-from array import array
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import PIPELINE_VERSION, guideline, knowledge, nlp
-from .errors import DocumentError, NoReadableDocuments
-from .guideline import DocContext, DocMention
-from .ingest import Document, FailedDocument, read_file, rejoin, repair_ocr, sha256_bytes
-from .review import draft_rationale
-from .schemas import DocumentInfo, Evidence, Finding, GuidelineRef, Review
+from extractor import PIPELINE_VERSION, knowledge
+from extractor.errors import DocumentError, NoReadableDocuments
+from extractor.guideline.checklist import documentation
+from extractor.guideline.indications import evaluate_indications, recommend
+from extractor.guideline.inputs import DocContext, DocMention
+from extractor.guideline.rationale import draft_rationale
+from extractor.guideline.request import request_details
+from extractor.ingest.document import Document, FailedDocument, sha256_bytes
+from extractor.ingest.files import read_file
+from extractor.nlp.extract import extract
+from extractor.schemas import DocumentInfo, Evidence, Finding, GuidelineRef, Review
+
+
+@dataclass
+class CaseResult:
+    """What a front needs from one case: the review, and the documents it rests on (their texts and pages)."""
+
+    review: Review
+    documents: list[Document] = field(default_factory=list)
+    failed: list[FailedDocument] = field(default_factory=list)
+
+    @property
+    def texts(self) -> dict[str, str]:
+        return {d.name: d.text for d in self.documents}
+
 
 _WS = re.compile(r"\s+")
 
@@ -47,26 +70,19 @@ def _unique_names(docs: list[Document]) -> None:
 
 
 def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]:
-    """NLP over one document; offsets are mapped back from the rejoined text to the extracted text."""
+    """NLP over one document; every offset points into the document's extracted text."""
     cfg = knowledge.pipeline_config()
-    joined, src = rejoin(doc.text)
-    joined, back = repair_ocr(joined)
-    if back is not None:
-        src = array("i", (src[k] for k in back))
-    result = nlp.extract(joined)
+    result = extract(doc.text)
     skip = set(cfg.non_evidence_sections)
     concepts = set(cfg.concepts)
-    blank = [(src[s], src[e - 1] + 1) for s, e, cat in result.sections if cat in skip and e > s]
-
-    def raw(start: int, end: int) -> tuple[int, int]:
-        return src[start], src[end - 1] + 1
+    blank = [(s, e) for s, e, cat in result.sections if cat in skip and e > s]
 
     findings: list[Finding] = []
     mentions: list[DocMention] = []
     for m in result.mentions:
         if m.section in skip:
             continue
-        start, end = raw(m.start, m.end)
+        start, end = m.start, m.end
         text = _WS.sub(" ", m.text).strip()
         page = doc.page_of(start)
         if m.label in concepts:
@@ -118,6 +134,7 @@ def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]
 def prefill_documents(
     docs: list[Document], failed: list[FailedDocument], request_date: date | None = None, today: date | None = None
 ) -> Review:
+    """The review of documents already read (the web worker reads them from its store)."""
     if not docs:
         raise NoReadableDocuments([(f.name, f.error) for f in failed])
     _unique_names(docs)
@@ -129,11 +146,11 @@ def prefill_documents(
         findings += f
         mentions += m
         contexts.append(c)
-    request = guideline.request_details(contexts, request_date, today or date.today())
+    request = request_details(contexts, request_date, today or date.today())
     model = knowledge.guideline_for(date.fromisoformat(request.request_date))
-    indications = guideline.evaluate_indications(model, findings)
-    recommendation = guideline.recommend(model, indications)
-    checklist = guideline.documentation(model, contexts, mentions, request)
+    indications = evaluate_indications(model, findings)
+    recommendation = recommend(model, indications)
+    checklist = documentation(model, contexts, mentions, request)
     infos = [
         DocumentInfo(
             name=d.name,
@@ -171,7 +188,7 @@ def prefill_documents(
     return review
 
 
-def prefill(files: Sequence[Path], request_date: date | None = None, today: date | None = None) -> Review:
-    """Read the files of one case and prefill its review."""
+def prefill(files: Sequence[Path], request_date: date | None = None, today: date | None = None) -> CaseResult:
+    """Read the files of one case and prefill its review; the documents read come back with it."""
     docs, failed = read_documents(files)
-    return prefill_documents(docs, failed, request_date, today)
+    return CaseResult(prefill_documents(docs, failed, request_date, today), docs, failed)

@@ -1,4 +1,8 @@
-"""Command line: prefill, evaluate, backfill. Errors are one line on stderr and a non-zero exit, never a traceback."""
+"""Every command in one group: prefill, evaluate, backfill, serve, users.
+
+Errors are one line on stderr and a non-zero exit, never a traceback. Each command imports its step when it
+runs (marked lazy): `extractor --help` must not load spaCy, Dask or FastAPI.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ExtractorError, NoReadableDocuments
-from .web import commands as web_commands
+from extractor.errors import ExtractorError, NoReadableDocuments
+from extractor.schemas import ROLES
 
 if TYPE_CHECKING:
-    from .schemas import Review
+    from extractor.case import CaseResult
+
+DEMO_USERS_HELP = "load each sub-folder of SAMPLES as a case (once) and print a demo user per role"
 
 
 def _date(value: str) -> date:
@@ -34,7 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("directory", type=Path, metavar="DIR")
     e.add_argument("--negex-kit", type=Path, default=None, help="folder of the NegEx/ConText kit")
     e.add_argument("--no-baseline", action="store_true", help="skip medspaCy's default pipeline on the kit")
-    web_commands.add_parsers(sub)
+    s = sub.add_parser("serve", help="serve the intake and reviewer web app and the JSON API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    _store_args(s, exclusive=False)
+    s.add_argument("--workers", type=int, default=None, help="background prefill processes (default from settings: 1)")
+    s.add_argument("--demo", type=Path, default=None, metavar="SAMPLES", help=DEMO_USERS_HELP)
+    u = sub.add_parser("users", help="manage web users")
+    usub = u.add_subparsers(dest="users_command", required=True)
+    a = usub.add_parser("add", help="create a user; the password is read from standard input")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=ROLES)
+    _store_args(a, exclusive=True)
     b = sub.add_parser("backfill", help="prefill many historical cases into JSON Lines, resumably")
     b.add_argument(
         "input", type=Path, metavar="INPUT", help="folder (each file or sub-folder one case) or manifest CSV"
@@ -53,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _store_args(parser: argparse.ArgumentParser, exclusive: bool) -> None:
+    group = parser.add_mutually_exclusive_group() if exclusive else parser
+    group.add_argument("--db", default=None, metavar="URL", help="database URL (default: SQLite in the data dir)")
+    group.add_argument("--data-dir", type=Path, default=None, metavar="DIR")
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -66,21 +89,21 @@ def _positive(value: str) -> int:
 def cmd_backfill(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from . import batch, progress
+    from extractor.batch import backfill, progress, summary  # lazy: Dask and the pipeline load only for a backfill
 
     live = progress.LiveProgress()
-    last: list[batch.Progress] = []
+    last: list[progress.Progress] = []
 
-    def started(p: batch.Progress) -> None:
+    def started(p: progress.Progress) -> None:
         last[:] = [p]
         live.start(p)
 
-    def moved(p: batch.Progress) -> None:
+    def moved(p: progress.Progress) -> None:
         last[:] = [p]
         live.update(p)
 
     try:
-        job = batch.run_backfill(
+        job = backfill.run_backfill(
             args.input,
             args.out,
             workers=args.workers,
@@ -93,17 +116,18 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         )
     finally:
         live.stop(last[0] if last else None)
-    summary = batch.summarize(job.state, job.case_ids)
+    totals = summary.summarize(job.state, job.case_ids)
     report = args.report or args.out.with_name(args.out.name.removesuffix(".jsonl") + ".report.html")
-    progress.write_report(report, summary, str(args.input))
-    progress.print_summary(summary, Console(), report=report, output=job.output)
+    summary.write_report(report, totals, str(args.input))
+    summary.print_summary(totals, Console(), report=report, output=job.output)
     if last and last[0].replaced:
         print(f"Worker processes replaced to bound memory: {last[0].replaced}")
     return 0
 
 
 def cmd_prefill(args: argparse.Namespace) -> int:
-    from . import case, review
+    from extractor import case  # lazy: spaCy and medspaCy load only when a command needs the pipeline
+    from extractor.render import html, text  # lazy: Rich loads only for prefill
 
     try:
         result = case.prefill(args.files, request_date=args.request_date)
@@ -111,35 +135,33 @@ def cmd_prefill(args: argparse.Namespace) -> int:
         for name, reason in exc.errors:
             print(f"error: {name}: {reason}", file=sys.stderr)
         return 2
-    for doc in result.documents:
-        if doc.error:
-            print(f"warning: {doc.name}: {doc.error}", file=sys.stderr)
+    review = result.review
+    for failed in result.failed:
+        print(f"warning: {failed.name}: {failed.error}", file=sys.stderr)
     if args.format == "html":
-        docs, _ = case.read_documents(args.files)
-        case._unique_names(docs)
-        sys.stdout.write(review.to_html(result, {d.name: d.text for d in docs}))
+        sys.stdout.write(html.to_html(review, result.texts))
         return 0
     if args.format == "fhir":
         sys.stdout.write(_fhir_bundle(result, args.files))
         return 0
-    sys.stdout.write(review.to_json(result) + "\n" if args.format == "json" else review.to_text(result))
+    sys.stdout.write(text.to_json(review) + "\n" if args.format == "json" else text.to_text(review))
     return 0
 
 
-def _fhir_bundle(result: Review, files: list[Path]) -> str:
+def _fhir_bundle(result: CaseResult, files: list[Path]) -> str:
     """The FHIR Bundle, with size, SHA-1 and content type of each file whose name is unique in the case."""
     import json
     from collections import Counter
 
-    from . import fhir
+    from extractor.render import fhir  # lazy: fhir.resources loads only for --format fhir
 
     counts = Counter(p.name for p in files)
     meta = {p.name: fhir.document_meta_from_file(p) for p in files if counts[p.name] == 1}
-    return json.dumps(fhir.bundle(result, meta), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(fhir.bundle(result.review, meta), indent=2, ensure_ascii=False) + "\n"
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from . import evaluate
+    from extractor import evaluate  # lazy: the pipeline loads only when evaluating
 
     if not args.directory.is_dir():
         print(f"error: {args.directory}: not a directory", file=sys.stderr)
@@ -153,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "prefill":
             return cmd_prefill(args)
         if args.command in ("serve", "users"):
-            return web_commands.run(args)
+            from extractor.web import commands  # lazy: FastAPI and SQLAlchemy load only for the web commands
+
+            return commands.main(args)
         if args.command == "backfill":
             return cmd_backfill(args)
         return cmd_evaluate(args)

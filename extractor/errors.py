@@ -23,3 +23,11 @@ class NoReadableDocuments(ExtractorError):
 
 class FhirError(ExtractorError):
     """A FHIR resource we built or were given does not validate; the message names the element."""
+
+
+class StoreError(ExtractorError):
+    """A store operation a user can act on (unknown user, bad role, bad decision...)."""
+
+
+class BackfillError(ExtractorError):
+    """The backfill cannot start (bad input, output locked, scheduler unreachable)."""

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .schemas import FLAGS
+from extractor.case import prefill
+from extractor.nlp.pipeline import load, quiet_library_logs
+from extractor.schemas import FLAGS
 
 CASE_SKIP = {"labels.json", "README.md"}
 
@@ -65,11 +67,9 @@ class CaseScore:
 
 
 def score_case(case_dir: Path, files: list[Path] | None = None) -> tuple[CaseScore, dict]:
-    from .case import prefill
-
     labels = json.loads((case_dir / "labels.json").read_text(encoding="utf-8"))
     req = date.fromisoformat(labels["request_date"]) if labels.get("request_date") else None
-    review = prefill(files or case_files(case_dir), request_date=req).model_dump()
+    review = prefill(files or case_files(case_dir), request_date=req).review.model_dump()
     predicted = review["findings"]
     pairs = match_findings(labels.get("findings", []), predicted)
     got = {i["id"]: i["status"] for i in review["indications"]}
@@ -255,15 +255,13 @@ KIT_ATTRS = {
 
 
 def evaluate_kit(folder: Path, baseline: bool = True) -> dict:
-    from . import nlp as our_nlp
-
     rows = read_kit(folder)
     splits = {"dev": [r for r in rows if r["line"] % 2 == 1], "test": [r for r in rows if r["line"] % 2 == 0]}
-    pipelines = {"extractor": (our_nlp.load(), ("medspacy_target_matcher",))}
+    pipelines = {"extractor": (load(), ("medspacy_target_matcher",))}
     if baseline:
         import medspacy
 
-        our_nlp.quiet_library_logs()
+        quiet_library_logs()
         pipelines["medspacy default"] = (medspacy.load(), ("medspacy_target_matcher",))
     result: dict = {}
     for name, (pipe, skip) in pipelines.items():

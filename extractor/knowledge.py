@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from .config import get_settings
-from .errors import KnowledgeError
+from extractor.config import get_settings
+from extractor.errors import KnowledgeError
 
 Flag = Literal["negated", "historical", "hypothetical", "family", "uncertain"]
 

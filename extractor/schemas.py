@@ -14,12 +14,19 @@ CoveredStatus = Literal["supported", "partial", "not_found"]
 ExperimentalStatus = Literal["present", "not_found"]
 Status = Literal["supported", "partial", "not_found", "present"]
 ChecklistStatus = Literal["present", "missing"]
+Role = Literal["intake", "reviewer", "admin"]
+CaseStatus = Literal["queued", "processing", "ready", "failed"]
+DecisionOutcome = Literal["approve", "refer_to_physician", "request_information"]
 
 FLAGS: tuple[Flag, ...] = get_args(Flag)
 RECOMMENDATIONS: tuple[Recommendation, ...] = get_args(Recommendation)
 COVERED_STATUSES: tuple[CoveredStatus, ...] = get_args(CoveredStatus)
 EXPERIMENTAL_STATUSES: tuple[ExperimentalStatus, ...] = get_args(ExperimentalStatus)
 STATUSES: tuple[Status, ...] = get_args(Status)
+CHECKLIST_STATUSES: tuple[ChecklistStatus, ...] = get_args(ChecklistStatus)
+ROLES: tuple[Role, ...] = get_args(Role)
+CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
+DECISIONS: tuple[DecisionOutcome, ...] = get_args(DecisionOutcome)
 
 
 class Finding(BaseModel):

@@ -9,9 +9,9 @@ from tests.helpers import ROOT
 
 @pytest.fixture(scope="session")
 def nlp():
-    from extractor import nlp as nlp_module
+    from extractor.nlp import pipeline
 
-    return nlp_module.load()
+    return pipeline.load()
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ MAX_LINES = 500
 
 def modules() -> list[str]:
     found = pkgutil.walk_packages(extractor.__path__, "extractor.")
-    return sorted(m.name for m in found if ".migrations." not in m.name)
+    return sorted(m.name for m in found if ".migrations." not in m.name and not m.name.endswith("__main__"))
 
 
 def sources() -> list:

@@ -35,9 +35,9 @@ def versions(request):
     labels = json.loads((case / "labels.json").read_text(encoding="utf-8"))
     when = date.fromisoformat(labels["request_date"])
     return case, labels, {
-        "text": prefill(case_files(case), request_date=when),
-        "pdf": prefill(sorted((case / "pdf").glob("*.pdf")), request_date=when),
-        "fax": prefill([case / "fax" / "packet.pdf"], request_date=when),
+        "text": prefill(case_files(case), request_date=when).review,
+        "pdf": prefill(sorted((case / "pdf").glob("*.pdf")), request_date=when).review,
+        "fax": prefill([case / "fax" / "packet.pdf"], request_date=when).review,
     }
 
 
@@ -101,7 +101,7 @@ def _ocr_crop(pdf_path, page_number: int, bbox: list[float], tmp_path) -> str:
 def test_fax_evidence_box_lies_on_the_finding_words(tmp_path):
     """Tesseract, given only the pixels under a finding's box, reads the finding's words there."""
     case = SAMPLES / "c02_nsclc_brain_met_srs_fax"
-    review = prefill([case / "fax" / "packet.pdf"], request_date=date(2026, 2, 18))
+    review = prefill([case / "fax" / "packet.pdf"], request_date=date(2026, 2, 18)).review
     checked = 0
     for f in review.findings:
         if f.bbox is None or len(f.text) < 6:

@@ -8,7 +8,7 @@ import pytest
 
 from extractor.case import prefill
 from extractor.evaluate import case_files, match_findings
-from extractor.ingest import decode_text
+from extractor.ingest.files import decode_text
 from tests.helpers import SAMPLES
 
 CASES = sorted(p for p in SAMPLES.iterdir() if (p / "labels.json").is_file())
@@ -33,7 +33,7 @@ DECISIVE = {
 @pytest.fixture(scope="module", params=CASES, ids=[c.name for c in CASES])
 def case(request):
     labels = json.loads((request.param / "labels.json").read_text(encoding="utf-8"))
-    review = prefill(case_files(request.param), request_date=date.fromisoformat(labels["request_date"]))
+    review = prefill(case_files(request.param), request_date=date.fromisoformat(labels["request_date"])).review
     return labels, review.model_dump()
 
 

@@ -12,9 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from .. import store
-from ..config import Settings
+from extractor import store
+from extractor.config import Settings
+
+from . import api, pages
 from .deps import AppState, LoginLimiter, LoginRequired
+from .pages import error_page
+from .worker_pool import WorkerPool
 
 log = logging.getLogger("extractor.web")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -106,8 +110,6 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from .worker import WorkerPool
-
         pool = None
         if count > 0:
             with app.state.extractor.factory() as session:
@@ -143,8 +145,6 @@ def create_app(
     async def _http(request: Request, exc: HTTPException):
         if request.url.path.startswith("/api/") or request.headers.get("accept", "").startswith("application/json"):
             return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
-        from .pages import error_page
-
         return error_page(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
@@ -152,8 +152,6 @@ def create_app(
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         return _error(422, f"{where}: {first.get('msg', 'invalid request')}")
-
-    from . import api, pages
 
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -1,50 +1,31 @@
-"""`extractor serve` and `extractor users add`: argparse wiring only; heavy imports happen when run."""
+"""What `extractor serve` and `extractor users add` do (their arguments live in extractor.cli with every command)."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import hashlib
+import logging
 import secrets
 import sys
 from pathlib import Path
 
+import uvicorn
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from extractor import store
+from extractor.config import Settings
+
+from .app import create_app
+
 DEMO_USERS = (("intake", "intake"), ("reviewer", "reviewer"), ("admin", "admin"))
 
 
-def add_parsers(sub) -> None:
-    s = sub.add_parser("serve", help="serve the intake and reviewer web app and the JSON API")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
-    _store_args(s, exclusive=False)
-    s.add_argument("--workers", type=int, default=None, help="background prefill processes (default from settings: 1)")
-    s.add_argument(
-        "--demo",
-        type=Path,
-        default=None,
-        metavar="SAMPLES",
-        help="load each sub-folder of SAMPLES as a case (once) and print a demo user per role",
-    )
-    u = sub.add_parser("users", help="manage web users")
-    usub = u.add_subparsers(dest="users_command", required=True)
-    a = usub.add_parser("add", help="create a user; the password is read from standard input")
-    a.add_argument("name")
-    a.add_argument("--role", required=True, choices=["intake", "reviewer", "admin"])
-    _store_args(a, exclusive=True)
-
-
-def _store_args(parser: argparse.ArgumentParser, exclusive: bool) -> None:
-    group = parser.add_mutually_exclusive_group() if exclusive else parser
-    group.add_argument("--db", default=None, metavar="URL", help="database URL (default: SQLite in the data dir)")
-    group.add_argument("--data-dir", type=Path, default=None, metavar="DIR")
-
-
 def _settings(args: argparse.Namespace):
-    from ..config import Settings
-
     settings = Settings()
     data_dir = args.data_dir or settings.data_dir
-    from .. import store
 
     return settings, Path(data_dir), store.resolve_url(args.db or settings.database_url, Path(data_dir))
 
@@ -56,8 +37,6 @@ def _read_password() -> str:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    from .. import store
-
     _, _, url = _settings(args)
     password = _read_password()
     _, factory = store.open_store(url)
@@ -71,10 +50,6 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 def load_demo(factory, data_dir: Path, samples: Path) -> int:
     """Queue each sample case folder once (its text notes as one case, a rendered fax as another); returns the count."""
-    from sqlalchemy import select
-
-    from .. import store
-
     queued = 0
     with factory() as session:
         for folder in sorted(p for p in samples.iterdir() if p.is_dir()):
@@ -85,7 +60,7 @@ def load_demo(factory, data_dir: Path, samples: Path) -> int:
                 if not case_files:
                     continue
                 first = hashlib.sha256(case_files[0].read_bytes()).hexdigest()
-                if session.scalar(select(store.Document.id).where(store.Document.sha256 == first).limit(1)):
+                if session.scalar(select(store.StoredDocument.id).where(store.StoredDocument.sha256 == first).limit(1)):
                     continue
                 store.create_case(session, None, [(f.name, f.read_bytes()) for f in case_files], data_dir)
                 queued += 1
@@ -95,10 +70,6 @@ def load_demo(factory, data_dir: Path, samples: Path) -> int:
 
 def demo_users(factory) -> list[tuple[str, str, str]]:
     """A user per role with a fresh random password each start (printed once, never stored in clear)."""
-    from sqlalchemy import select
-
-    from .. import store
-
     out = []
     with factory() as session:
         for name, role in DEMO_USERS:
@@ -114,13 +85,6 @@ def demo_users(factory) -> list[tuple[str, str, str]]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import logging
-
-    import uvicorn
-
-    from .. import store
-    from .app import create_app
-
     settings, data_dir, url = _settings(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -143,16 +107,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return "the database URL"
 
 
-def run(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+def main(args: argparse.Namespace) -> int:
+    """Run `serve` or `users`; a database that cannot be used is one line, never a traceback."""
 
     try:
         return cmd_serve(args) if args.command == "serve" else cmd_users(args)

@@ -14,8 +14,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import store
-from ..config import Settings
+from extractor import store
+from extractor.config import Settings
 
 SESSION_COOKIE = "extractor_session"
 LOGIN_CSRF_COOKIE = "extractor_login_csrf"

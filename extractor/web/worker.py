@@ -1,4 +1,4 @@
-"""Background processing: worker processes claim queued cases from the database and prefill them.
+"""Background processing, in a worker process: claim queued cases from the database and prefill them.
 
 The queue is the `cases` table itself, so nothing lives only in memory: a case uploaded while no worker
 runs, or one that was processing when the server stopped, is picked up when workers run again.
@@ -8,26 +8,22 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing as mp
 import os
-import socket
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import store
-from ..errors import NoReadableDocuments
+from extractor import store
+from extractor.case import prefill, read_documents
+from extractor.errors import NoReadableDocuments
+from extractor.nlp.pipeline import load
+
+from .page_images import pdf_page_sizes, span_boxes
+from .worker_pool import worker_id
 
 log = logging.getLogger("extractor.web.worker")
-
-
-def _page_sizes(data: bytes) -> list[list[float]]:
-    from .render import pdf_page_sizes
-
-    return pdf_page_sizes(data)
 
 
 def _linked(case: store.Case, data_dir: Path, tmp: str) -> list[Path]:
@@ -42,13 +38,11 @@ def _linked(case: store.Case, data_dir: Path, tmp: str) -> list[Path]:
     return paths
 
 
-def _keep_views(rows: dict[str, store.Document], docs, data_dir: Path, findings: list[dict]) -> None:
+def _keep_views(rows: dict[str, store.StoredDocument], docs, data_dir: Path, findings: list[dict]) -> None:
     """What the case page draws: the text offsets index, the page sizes, one box per line of a finding.
 
     The parts of a fax packet split into documents ("fax.pdf#1", "fax.pdf#2") are kept on their file's row:
     their texts joined, each part's offset in `parts`, the line boxes keyed by offsets in the joined text."""
-    from .render import span_boxes
-
     by_file: dict[str, list] = {}
     for doc in docs:
         by_file.setdefault(doc.source or doc.name, []).append(doc)
@@ -71,20 +65,18 @@ def _keep_views(rows: dict[str, store.Document], docs, data_dir: Path, findings:
                 pos += len(part.text)
             row.text, row.parts, row.line_boxes = "".join(p.text for p in parts), offsets, boxes
         if row.kind == "pdf":
-            row.page_sizes = _page_sizes(store.stored_path(data_dir, row).read_bytes())
+            row.page_sizes = pdf_page_sizes(store.stored_path(data_dir, row).read_bytes())
 
 
-def process_case(session: Session, case: store.Case, data_dir: Path) -> None:
-    """Prefill one claimed case and store its review, or mark it failed with a one-line reason."""
-    from ..case import prefill_documents, read_documents
-
+def prefill_claimed(session: Session, case: store.Case, data_dir: Path) -> None:
+    """Prefill one claimed case (the per-case function the CLI and the backfill call too) and store its review
+    with what the case page draws, or mark it failed with a one-line reason."""
     rows = {row.name: row for row in case.documents}
     try:
         with tempfile.TemporaryDirectory(prefix="extractor-case-") as tmp:
-            docs, failed = read_documents(_linked(case, data_dir, tmp))
-            review = prefill_documents(docs, failed, case.request_date)
-        _keep_views(rows, docs, data_dir, [f.model_dump() for f in review.findings])
-        store.finish_case(session, case, review)
+            result = prefill(_linked(case, data_dir, tmp), case.request_date)
+        _keep_views(rows, result.documents, data_dir, [f.model_dump() for f in result.review.findings])
+        store.finish_case(session, case, result.review)
         log.info("case %s ready (%d documents)", case.id, len(rows))
     except NoReadableDocuments as exc:
         store.fail_case(session, case, "; ".join(f"{name}: {reason}" for name, reason in exc.errors))
@@ -99,8 +91,6 @@ def process_case(session: Session, case: store.Case, data_dir: Path) -> None:
 
 def fill_views(session: Session, case: store.Case, data_dir: Path) -> None:
     """Text and page sizes for documents stored without them (cases imported by the backfill)."""
-    from ..case import read_documents
-
     missing = [
         row
         for row in case.documents
@@ -110,13 +100,9 @@ def fill_views(session: Session, case: store.Case, data_dir: Path) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="extractor-view-") as tmp:
         docs, _ = read_documents(_linked(case, data_dir, tmp))
-    review = json.loads(store.review_json(session, case.id) or "{}")
+    review = json.loads(store.load_review_json(session, case.id) or "{}")
     _keep_views({row.name: row for row in missing}, docs, data_dir, review.get("findings", []))
     session.commit()
-
-
-def worker_id(pid: int | None = None) -> str:
-    return f"{socket.gethostname()}:{pid or os.getpid()}"
 
 
 def process_one(factory: sessionmaker[Session], data_dir: Path) -> str | None:
@@ -125,18 +111,16 @@ def process_one(factory: sessionmaker[Session], data_dir: Path) -> str | None:
         case = store.claim_next(session, worker_id())
         if case is None:
             return None
-        process_case(session, case, data_dir)
+        prefill_claimed(session, case, data_dir)
         return case.id
 
 
-def run(url: str, data_dir: str, stop, poll_seconds: float = 0.2) -> None:
+def work_queue(url: str, data_dir: str, stop, poll_seconds: float = 0.2) -> None:
     """Loop of one worker process: warm the pipeline once, then poll the queue until told to stop."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     parent = os.getppid()
     try:
-        from .. import nlp
-
-        nlp.load()
+        load()
         engine = store.make_engine(url)
         factory = sessionmaker(engine, expire_on_commit=False)
         while not stop.is_set() and os.getppid() == parent:
@@ -150,61 +134,3 @@ def run(url: str, data_dir: str, stop, poll_seconds: float = 0.2) -> None:
                 stop.wait(poll_seconds)
     except KeyboardInterrupt:
         pass
-
-
-class WorkerPool:
-    """N spawned worker processes (spawn, not fork: the server has threads and open connections).
-
-    A supervisor thread replaces a worker that died (a crash in a PDF library, the OOM killer) and puts the
-    case it was processing back in the queue at once, rather than after the claim's lease runs out.
-    """
-
-    def __init__(self, url: str, data_dir: Path, count: int, factory: sessionmaker[Session] | None = None):
-        self.url, self.data_dir, self.count = url, data_dir, count
-        self.factory = factory or sessionmaker(store.make_engine(url), expire_on_commit=False)
-        self._ctx = mp.get_context("spawn")
-        self._stop = self._ctx.Event()
-        self._procs: list = []
-        self._supervisor: threading.Thread | None = None
-        self.restarts = 0
-
-    def _spawn(self, i: int):
-        proc = self._ctx.Process(
-            target=run, args=(self.url, str(self.data_dir), self._stop), name=f"extractor-worker-{i}", daemon=True
-        )
-        proc.start()
-        return proc
-
-    def start(self) -> None:
-        self._procs = [self._spawn(i) for i in range(self.count)]
-        self._supervisor = threading.Thread(target=self._supervise, name="extractor-worker-supervisor", daemon=True)
-        self._supervisor.start()
-
-    def _supervise(self) -> None:
-        while not self._stop.wait(1.0):
-            for i, proc in enumerate(self._procs):
-                if proc.is_alive() or self._stop.is_set():
-                    continue
-                log.warning("worker %s exited (code %s); restarting it", proc.pid, proc.exitcode)
-                try:
-                    with self.factory() as session:
-                        store.release_claims(session, worker_id(proc.pid))
-                        session.commit()
-                except Exception as exc:
-                    log.warning("worker supervisor: %s", type(exc).__name__)
-                self._procs[i] = self._spawn(i)
-                self.restarts += 1
-
-    def pids(self) -> list[int]:
-        return [p.pid for p in self._procs]
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stop.set()
-        if self._supervisor is not None:
-            self._supervisor.join(timeout)
-        for proc in self._procs:
-            proc.join(timeout)
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(2)
-        self._procs.clear()

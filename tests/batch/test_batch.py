@@ -166,7 +166,7 @@ def test_db_stores_every_review_in_the_app_database_once_with_its_documents(tmp_
         assert set(stored) == {"a.txt", "b"}  # the unreadable case has an error line, not a review
         for case_id, case in stored.items():
             assert case.status == "ready" and case.source == "import"
-            review = json.loads(store.review_json(s, case_id))
+            review = json.loads(store.load_review_json(s, case_id))
             assert review["recommendation"] and len(review["indications"]) == 6
             (doc,) = case.documents
             assert store.stored_path(app, doc).read_bytes() == (
@@ -405,16 +405,17 @@ def test_unreachable_scheduler_is_a_one_line_error(tmp_path):
 
 def test_a_worker_outside_our_cluster_rebuilds_its_pipeline_every_n_cases(tmp_path, monkeypatch):
     """Regression: memory held by the pipeline grows with every case; a long-running worker rebuilds it."""
-    from extractor import batch, nlp
+    from extractor.batch import task
     from extractor.config import Settings
+    from extractor.nlp import pipeline
 
-    monkeypatch.setattr(batch, "_worker_settings", lambda: Settings(backfill_reload_every=2))
+    monkeypatch.setattr(task, "_worker_settings", lambda: Settings(backfill_reload_every=2))
     note = tmp_path / "note.txt"
     note.write_text(EPILEPSY)
-    batch._cases_in_process[0] = 1
-    first = nlp.load()
-    result = batch.process_case("c1", [str(note)], "2024-01-01")
-    assert nlp.load() is not first
+    task._cases_in_process[0] = 1
+    first = pipeline.load()
+    result = task.score_case("c1", [str(note)], "2024-01-01")
+    assert pipeline.load() is not first
     assert result["status"] == "ok" and result["recommendation"] == "experimental_investigational"
     assert "replace_worker" not in result
 
@@ -455,12 +456,12 @@ def finished_state(tmp_path, n=4):
     """A state whose n cases are finished but not yet written."""
     import sqlalchemy as sa
 
-    from extractor import batch
+    from extractor.batch import output, state
 
-    engine = batch.state_engine(str(tmp_path / "state.sqlite"))
+    engine = state.state_engine(str(tmp_path / "state.sqlite"))
     with engine.begin() as conn:
         conn.execute(
-            batch.cases_table.insert(),
+            state.cases_table.insert(),
             [
                 {
                     "case_id": f"c{i}",
@@ -473,17 +474,17 @@ def finished_state(tmp_path, n=4):
                     "quarantined": False,
                     "written": False,
                     "stored": False,
-                    "line": batch.result_line(f"c{i}", {"status": "error", "error": f"reason {i}"}),
+                    "line": output.result_line(f"c{i}", {"status": "error", "error": f"reason {i}"}),
                 }
                 for i in range(n)
             ],
         )
-    return engine, batch.Output(tmp_path / "out.jsonl", engine), sa
+    return engine, output.Output(tmp_path / "out.jsonl", engine), sa
 
 
 def test_lines_written_just_before_a_kill_are_adopted_not_written_again(tmp_path):
     engine, output, sa = finished_state(tmp_path)
-    from extractor.batch import cases_table
+    from extractor.batch.state import cases_table
 
     assert output.append_unwritten() == 4
     # killed after the fsync of the last two lines, before they were marked written
@@ -507,8 +508,7 @@ def test_an_output_replaced_by_another_file_is_rebuilt_from_the_state(tmp_path):
 
 
 def test_report_charts_recommendations_by_month_and_escapes_text(tmp_path):
-    from extractor.batch import Summary
-    from extractor.progress import write_report
+    from extractor.batch.summary import Summary, write_report
 
     summary = Summary(
         total=4,

@@ -5,7 +5,8 @@ from datetime import date
 import pytest
 
 from extractor import knowledge
-from extractor.guideline import evaluate_indications, parse_date, recommend
+from extractor.guideline.indications import evaluate_indications, recommend
+from extractor.guideline.request import parse_date
 from extractor.schemas import Finding
 
 G = knowledge.guideline_for(date(2026, 3, 1))

@@ -11,7 +11,7 @@ import pytest
 
 from extractor import knowledge
 from extractor.errors import KnowledgeError
-from extractor.review import draft_rationale
+from extractor.guideline.rationale import draft_rationale
 from tests.helpers import GUIDELINE_MD, ROOT, needs, prefilled, sample_case_names
 
 CASES = sample_case_names()
@@ -152,12 +152,12 @@ def test_rationale_never_offers_an_indication_its_guideline_version_lacks(tmp_pa
 
     note = tmp_path / "note.txt"
     note.write_text("Headaches for two months. No focal deficit. Request MR spectroscopy of the brain.\n")
-    old = prefill([note], request_date=date(2019, 1, 15))
+    old = prefill([note], request_date=date(2019, 1, 15)).review
     model = knowledge.guideline_for(date(2019, 1, 15))
     lacking = [i for i in model.indications if i.not_in_version]
     assert old.guideline.version == model.version and lacking
     for ind in lacking:
         assert ind.text[:60] not in old.rationale
-    current = prefill([note], request_date=date(2024, 1, 15))
+    current = prefill([note], request_date=date(2024, 1, 15)).review
     assert any(i.text[:60] in current.rationale for i in knowledge.guideline_for(date(2024, 1, 15)).indications
                if i.id == lacking[0].id)

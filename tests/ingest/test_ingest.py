@@ -3,7 +3,9 @@
 import pytest
 
 from extractor.errors import DocumentError
-from extractor.ingest import classify, decode_text, rejoin
+from extractor.ingest.document import classify
+from extractor.ingest.files import decode_text
+from extractor.nlp.normalize import rejoin
 
 NOTE = "Assessment: recurrence versus radiation necrosis \u2013 \u201cquestion\u201d.\n"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from extractor.config import Settings
-from extractor.ocr import Line
-from extractor.packet import PageText, assemble, drop_fax_headers, split_packet
-from extractor.sandbox import read_pdf
+from extractor.ingest.ocr import Line
+from extractor.ingest.packet import PageText, assemble, drop_fax_headers, split_packet
+from extractor.ingest.sandbox import read_pdf
 from tests.helpers import ROOT, image_page_pdf, make_pdf
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -128,7 +128,7 @@ def test_scanned_page_with_only_a_fax_server_stamp_in_its_text_layer_is_still_oc
 
 def test_pages_left_when_ocr_time_is_up_are_named_and_the_rest_is_kept():
     """In-process, with a deadline already spent: the text-layer page is kept, the scan is a warning."""
-    from extractor.pdf import parse_pdf
+    from extractor.ingest.pdf import parse_pdf
 
     docs = parse_pdf("mixed.pdf", _mixed_pdf(), Settings(pdf_timeout_s=0.001))
     assert [d.doc_type for d in docs] == ["office_note"]

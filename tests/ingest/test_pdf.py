@@ -23,7 +23,7 @@ PAGE2 = [
 def test_text_layer_pdf_findings_have_page_and_bbox(tmp_path):
     pdf = tmp_path / "packet.pdf"
     pdf.write_bytes(make_pdf([PAGE1, PAGE2]))
-    review = prefill([pdf])
+    review = prefill([pdf]).review
     assert review.documents[0].pages == 2 and review.documents[0].error is None
     assert review.recommendation == "likely_meets_criteria"
     necrosis = next(f for f in review.findings if f.concept == "TREATMENT_EFFECT")
@@ -37,7 +37,7 @@ def test_text_layer_pdf_findings_have_page_and_bbox(tmp_path):
 def test_fax_banner_before_pdf_header_is_still_a_pdf(tmp_path):
     pdf = tmp_path / "fax.pdf"
     pdf.write_bytes(b"FAX SERVER 2026-03-01 12:00 PAGE 1\r\n" + make_pdf([PAGE1, PAGE2]))
-    assert prefill([pdf]).recommendation == "likely_meets_criteria"
+    assert prefill([pdf]).review.recommendation == "likely_meets_criteria"
 
 
 def test_blank_pdf_is_a_clear_error_after_ocr(tmp_path):
@@ -67,7 +67,7 @@ def test_evidence_box_on_a_rotated_page_is_where_pdfplumber_sees_the_word(tmp_pa
     pdf = tmp_path / "rotated.pdf"
     box = b"/MediaBox [0 0 612 792]"
     pdf.write_bytes(make_pdf([PAGE1]).replace(box, box + b" /Rotate %d" % rotation))
-    tumor = next(f for f in prefill([pdf]).findings if f.concept == "BRAIN_TUMOR")
+    tumor = next(f for f in prefill([pdf]).review.findings if f.concept == "BRAIN_TUMOR")
     with pdfplumber.open(pdf) as doc:
         words = doc.pages[0].extract_words()  # upside down, pdfplumber spells words backwards
         word = next(w for w in words if w["text"] in ("glioblastoma", "amotsalboilg"))

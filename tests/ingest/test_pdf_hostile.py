@@ -12,8 +12,8 @@ import pytest
 
 from extractor.config import Settings
 from extractor.errors import DocumentError
-from extractor.ingest import read_file
-from extractor.sandbox import read_pdf
+from extractor.ingest.files import read_file
+from extractor.ingest.sandbox import read_pdf
 from tests.helpers import SAMPLES, assemble, make_pdf, page_with_stream, run
 
 NOTE = [
@@ -139,7 +139,7 @@ def test_worker_memory_cap_is_applied_in_the_worker(tmp_path):
 
 
 def test_a_worker_that_died_while_idle_is_replaced():
-    from extractor import sandbox
+    from extractor.ingest import sandbox
 
     read_pdf("note.pdf", make_pdf([NOTE]), Settings())
     for worker in list(sandbox._idle):

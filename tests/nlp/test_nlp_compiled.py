@@ -12,15 +12,17 @@ import warnings
 
 import pytest
 
-from extractor import nlp as nlp_module
 from extractor.evaluate import read_kit
-from extractor.ingest import decode_text, rejoin
+from extractor.ingest.files import decode_text
+from extractor.nlp import normalize, pipeline
+from extractor.nlp.extract import extract
+from extractor.nlp.normalize import rejoin
 from tests.helpers import KIT, SAMPLES
 
 
 @pytest.fixture(scope="module")
 def reference():
-    return nlp_module.build(compiled=False)
+    return pipeline.build(compiled=False)
 
 
 def signature(doc):
@@ -44,7 +46,7 @@ def corpus() -> list[str]:
     texts = [rejoin(decode_text(p.read_bytes()))[0] for p in sorted(SAMPLES.glob("*/*.txt"))]
     if KIT.is_dir():
         texts += [row["sentence"] for row in read_kit(KIT)]
-    return [nlp_module.collapse_spaces(t)[0] for t in texts]
+    return [normalize.collapse_spaces(t)[0] for t in texts]
 
 
 def test_compiled_pipeline_agrees_with_the_rules_as_written(nlp, reference):
@@ -113,7 +115,7 @@ def test_sentencizer_on_every_sample_note(nlp):
 
 def test_upper_case_abbreviation_keeps_its_case():
     # "MS" is multiple sclerosis; "ms" is milliseconds.
-    labels = {(m.label, m.text) for m in nlp_module.extract("History of MS. TE 30 ms.").mentions}
+    labels = {(m.label, m.text) for m in extract("History of MS. TE 30 ms.").mentions}
     assert ("INFLAMMATORY", "MS") in labels
     assert not any(text == "ms" for _, text in labels)
 
@@ -121,19 +123,19 @@ def test_upper_case_abbreviation_keeps_its_case():
 def test_upper_case_cannot_exclude_is_uncertain():
     # medspaCy's tokenizer splits "cannot" but not "CANNOT": both must still be uncertainty cues.
     for text in ("CANNOT EXCLUDE NEOPLASM.", "Cannot exclude neoplasm."):
-        (m,) = [m for m in nlp_module.extract(text).mentions if m.label == "BRAIN_TUMOR"]
+        (m,) = [m for m in extract(text).mentions if m.label == "BRAIN_TUMOR"]
         assert m.uncertain and not m.negated, text
 
 
 def test_padded_words_still_match_and_map_back():
     text = "IMPRESSION:   metastatic    disease  to the brain."
-    (m,) = [m for m in nlp_module.extract(text).mentions if m.label == "BRAIN_TUMOR"]
+    (m,) = [m for m in extract(text).mentions if m.label == "BRAIN_TUMOR"]
     assert text[m.start : m.end].split() == ["metastatic", "disease", "to", "the", "brain"]
 
 
 def test_collapse_spaces_maps_every_character():
     text = "a  b\t\tc\nd"
-    collapsed, src = nlp_module.collapse_spaces(text)
+    collapsed, src = normalize.collapse_spaces(text)
     assert collapsed == "a b c\nd"
     assert [text[i] for i in src[:-1]] == ["a", " ", "b", "\t", "c", "\n", "d"]
-    assert nlp_module.collapse_spaces("no runs here") == ("no runs here", None)
+    assert normalize.collapse_spaces("no runs here") == ("no runs here", None)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from extractor.nlp import extract
+from extractor.nlp.extract import extract
 from extractor.schemas import FLAGS
 from tests.helpers import find
 
@@ -54,7 +54,7 @@ def test_context_trap(text, label, word, expected):
 
 
 def test_phrase_broken_by_a_line_end_still_matches():
-    from extractor.ingest import rejoin
+    from extractor.nlp.normalize import rejoin
 
     wrapped = (
         "The enhancing focus along the resection cavity has grown and is concerning for radiation\n"
@@ -67,7 +67,7 @@ def test_phrase_broken_by_a_line_end_still_matches():
 
 
 def test_negation_scope_across_a_line_end():
-    from extractor.ingest import rejoin
+    from extractor.nlp.normalize import rejoin
 
     joined, _ = rejoin(
         "Compared with the prior examination from January there is no evidence of\n"
@@ -90,7 +90,7 @@ def test_fax_confidentiality_section_is_found():
 def test_target_matcher_accepts_extra_rules_and_entities_carry_context():
     from medspacy.target_matcher import TargetRule
 
-    from extractor.nlp import load
+    from extractor.nlp.pipeline import load
 
     nlp = load()
     matcher = nlp.get_pipe("medspacy_target_matcher")

@@ -3,8 +3,8 @@
 import pytest
 
 from extractor.case import prefill
-from extractor.ingest import repair_ocr
 from extractor.knowledge import ocr_vocabulary
+from extractor.nlp.normalize import repair_ocr
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_damaged_fax_text_still_supports_the_indication(tmp_path):
         "les1on at the resection margin, recur rence versus radia- tion necros1s.\n"
     )
     note.write_text(damaged)
-    review = prefill([note])
+    review = prefill([note]).review
     assert review.recommendation == "likely_meets_criteria"
     found = {f.concept: f for f in review.findings}
     assert found["BRAIN_TUMOR"].text == "glioblastoma"
@@ -81,5 +81,5 @@ def test_ocr_garbled_confidentiality_notice_is_still_no_evidence(tmp_path):
         "C0NFIDENTIALITY N0TICE: This facsimile contains records about diagnoses such as cancer, stroke,\n"
         "seizure disorders or HIV status. If you have received this fax in error, destroy all copies.\n"
     )
-    review = prefill([cover])
+    review = prefill([cover]).review
     assert not [f for f in review.findings if f.concept in ("STROKE", "EPILEPSY")]

@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from extractor import fhir, knowledge
+from extractor import knowledge
 from extractor.case import prefill
 from extractor.errors import FhirError, KnowledgeError
 from extractor.evaluate import case_files
+from extractor.render import fhir
 from extractor.schemas import FLAGS
 from tests.helpers import GUIDELINE_MD, ROOT, SAMPLES, make_pdf, needs, prefilled, sample_case_names
 
@@ -66,7 +67,8 @@ def _fresh_knowledge():
 def test_shipped_questionnaire_is_what_the_generator_makes_of_the_guideline_model():
     for g in knowledge.guidelines():
         path = knowledge.questionnaire_path(g.id, g.version)
-        assert path.read_text(encoding="utf-8") == fhir.render_questionnaire(g), f"{path}: run python -m extractor.fhir"
+        regenerate = f"{path}: run python -m extractor.render.fhir"
+        assert path.read_text(encoding="utf-8") == fhir.render_questionnaire(g), regenerate
     assert fhir.main(["--check"]) == 0
 
 
@@ -254,7 +256,7 @@ def test_unreadable_document_is_listed_with_its_error(tmp_path):
     )
     empty = tmp_path / "scan.pdf"
     empty.write_bytes(b"")
-    review = prefill([note, empty], request_date=date(2026, 3, 1))
+    review = prefill([note, empty], request_date=date(2026, 3, 1)).review
     meta = {p.name: fhir.document_meta_from_file(p) for p in (note, empty)}
     refs = {r["description"]: r for r in _resources(fhir.bundle(review, meta), "DocumentReference")}
     errors = [e["valueString"] for e in refs["scan.pdf"]["extension"] if e["url"].endswith("/read-error")]
@@ -300,7 +302,7 @@ def test_pdf_evidence_carries_page_and_bbox(tmp_path):
             ]
         )
     )
-    review = prefill([pdf], request_date=date(2026, 3, 1))
+    review = prefill([pdf], request_date=date(2026, 3, 1)).review
     bundle = fhir.bundle(review, {pdf.name: fhir.document_meta_from_file(pdf)})
     (qr,) = _resources(bundle, "QuestionnaireResponse")
     evidence = _evidence(_items(qr, "indications")["recurrence_vs_treatment_effect"]["answer"][0])

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 
-from extractor.review import to_html
+from extractor.render.html import to_html
 from tests.helpers import prefilled
 
 

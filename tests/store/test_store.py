@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import sessionmaker
 
 from extractor import store
@@ -102,7 +102,7 @@ def test_queue_claims_each_case_once_and_survives_a_restart(db):
     with factory() as s:
         case = store.get_case(s, a.id)
         assert case.status == "ready" and case.recommendation == "likely_meets_criteria"
-        assert json.loads(store.review_json(s, a.id))["recommendation"] == "likely_meets_criteria"
+        assert json.loads(store.load_review_json(s, a.id))["recommendation"] == "likely_meets_criteria"
         assert all(d.text for d in case.documents)
 
 
@@ -192,7 +192,7 @@ def test_decisions_keep_overrides_with_who_and_when(db):
             store.record_decision(s, case, s.get(store.User, rev.id), "approve", "", {"epilepsy": "supported"})
         s.rollback()
         # the reviewer's rationale is stored as sent (browser line ends normalised) beside the untouched draft
-        draft = json.loads(store.review_json(s, case.id))["rationale"]
+        draft = json.loads(store.load_review_json(s, case.id))["rationale"]
         reviewer = s.get(store.User, rev.id)
         store.record_decision(s, case, reviewer, "approve", rationale="Supported:\r\nrecurrent GBM on MRI.")
         store.record_decision(s, case, reviewer, "approve", rationale="   ")  # blank: no rationale sent
@@ -201,7 +201,7 @@ def test_decisions_keep_overrides_with_who_and_when(db):
         assert latest.rationale == "Supported:\nrecurrent GBM on MRI." and latest.user.name == "rev"
         history = [d.rationale for d in store.decisions_for(s, case.id)]
         assert history[-2:] == ["Supported:\nrecurrent GBM on MRI.", None]
-        assert json.loads(store.review_json(s, case.id))["rationale"] == draft != latest.rationale
+        assert json.loads(store.load_review_json(s, case.id))["rationale"] == draft != latest.rationale
 
 
 def test_save_imported_case_stores_a_backfill_review_once(db, tmp_path):
@@ -211,7 +211,7 @@ def test_save_imported_case_stores_a_backfill_review_once(db, tmp_path):
         path = tmp_path / name
         path.write_bytes(content)
         files.append(path)
-    review = prefill(files)
+    review = prefill(files).review
     with factory() as s:
         case = store.save_imported_case(s, "backfill-0001", files, review, data)
         s.commit()
@@ -221,8 +221,8 @@ def test_save_imported_case_stores_a_backfill_review_once(db, tmp_path):
         again = store.save_imported_case(s, "backfill-0001", files, review.model_dump(mode="json"), data)
         s.commit()
         assert again.id == case.id
-        assert s.scalar(select(store.func.count()).select_from(store.Case)) == 1
-        assert json.loads(store.review_json(s, "backfill-0001"))["recommendation"] == review.recommendation
+        assert s.scalar(select(func.count()).select_from(store.Case)) == 1
+        assert json.loads(store.load_review_json(s, "backfill-0001"))["recommendation"] == review.recommendation
 
 
 def test_audit_log_and_csv_export(db):

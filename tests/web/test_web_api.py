@@ -6,8 +6,8 @@ import hashlib
 import pytest
 from fastapi.testclient import TestClient
 
-from extractor import fhir
 from extractor.config import Settings
+from extractor.render import fhir
 from extractor.web import create_app, worker
 from tests.helpers import PG_URL, add_users, bearer, fresh_url, make_pdf, needs, sample_case_files, sample_upload
 

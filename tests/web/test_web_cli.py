@@ -70,7 +70,6 @@ def test_installed_wheel_migrates_and_serves_its_own_templates(tmp_path, install
 
 def test_demo_queues_every_sample_case_and_each_rendered_fax_once(tmp_path):
     from extractor.web.commands import load_demo
-
     from tests.helpers import SAMPLES
 
     _, factory = store.open_store(store.default_url(tmp_path))

@@ -8,8 +8,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from extractor import fhir, store
+from extractor import store
 from extractor.config import Settings
+from extractor.render import fhir
 from extractor.web import create_app, worker
 from tests.helpers import PASSWORD, add_users, login, sample_upload
 
@@ -211,7 +212,7 @@ def test_a_case_imported_by_the_backfill_shows_its_pages_and_text(app, tmp_path)
     path.write_bytes(data)
     state = app.state.extractor
     with state.factory() as session:
-        store.save_imported_case(session, "backfill-case-7", [path], prefill([path]), state.data_dir)
+        store.save_imported_case(session, "backfill-case-7", [path], prefill([path]).review, state.data_dir)
         session.commit()
     reviewer, _ = client_for(app, "rev")
     html = reviewer.get("/cases/backfill-case-7").text
@@ -222,7 +223,7 @@ def test_a_case_imported_by_the_backfill_shows_its_pages_and_text(app, tmp_path)
 def test_the_rationale_box_is_prefilled_with_the_draft_and_what_the_reviewer_sends_is_kept_beside_it(app, ready):
     state = app.state.extractor
     with state.factory() as s:
-        draft = json.loads(store.review_json(s, ready))["rationale"]
+        draft = json.loads(store.load_review_json(s, ready))["rationale"]
     assert "NIA_CG_003" in draft  # a real draft to prefill, not an empty box
     reviewer, csrf = client_for(app, "rev")
     page = reviewer.get(f"/cases/{ready}").text
@@ -242,7 +243,7 @@ def test_the_rationale_box_is_prefilled_with_the_draft_and_what_the_reviewer_sen
         saved = store.decisions_for(s, ready)[-1]
         assert saved.user.name == "rev" and saved.created_at is not None
         assert saved.rationale == edited.replace(". ", ".\n", 1)  # as sent, browser line ends normalised
-        assert json.loads(store.review_json(s, ready))["rationale"] == draft  # the draft is untouched
+        assert json.loads(store.load_review_json(s, ready))["rationale"] == draft  # the draft is untouched
     # the next decision starts from that rationale, not the draft: recording it again keeps the reviewer's edit
     box = re.search(r'<textarea name="rationale"[^>]*>(.*?)</textarea>', r.text, re.S)
     assert html.unescape(box.group(1)) == edited.replace(". ", ".\n", 1)

@@ -53,7 +53,7 @@ def test_a_worker_that_dies_is_replaced_and_its_case_finished(tmp_path):
     import os
     import signal
 
-    from extractor.web import worker
+    from extractor.web import worker_pool as worker
 
     url = store.default_url(tmp_path)
     _, factory = store.open_store(url)

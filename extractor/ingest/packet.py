@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from .ingest import Document, classify
-from .knowledge import document_types
+from extractor.ingest.document import Document, classify
+from extractor.knowledge import document_types
+
 from .ocr import Line
 
 _EDGE_LINES = 2

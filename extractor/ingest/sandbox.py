@@ -22,9 +22,9 @@ import threading
 import time
 from pathlib import Path
 
-from .config import Settings, get_settings
-from .errors import DocumentError
-from .ingest import Document
+from extractor.config import Settings, get_settings
+from extractor.errors import DocumentError
+from extractor.ingest.document import Document
 
 _HEADER = struct.Struct("!Q")
 
@@ -39,7 +39,7 @@ class _Worker:
         path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
         env = dict(os.environ, EXTRACTOR_PDF_WORKER_MEMORY_MB=str(settings.pdf_memory_mb), PYTHONPATH=path)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "extractor.sandbox"],
+            [sys.executable, "-m", "extractor.ingest.sandbox"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -118,7 +118,7 @@ def read_pdf(name: str, data: bytes, settings: Settings | None = None) -> list[D
     if len(data) > settings.pdf_max_bytes:
         raise DocumentError(f"PDF is {len(data) // 2**20} MB (limit {settings.pdf_max_bytes // 2**20} MB)")
     if not settings.pdf_isolation:
-        from .pdf import parse_pdf
+        from .pdf import parse_pdf  # lazy: pdfplumber and pdfium load only where a PDF is parsed
 
         return parse_pdf(name, data, settings)
     with _slots(settings.pdf_workers):
@@ -165,7 +165,7 @@ def _serve() -> None:
     limit = int(os.environ.get("EXTRACTOR_PDF_WORKER_MEMORY_MB", "2048")) * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     sys.setrecursionlimit(5000)
-    from .pdf import parse_pdf
+    from .pdf import parse_pdf  # lazy: imported after the memory limit is set
 
     stdin = sys.stdin.buffer
     stdout = os.fdopen(os.dup(1), "wb")

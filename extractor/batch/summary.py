@@ -1,89 +1,86 @@
-"""What operations see of a backfill: Rich progress while it runs, a summary and a self-contained HTML report."""
+"""What a finished backfill reports: counts by outcome, recommendation, indication, guideline and month."""
 
 from __future__ import annotations
 
 import html
-import time
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import sqlalchemy as sa
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task, TextColumn, TimeRemainingColumn
-from rich.progress import Progress as RichProgressBar
 from rich.table import Table
-from rich.text import Text
 
-from .batch import Progress, Summary
-from .schemas import RECOMMENDATIONS
+from extractor.schemas import RECOMMENDATIONS
+
+from .state import ERROR, OK, cases_table, state_engine
+
+# --- summary ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    total: int = 0
+    ok: int = 0
+    failed: int = 0
+    quarantined: int = 0
+    recommendations: dict[str, int] = field(default_factory=dict)
+    indications: dict[str, dict[str, int]] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    guideline_versions: dict[str, int] = field(default_factory=dict)
+    by_month: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def summarize(state: str, case_ids: Sequence[str]) -> Summary:
+    """Counts over the finished rows of these cases, from the small summary columns (no review parsing)."""
+    wanted = set(case_ids)
+    c = cases_table.c
+    engine = state_engine(state)
+    s = Summary()
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    c.case_id,
+                    c.status,
+                    c.quarantined,
+                    c.reason,
+                    c.recommendation,
+                    c.indications,
+                    c.guideline_version,
+                    c.request_month,
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    for r in rows:
+        if r.case_id not in wanted:
+            continue
+        s.total += 1
+        if r.status == OK:
+            s.ok += 1
+            s.recommendations[r.recommendation] = s.recommendations.get(r.recommendation, 0) + 1
+            s.guideline_versions[r.guideline_version] = s.guideline_versions.get(r.guideline_version, 0) + 1
+            month = s.by_month.setdefault(r.request_month, {})
+            month[r.recommendation] = month.get(r.recommendation, 0) + 1
+            for ind, status in json.loads(r.indications).items():
+                counts = s.indications.setdefault(ind, {})
+                counts[status] = counts.get(status, 0) + 1
+        elif r.status == ERROR:
+            s.failed += 1
+            s.quarantined += bool(r.quarantined)
+            s.failures[r.reason or "error"] = s.failures.get(r.reason or "error", 0) + 1
+    s.by_month = dict(sorted(s.by_month.items()))
+    return s
+
 
 COLORS = {
     "likely_meets_criteria": "#2e7d32",
     "experimental_investigational": "#f9a825",
     "needs_clinical_review": "#1565c0",
 }
-
-
-class RateColumn(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:.1f} cases/s" if speed else "-- cases/s", style="progress.data.speed")
-
-
-class LiveProgress:
-    """Rich progress bar on a terminal; a plain line every few seconds when stderr is a log file."""
-
-    def __init__(self, console: Console | None = None, every: float = 10.0):
-        self.console = console or Console(stderr=True)
-        self.every = every
-        self.bar: RichProgressBar | None = None
-        self.task = None
-        self.started = time.monotonic()
-        self.first_done = 0
-        self.last_line = 0.0
-
-    def start(self, p: Progress) -> None:
-        self.started = time.monotonic()
-        self.first_done = p.done
-        if self.console.is_terminal:
-            self.bar = RichProgressBar(
-                TextColumn("backfill"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                RateColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                TextColumn("[red]{task.fields[failures]} failed"),
-                console=self.console,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task("backfill", total=p.total, completed=p.done, failures=p.failed)
-        else:
-            self._line(p, force=True)
-
-    def update(self, p: Progress) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, completed=p.done, failures=p.failed)
-        else:
-            self._line(p)
-
-    def stop(self, p: Progress | None = None) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-            self.bar = None
-        elif p is not None:
-            self._line(p, force=True)
-
-    def _line(self, p: Progress, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last_line < self.every:
-            return
-        self.last_line = now
-        rate = (p.done - self.first_done) / max(now - self.started, 1e-9)
-        left = p.total - p.done
-        eta = f"{left / rate:.0f} s" if rate > 0 else "--"
-        self.console.print(
-            f"backfill: {p.done}/{p.total} done, {rate:.1f} cases/s, ETA {eta}, {p.failed} failed", highlight=False
-        )
 
 
 def print_summary(summary: Summary, console: Console, report: Path | None = None, output: Path | None = None) -> None:

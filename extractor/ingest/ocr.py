@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from .errors import DocumentError
+from extractor.errors import DocumentError
 
 Box = tuple[float, float, float, float]
 

@@ -17,9 +17,10 @@ import time
 import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from .config import Settings
-from .errors import DocumentError
-from .ingest import Document, sha256_bytes
+from extractor.config import Settings
+from extractor.errors import DocumentError
+from extractor.ingest.document import Document, sha256_bytes
+
 from .ocr import Line, OcrResult, native_dpi, parse_tsv, render, run_tesseract, scan_dpi
 from .packet import PageText, assemble
 

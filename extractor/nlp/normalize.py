@@ -1,147 +1,14 @@
-"""Files in, documents out: text with a map from every character back to its page (and, for PDFs, its box)."""
+"""Every offset map in one place: the text the pipeline reads differs from the extracted text
+(rejoined lines, repaired OCR, collapsed spaces); each step keeps a map back so a finding still points
+into the extracted text and, through it, at its page and box."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from array import array
-from bisect import bisect_right
-from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
-from .errors import DocumentError
-from .knowledge import document_types
-
-TEXT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
-_CONTROL = set(range(0, 32)) - {9, 10, 12, 13}
-
-
-@dataclass
-class Document:
-    """One readable document: `text` is the extracted text that finding offsets point into."""
-
-    name: str
-    sha256: str
-    text: str
-    page_starts: list[int] = field(default_factory=lambda: [0])
-    boxes: list[tuple[float, float, float, float] | None] | None = None
-    ocr_pages: list[int] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    doc_type: str = "other"
-    source: str | None = None  # the file a split fax-packet part came from
-    first_page: int = 1  # page number, in that file, of this document's first page
-    ocr_confidence: dict[int, float] = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return len(self.page_starts)
-
-    def page_of(self, offset: int) -> int:
-        """1-based page, in the original file, of the character at `offset`."""
-        return bisect_right(self.page_starts, offset) + self.first_page - 1
-
-    def bbox(self, start: int, end: int) -> list[float] | None:
-        """Union of the character boxes of [start, end) on the page of `start`; None for plain text."""
-        if self.boxes is None:
-            return None
-        page = self.page_of(start)
-        found = [
-            b
-            for i in range(start, min(end, len(self.boxes)))
-            if (b := self.boxes[i]) is not None and self.page_of(i) == page
-        ]
-        if not found:
-            return None
-        return [
-            round(min(b[0] for b in found), 1),
-            round(min(b[1] for b in found), 1),
-            round(max(b[2] for b in found), 1),
-            round(max(b[3] for b in found), 1),
-        ]
-
-
-@dataclass
-class FailedDocument:
-    name: str
-    sha256: str | None
-    error: str
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def decode_text(data: bytes) -> str:
-    """Decode a text note; refuse binary content rather than guess."""
-    if not data.strip():
-        raise DocumentError("file is empty")
-    sample = data[:8192]
-    if b"\x00" in sample and not (sample.startswith(b"\xff\xfe") or sample.startswith(b"\xfe\xff")):
-        raise DocumentError("binary file, not text or PDF")
-    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
-    else:
-        for encoding in TEXT_ENCODINGS:
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-    controls = sum(1 for ch in text[:8192] if ord(ch) in _CONTROL)
-    if controls > max(8, len(text[:8192]) // 50):
-        raise DocumentError("binary file, not text or PDF")
-    if not text.strip():
-        raise DocumentError("file has no text")
-    return text
-
-
-def read_text_document(name: str, data: bytes) -> Document:
-    text = decode_text(data)
-    page_starts = [0] + [m.end() for m in re.finditer("\f", text)]
-    doc = Document(name=name, sha256=sha256_bytes(data), text=text, page_starts=page_starts)
-    doc.doc_type = classify(text)
-    return doc
-
-
-def read_file(path: Path) -> list[Document]:
-    """One file in, its documents out: a fax packet PDF may hold several documents."""
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise DocumentError("is a directory") from None
-    except FileNotFoundError:
-        raise DocumentError("no such file") from None
-    except PermissionError:
-        raise DocumentError("permission denied") from None
-    except OSError as exc:
-        raise DocumentError(f"cannot read ({exc.strerror or 'I/O error'})") from None
-    if not data:
-        raise DocumentError("file is empty")
-    if data.lstrip()[:5] == b"%PDF-" or (b"%PDF-" in data[:1024] and path.suffix.lower() == ".pdf"):
-        from .sandbox import read_pdf
-
-        return read_pdf(path.name, data)
-    if path.suffix.lower() == ".pdf":
-        raise DocumentError("not a PDF (no %PDF- header)")
-    return [read_text_document(path.name, data)]
-
-
-def classify(text: str) -> str:
-    """Type a document by weighted keyword patterns from models/document_types.json; on a tie, the type
-    whose title opens the document wins ("NEW PATIENT CONSULTATION" over a consult's lab values)."""
-    head = text[:4000]
-    best, best_score, best_titled = "other", 0, False
-    opening = [line.strip(" \t.,;:|_~'\"\u2018\u2019\u201c\u201d-") for line in head.splitlines() if line.strip()][:6]
-    for dtype in document_types().types:
-        score = sum(w for pattern, w in dtype.patterns if re.search(pattern, head, re.IGNORECASE))
-        if score < dtype.min_score or score < best_score:
-            continue
-        titled = any(re.fullmatch(t, line) for t in dtype.titles for line in opening)
-        if score > best_score or (titled and not best_titled):
-            best, best_score, best_titled = dtype.id, score, titled
-    return best
-
+from extractor.knowledge import ocr_vocabulary
 
 # --- rejoining hard-wrapped lines -------------------------------------------------------------
 
@@ -312,8 +179,6 @@ def repair_ocr(
     character moved (swaps keep lengths).
     """
     if vocabulary is None:
-        from .knowledge import ocr_vocabulary
-
         vocabulary = ocr_vocabulary()
     curated, known = vocabulary
     pieces: list[str] = []
@@ -372,3 +237,46 @@ def repair_ocr(
 @lru_cache(maxsize=4)
 def _prefixes(words: frozenset[str]) -> frozenset[str]:
     return frozenset(w[:i] for w in words for i in range(2, len(w)))
+_SPACE_RUN = re.compile(r"[ \t\u00a0]{2,}|[\t\u00a0]")
+
+
+def collapse_spaces(text: str) -> tuple[str, list[int] | None]:
+    """Runs of spaces and tabs inside a line become one space, with a map back to `text` offsets.
+
+    Table-like and OCR'd text pads words with spaces; a spaCy whitespace token between two words of a
+    phrase would keep the phrase matcher from seeing "metastatic  disease". Line breaks are kept: they
+    are sentence boundaries here. The map is None when nothing changed.
+    """
+    if not _SPACE_RUN.search(text):
+        return text, None
+    out: list[str] = []
+    src: list[int] = []
+    pos = 0
+    for m in _SPACE_RUN.finditer(text):
+        out.append(text[pos : m.start()])
+        src.extend(range(pos, m.start()))
+        out.append(" ")
+        src.append(m.start())
+        pos = m.end()
+    out.append(text[pos:])
+    src.extend(range(pos, len(text)))
+    src.append(len(text))
+    return "".join(out), src
+
+
+def normalize(text: str) -> tuple[str, array]:
+    """The text the pipeline reads (lines rejoined, OCR damage repaired, space runs collapsed) and, for
+    each of its characters, the offset in `text` of the character it came from.
+
+    The map has one more entry than the text (the end), so a span [a, b) maps back to
+    [map[a], map[b - 1] + 1).
+    """
+    joined, src = rejoin(text)
+    repaired, back = repair_ocr(joined)
+    if back is not None:
+        src = array("i", (src[k] for k in back))
+    collapsed, spaces = collapse_spaces(repaired)
+    if spaces is not None:
+        src = array("i", (src[k] if k < len(src) else len(text) for k in spaces[:-1]))
+    src.append(len(text))
+    return collapsed, src

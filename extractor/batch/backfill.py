@@ -1,0 +1,194 @@
+"""Batch backfill: many historical cases through the one per-case function, resumable and scaled out on Dask.
+
+The state database holds one row per case; a case is marked finished in the same transaction that
+stores its result line, and the JSON Lines output is only ever written from that state, so a kill at any
+moment leaves at most a torn tail that the next run cuts off, and a rerun writes exactly the lines still
+missing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from extractor import PIPELINE_VERSION
+from extractor.config import get_settings
+from extractor.errors import BackfillError
+
+from .cluster import Cluster
+from .dispatch import dispatch
+from .inputs import CaseInput, discover
+from .output import Output, result_line
+from .progress import Progress
+from .state import (
+    ERROR,
+    PENDING,
+    FileHashes,
+    cases_table,
+    content_hash,
+    finish_values,
+    guideline_catalogue,
+    guideline_key,
+    state_engine,
+)
+from .store_sync import store_pending
+
+
+@dataclass
+class JobResult:
+    total: int
+    processed: int
+    output: Path
+    state: str
+    case_ids: list[str]
+
+
+def run_backfill(
+    source: Path,
+    out: Path,
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    state: str | None = None,
+    db_url: str | None = None,
+    retry_failed: bool = False,
+    on_start: Callable[[Progress], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> JobResult:
+    """Run (or resume) a backfill; returns once every case of the input has exactly one line in `out`."""
+    settings = get_settings()
+    out = Path(out)
+    state = state or str(out.with_name(out.name + ".state.sqlite"))
+    if out.is_dir():
+        raise BackfillError(f"{out}: --out is a folder, not a file")
+    cases = discover(Path(source))
+    if Path(source).is_dir() and Path(source).resolve() == out.parent.resolve():
+        # The output, its state, lock and report beside it are not cases.
+        ours = (out.name, out.name.removesuffix(".jsonl") + ".report.html")
+        cases = [c for c in cases if not c.case_id.startswith(ours)]
+    engine = state_engine(state)
+    output = Output(out, engine)
+    output.lock()
+    try:
+        by_id = _sync_state(engine, cases, retry_failed, output)
+        output.reconcile()
+        output.append_unwritten()
+        c = cases_table.c
+        with engine.connect() as conn:
+            status = dict(conn.execute(sa.select(c.case_id, c.status)).tuples().all())
+        pending = [case for cid, case in by_id.items() if status.get(cid) == PENDING]
+        done = len(by_id) - len(pending)
+        failed = sum(1 for cid in by_id if status.get(cid) == ERROR)
+        processed = 0
+        if pending:
+            cluster = Cluster(workers, scheduler)
+            try:
+                if on_start:
+                    on_start(Progress(len(by_id), done, failed))
+                processed = dispatch(
+                    cluster, pending, engine, output, settings, db_url, on_progress, Progress(len(by_id), done, failed)
+                )
+            finally:
+                cluster.close()
+        elif on_start:
+            on_start(Progress(len(by_id), done, failed))
+        if db_url:
+            store_pending(engine, db_url, {cid: c.files for cid, c in by_id.items()})
+        return JobResult(len(by_id), processed, out, state, list(by_id))
+    finally:
+        output.close()
+        engine.dispose()
+
+
+def _sync_state(engine: sa.Engine, cases: list[CaseInput], retry_failed: bool, output: Output) -> dict[str, CaseInput]:
+    """Bring the state up to the input: new cases in, changed ones reset, claims of a killed run released."""
+    c = cases_table.c
+    hashes = FileHashes(engine)
+    catalogue = guideline_catalogue()
+    with engine.connect() as conn:
+        known = {
+            r.case_id: r
+            for r in conn.execute(
+                sa.select(c.case_id, c.seq, c.content_hash, c.pipeline_version, c.guideline_key, c.status, c.written)
+            )
+        }
+    next_seq = max((r.seq for r in known.values()), default=-1) + 1
+    inserts, resets, immediate = [], [], []
+    by_id: dict[str, CaseInput] = {}
+    rewrite = False
+    for case in cases:
+        by_id[case.case_id] = case
+        key = (content_hash(case, hashes), PIPELINE_VERSION, guideline_key(case.request_date, catalogue))
+        row = known.get(case.case_id)
+        if row is None:
+            inserts.append(
+                {
+                    "case_id": case.case_id,
+                    "seq": next_seq,
+                    "content_hash": key[0],
+                    "pipeline_version": key[1],
+                    "guideline_key": key[2],
+                    "status": PENDING,
+                    "attempts": 0,
+                    "quarantined": False,
+                    "written": False,
+                    "stored": False,
+                }
+            )
+            next_seq += 1
+        elif (row.content_hash, row.pipeline_version, row.guideline_key) != key or (
+            retry_failed and row.status == ERROR
+        ):
+            resets.append({"cid": case.case_id, "h": key[0], "p": key[1], "g": key[2]})
+            rewrite = rewrite or bool(row.written)
+        else:
+            continue
+        if case.error:
+            immediate.append(case)
+    hashes.save()
+    with engine.begin() as conn:
+        if inserts:
+            conn.execute(cases_table.insert(), inserts)
+        if resets:
+            conn.execute(
+                sa.update(cases_table)
+                .where(c.case_id == sa.bindparam("cid"))
+                .values(
+                    content_hash=sa.bindparam("h"),
+                    pipeline_version=sa.bindparam("p"),
+                    guideline_key=sa.bindparam("g"),
+                    status=PENDING,
+                    attempts=0,
+                    quarantined=False,
+                    error=None,
+                    reason=None,
+                    line=None,
+                    written=False,
+                    out_end=None,
+                    stored=False,
+                    claim_owner=None,
+                    claim_expires=None,
+                    recommendation=None,
+                    indications=None,
+                    guideline_version=None,
+                    request_month=None,
+                ),
+                resets,
+            )
+        # A claim left by an earlier run: that run was killed with the case in flight. The backfill process
+        # runs no case itself, so this is no failure of the case; only worker deaths and hangs count.
+        conn.execute(
+            sa.update(cases_table).where(c.claim_owner.is_not(None)).values(claim_owner=None, claim_expires=None)
+        )
+        for case in immediate:
+            result = {"status": ERROR, "error": case.error, "reason": case.reason}
+            conn.execute(
+                sa.update(cases_table)
+                .where(c.case_id == case.case_id)
+                .values(line=result_line(case.case_id, result), **finish_values(result))
+            )
+    if rewrite:
+        output.rewrite()
+    return by_id

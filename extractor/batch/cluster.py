@@ -1,0 +1,69 @@
+"""Where cases run: local worker processes (a Dask LocalCluster) or an existing Dask scheduler."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+from extractor.config import get_settings
+from extractor.errors import BackfillError
+
+from .task import warm_up
+
+
+class Cluster:
+    """Local worker processes (a Dask LocalCluster) or an existing Dask scheduler."""
+
+    def __init__(self, workers: int, scheduler: str | None):
+        import logging
+
+        import dask
+        from distributed import Client, LocalCluster
+
+        # Worker deaths are expected here (hostile files) and reported per case; keep Dask's logs off the terminal.
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        self.cluster = None
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout=get_settings().backfill_connect_seconds)
+            except (OSError, TimeoutError) as exc:
+                raise BackfillError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})") from None
+            try:
+                self.client.wait_for_workers(1, timeout=60)
+            except TimeoutError:
+                self.client.close()
+                raise BackfillError(f"the Dask scheduler at {scheduler} has no workers") from None
+        else:
+            # One task per single-threaded worker, and no silent re-run of a task whose worker died:
+            # the state counts attempts and quarantines a case that keeps killing workers.
+            with (
+                dask.config.set(
+                    {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}
+                ),
+                warnings.catch_warnings(),
+            ):
+                # The scheduler's health endpoint falls back to a free port when 8787 is taken: not news.
+                warnings.filterwarnings("ignore", message="Port .* is already in use")
+                self.cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+            self.client = Client(self.cluster)
+        try:
+            self.client.run(warm_up)
+        except Exception as exc:
+            self.close()
+            raise BackfillError(f"workers cannot load the pipeline ({type(exc).__name__}: {exc})") from None
+
+    def slots(self) -> int:
+        return max(1, sum(self.client.nthreads().values()))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                self.cluster.close()

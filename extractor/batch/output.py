@@ -1,0 +1,177 @@
+"""The JSON Lines output, written only from the state: appended, fsynced, then marked written with its end
+offset, so a kill leaves at most a torn tail that the next run cuts off."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from extractor.errors import BackfillError
+
+from .state import OK, PENDING, cases_table
+
+# --- output ----------------------------------------------------------------------------------------
+
+
+def result_line(case_id: str, result: dict) -> str:
+    """One JSON line; the worker's review JSON is embedded as is (compact, no newline)."""
+    head = f'{{"case_id": {json.dumps(case_id)}, "status": "{result["status"]}"'
+    if result["status"] == OK:
+        return f'{head}, "review": {result["review"]}}}'
+    return f'{head}, "error": {json.dumps(result["error"])}}}'
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Output:
+    """The JSON Lines file, written only from finished rows of the state, under an exclusive lock."""
+
+    def __init__(self, path: Path, engine: sa.Engine):
+        self.path = path
+        self.engine = engine
+        self._lock_fh = None
+        self._fh = None
+
+    def lock(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_fh = open(f"{self.path}.lock", "a")
+        try:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackfillError(f"{self.path}: another backfill is writing this output") from None
+
+    def close(self) -> None:
+        if self._fh:
+            self._fh.close()
+            self._fh = None
+        if self._lock_fh:
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    def reconcile(self) -> None:
+        """Make the file agree with the state: cut a torn tail, adopt complete lines written before a kill
+        but not yet marked, and rewrite the whole file if it is missing, shorter or not the one we wrote."""
+        c = cases_table.c
+        with self.engine.connect() as conn:
+            end, last = conn.execute(
+                sa.select(c.out_end, c.case_id).where(c.written).order_by(c.out_end.desc()).limit(1)
+            ).first() or (0, None)
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if size < end or (last is not None and not self._line_ends_at(last, end)):
+            self.rewrite()
+            return
+        if size == end:
+            return
+        with self.path.open("rb") as fh:
+            fh.seek(end)
+            tail = fh.read()
+        adopted: list[tuple[str, int]] = []
+        pos = end
+        for raw in tail.split(b"\n")[:-1]:
+            pos += len(raw) + 1
+            try:
+                case_id = json.loads(raw)["case_id"]
+            except (ValueError, KeyError, TypeError):
+                self.rewrite()
+                return
+            adopted.append((case_id, pos))
+        with self.engine.begin() as conn:
+            for case_id, out_end in adopted:
+                done = conn.execute(
+                    sa.update(cases_table)
+                    .where(c.case_id == case_id, c.status != PENDING, sa.not_(c.written))
+                    .values(written=True, out_end=out_end)
+                ).rowcount
+                if not done:
+                    break
+            else:
+                with self.path.open("r+b") as fh:
+                    fh.truncate(pos)
+                    os.fsync(fh.fileno())
+                return
+        self.rewrite()
+
+    def _line_ends_at(self, case_id: str, end: int) -> bool:
+        prefix = f'{{"case_id": {json.dumps(case_id)},'.encode()
+        with self.path.open("rb") as fh:
+            start = max(0, end - 1)
+            fh.seek(start)
+            if fh.read(1) != b"\n":
+                return False
+            # walk back to the start of the line that ends at `end`
+            pos = start
+            step = 1 << 16
+            while pos > 0:
+                lo = max(0, pos - step)
+                fh.seek(lo)
+                chunk = fh.read(pos - lo)
+                i = chunk.rfind(b"\n")
+                if i >= 0:
+                    fh.seek(lo + i + 1)
+                    return fh.read(len(prefix)) == prefix
+                pos = lo
+            fh.seek(0)
+            return fh.read(len(prefix)) == prefix
+
+    def rewrite(self) -> None:
+        """All finished rows, in input order, to a temp file that replaces the output (no torn state)."""
+        c = cases_table.c
+        if self._fh is not None:  # appends after the rename must go to the new file
+            self._fh.close()
+            self._fh = None
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        offsets: list[dict] = []
+        with self.engine.connect() as conn, tmp.open("wb") as fh:
+            rows = conn.execute(sa.select(c.case_id, c.line).where(c.status != PENDING).order_by(c.seq))
+            for case_id, line in rows:
+                fh.write(line.encode() + b"\n")
+                offsets.append({"cid": case_id, "end": fh.tell()})
+            fh.flush()
+            os.fsync(fh.fileno())
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(cases_table).values(written=False, out_end=None))
+            if offsets:
+                conn.execute(
+                    sa.update(cases_table)
+                    .where(c.case_id == sa.bindparam("cid"))
+                    .values(written=True, out_end=sa.bindparam("end")),
+                    offsets,
+                )
+        os.replace(tmp, self.path)
+        _fsync_dir(self.path.parent)
+
+    def append_unwritten(self) -> int:
+        """Append finished rows not yet in the file, fsync, then mark them written with their end offsets."""
+        c = cases_table.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(c.case_id, c.line).where(c.status != PENDING, sa.not_(c.written)).order_by(c.seq)
+            ).all()
+        if not rows:
+            return 0
+        if self._fh is None:
+            self._fh = self.path.open("ab")
+        marks = []
+        for case_id, line in rows:
+            self._fh.write(line.encode() + b"\n")
+            marks.append({"cid": case_id, "end": self._fh.tell()})
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(cases_table)
+                .where(c.case_id == sa.bindparam("cid"))
+                .values(written=True, out_end=sa.bindparam("end")),
+                marks,
+            )
+        return len(rows)

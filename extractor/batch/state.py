@@ -1,0 +1,170 @@
+"""The backfill's state database: one row per case, keyed by content hash, pipeline version and guideline key.
+
+Every SQL statement of the backfill lives here, beside the tables, so the dispatch reads as its steps."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from extractor import knowledge
+
+from .inputs import CaseInput
+
+PENDING, OK, ERROR = "pending", "ok", "error"
+
+
+# --- state -----------------------------------------------------------------------------------------
+
+metadata = sa.MetaData()
+cases_table = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("case_id", sa.String, primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("content_hash", sa.String, nullable=False),
+    sa.Column("pipeline_version", sa.String, nullable=False),
+    sa.Column("guideline_key", sa.String, nullable=False),
+    sa.Column("status", sa.String, nullable=False, default=PENDING),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("claim_owner", sa.String),
+    sa.Column("claim_expires", sa.Float),
+    sa.Column("quarantined", sa.Boolean, nullable=False, default=False),
+    sa.Column("error", sa.Text),
+    sa.Column("reason", sa.String),
+    sa.Column("guideline_version", sa.String),
+    sa.Column("recommendation", sa.String),
+    sa.Column("request_month", sa.String),
+    sa.Column("indications", sa.Text),
+    sa.Column("written", sa.Boolean, nullable=False, default=False),
+    sa.Column("out_end", sa.BigInteger),
+    sa.Column("stored", sa.Boolean, nullable=False, default=False),
+    sa.Column("finished_at", sa.Float),
+    # Last, so scans of the small columns above never walk a large line's overflow pages.
+    sa.Column("line", sa.Text),
+)
+files_table = sa.Table(
+    "files",
+    metadata,
+    sa.Column("path", sa.String, primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String, nullable=False),
+)
+sa.Index("ix_cases_status", cases_table.c.status)
+sa.Index("ix_cases_out_end", cases_table.c.out_end)
+sa.Index("ix_cases_written", cases_table.c.written, cases_table.c.status)
+
+
+def state_engine(state: str) -> sa.Engine:
+    """A SQLAlchemy URL, or a path for a SQLite file (WAL, so the progress display can read while we write)."""
+    url = state if "://" in state else f"sqlite:///{Path(state).resolve()}"
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(conn, _record) -> None:
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives any process kill; after a power loss the last commits may be
+            # lost, and Output.reconcile then drops lines the state does not know, so nothing is twice.
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+    metadata.create_all(engine)
+    return engine
+
+
+def guideline_catalogue() -> str:
+    return ",".join(f"{g.id}@{g.version}:{g.effective_from}..{g.effective_to or ''}" for g in knowledge.guidelines())
+
+
+def guideline_key(request_date: date | None, catalogue: str) -> str:
+    """The version a manifest date selects; otherwise the catalogue, since the documents decide."""
+    if request_date is not None:
+        g = knowledge.guideline_for(request_date)
+        return f"{g.id}@{g.version} for {request_date.isoformat()}"
+    return f"by documents [{catalogue}]"
+
+
+class FileHashes:
+    """sha256 of files, cached by path, size and mtime so a resume does not re-read unchanged files."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        with engine.connect() as conn:
+            self.known = {r.path: (r.size, r.mtime_ns, r.sha256) for r in conn.execute(sa.select(files_table))}
+        self.new: dict[str, tuple[int, int, str]] = {}
+
+    def digest(self, path: Path) -> str:
+        key = str(path.resolve())
+        st = path.stat()
+        hit = self.known.get(key)
+        if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
+            return hit[2]
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        value = (st.st_size, st.st_mtime_ns, h.hexdigest())
+        self.known[key] = self.new[key] = value
+        return value[2]
+
+    def save(self) -> None:
+        if not self.new:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(files_table.delete().where(files_table.c.path.in_(list(self.new))))
+            conn.execute(
+                files_table.insert(),
+                [{"path": p, "size": s, "mtime_ns": m, "sha256": d} for p, (s, m, d) in self.new.items()],
+            )
+        self.new.clear()
+
+
+def content_hash(case: CaseInput, hashes: FileHashes) -> str:
+    h = hashlib.sha256()
+    for path in case.files:
+        try:
+            digest = hashes.digest(path)
+        except OSError as exc:
+            digest = f"unreadable:{exc.errno}"
+        h.update(f"{path.name}\0{digest}\n".encode())
+    if case.error:
+        h.update(f"error\0{case.error}".encode())
+    return h.hexdigest()
+
+
+def finish_values(result: dict) -> dict:
+    values = {
+        "status": result["status"],
+        "error": result.get("error"),
+        "reason": result.get("reason"),
+        "claim_owner": None,
+        "claim_expires": None,
+        "written": False,
+        "finished_at": time.time(),
+    }
+    if result["status"] == OK:
+        values.update(
+            guideline_version=result["guideline_version"],
+            recommendation=result["recommendation"],
+            request_month=result["request_date"][:7],
+            indications=json.dumps(result["indications"], sort_keys=True),
+        )
+    return values
+
+
+def quarantine_values(attempts: int, why: str) -> tuple[dict, dict]:
+    result = {
+        "status": ERROR,
+        "error": f"quarantined after {attempts} attempt{'s' if attempts != 1 else ''}: {why}",
+        "reason": "quarantined (worker died)",
+    }
+    return {**finish_values(result), "quarantined": True}, result

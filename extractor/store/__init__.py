@@ -1,0 +1,53 @@
+"""The case store: users, cases, uploaded documents, prefilled reviews, decisions and the audit log.
+
+SQLAlchemy 2.x over SQLite (a file in the data dir, the default) or PostgreSQL (by URL); the schema is
+owned by the Alembic migrations shipped in `extractor/migrations` and applied by `migrate()` on startup,
+so an installed wheel can create or upgrade its own database. Uploaded files are kept in
+`<data_dir>/uploads/` under random names; the name a user gave is only ever displayed (sanitised).
+
+The web app and the batch backfill both write here: `save_imported_case()` stores a case whose review
+was computed elsewhere (see its docstring).
+
+Files, bottom up: tables (the ORM), db (engine, migrations), users (passwords, tokens), uploads
+(files on disk), cases (intake, queue, reviews), decisions, audit. Callers use `from extractor import store`
+and the names below.
+"""
+
+from __future__ import annotations
+
+from .audit import AUDIT_COLUMNS, audit, audit_csv, audit_events, count_cases
+from .cases import (
+    MAX_ATTEMPTS,
+    claim_next,
+    create_case,
+    fail_case,
+    finish_case,
+    get_case,
+    import_reviews,
+    list_cases,
+    load_review_json,
+    release_claims,
+    requeue_processing,
+    save_imported_case,
+)
+from .db import default_url, make_engine, migrate, migrations_dir, open_store, resolve_url
+from .decisions import decisions_for, record_decision, reviewed_rationale
+from .tables import (
+    CASE_STATUSES,
+    DECISIONS,
+    ROLES,
+    AuditEvent,
+    Base,
+    Case,
+    Decision,
+    Override,
+    ReviewRow,
+    Role,
+    StoredDocument,
+    StoreError,
+    Token,
+    User,
+    utcnow,
+)
+from .uploads import Duplicate, add_documents, display_name, sniff, stored_path, uploads_dir
+from .users import add_user, authenticate, issue_token, revoke, set_active, set_password, token_for

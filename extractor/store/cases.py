@@ -1,0 +1,230 @@
+"""Cases: created at intake, claimed by a worker, finished with a review; imported from the backfill."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from extractor.config import get_settings
+
+from .db import open_store
+from .tables import Case, ReviewRow, StoreError, User, utcnow
+from .uploads import Duplicate, add_documents
+
+# --- cases --------------------------------------------------------------------------------------
+
+
+def create_case(
+    session: Session,
+    user: User | None,
+    files: Sequence[tuple[str, bytes]],
+    data_dir: Path,
+    request_date: date | None = None,
+) -> tuple[Case, list[Duplicate]]:
+    """Store the uploaded files of one case and queue it for the background workers."""
+    if not files:
+        raise StoreError("no files")
+    case = Case(
+        id=uuid.uuid4().hex,
+        status="queued",
+        source="upload",
+        created_by=user.id if user else None,
+        request_date=request_date,
+    )
+    session.add(case)
+    duplicates = add_documents(session, case, files, data_dir)
+    session.flush()
+    return case, duplicates
+
+
+MAX_ATTEMPTS = 3
+
+
+def claim_next(session: Session, worker: str = "", lease_seconds: float = 600) -> Case | None:
+    """Atomically move the oldest queued case (or one whose worker vanished past its lease) to processing.
+
+    The conditional UPDATE is the lock: of two workers racing for the same case only one changes a row.
+    A case whose processing was cut off MAX_ATTEMPTS times (a worker crashing on it) fails instead of
+    being taken up again forever.
+    """
+    stale = utcnow() - timedelta(seconds=lease_seconds)
+    claimable = (Case.status == "queued") | ((Case.status == "processing") & (Case.claimed_at < stale))
+    candidates = session.scalars(select(Case.id).where(claimable).order_by(Case.created_at).limit(5)).all()
+    for case_id in candidates:
+        now = utcnow()
+        result = session.execute(
+            update(Case)
+            .where(Case.id == case_id, claimable)
+            .values(
+                status="processing",
+                claimed_at=now,
+                claimed_by=worker[:64] or None,
+                updated_at=now,
+                attempts=Case.attempts + 1,
+            )
+        )
+        session.commit()
+        if result.rowcount != 1:
+            continue
+        case = session.get(Case, case_id, populate_existing=True)
+        if case.attempts > MAX_ATTEMPTS:
+            fail_case(session, case, f"processing stopped {MAX_ATTEMPTS} times before it finished; not retried")
+            session.commit()
+            continue
+        return case
+    return None
+
+
+def release_claims(session: Session, worker: str | None = None) -> int:
+    """Put cases back in the queue that a worker (or, with None, any worker of a stopped server) left
+    processing; the next claim counts the attempt."""
+    query = update(Case).where(Case.status == "processing")
+    if worker is not None:
+        query = query.where(Case.claimed_by == worker[:64])
+    result = session.execute(query.values(status="queued", claimed_at=None, claimed_by=None))
+    return result.rowcount or 0
+
+
+def requeue_processing(session: Session) -> int:
+    """On startup of the only server: cases it was processing when it stopped go back to the queue."""
+    return release_claims(session, None)
+
+
+def _denormalise(case: Case, review: dict[str, Any]) -> None:
+    request = review.get("request") or {}
+    case.recommendation = review.get("recommendation")
+    case.member_id = (request.get("member_id") or None) and str(request["member_id"])[:100]
+    case.patient_name = (request.get("patient_name") or None) and str(request["patient_name"])[:200]
+    case.cpt_codes = ",".join(request.get("cpt_codes") or [])[:100] or None
+
+
+def _review_dict(review: Any) -> dict[str, Any]:
+    if isinstance(review, dict):
+        return review
+    if isinstance(review, str):
+        return json.loads(review)
+    return review.model_dump(mode="json")
+
+
+def finish_case(session: Session, case: Case, review: Any) -> None:
+    data = _review_dict(review)
+    row = session.get(ReviewRow, case.id) or ReviewRow(case_id=case.id, review_json="")
+    row.review_json = json.dumps(data, ensure_ascii=False)
+    row.pipeline_version = data.get("pipeline_version")
+    row.created_at = utcnow()
+    session.merge(row)
+    _denormalise(case, data)
+    case.status = "ready"
+    case.error = None
+    case.updated_at = utcnow()
+
+
+def fail_case(session: Session, case: Case, error: str) -> None:
+    case.status = "failed"
+    case.error = error[:2000]
+    case.updated_at = utcnow()
+
+
+def save_imported_case(
+    session: Session,
+    case_id: str,
+    files: Sequence[Path | tuple[str, bytes]],
+    review: Any,
+    data_dir: Path,
+    *,
+    replace: bool = False,
+) -> Case:
+    """Store a case whose review was computed elsewhere (the batch backfill) as ready for reviewers.
+
+    `files` are the case's documents (paths, or (name, bytes) pairs), copied under random names into
+    `data_dir/uploads` so page images and downloads work as for uploads; `review` is a `schemas.Review`,
+    its dict or its JSON. An existing `case_id` is left as it is (re-running a backfill stores nothing
+    twice) unless `replace` is true. The caller commits.
+    """
+    existing = session.get(Case, case_id)
+    if existing is not None:
+        if not replace:
+            return existing
+        session.delete(existing)
+        session.flush()
+    pairs = [(f.name, f.read_bytes()) if isinstance(f, Path) else f for f in files]
+    case = Case(id=case_id, status="ready", source="import")
+    session.add(case)
+    if pairs:
+        add_documents(session, case, pairs, data_dir)
+    session.flush()
+    finish_case(session, case, review)
+    return case
+
+
+def import_reviews(db_url: str, items: Sequence[tuple[str, str, Sequence[Path]]]) -> int:
+    """The backfill's `--db URL`: store (case_id, review JSON, document paths) as ready cases.
+
+    Idempotent by case id (a re-run stores nothing twice). Documents are copied into the app's data dir
+    so reviewers see pages and boxes: the folder of a SQLite database file, else EXTRACTOR_DATA_DIR.
+    Returns how many cases were new.
+    """
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        data_dir = Path(url.database).resolve().parent
+    else:
+        data_dir = get_settings().data_dir
+    engine, factory = open_store(db_url)
+    new = 0
+    try:
+        with factory() as session:
+            for case_id, review, files in items:
+                if session.get(Case, case_id) is None:
+                    save_imported_case(session, case_id, [Path(f) for f in files], review, data_dir)
+                    new += 1
+                session.commit()
+    finally:
+        engine.dispose()
+    return new
+
+
+def get_case(session: Session, case_id: str) -> Case | None:
+    return session.get(Case, case_id)
+
+
+def load_review_json(session: Session, case_id: str) -> str | None:
+    return session.scalar(select(ReviewRow.review_json).where(ReviewRow.case_id == case_id))
+
+
+def list_cases(
+    session: Session,
+    *,
+    status: str | None = None,
+    recommendation: str | None = None,
+    decided: bool | None = None,
+    sort: str = "oldest",
+    limit: int = 200,
+) -> list[Case]:
+    query = select(Case)
+    if status:
+        query = query.where(Case.status == status)
+    if recommendation:
+        query = query.where(Case.recommendation == recommendation)
+    if decided is True:
+        query = query.where(Case.decision.is_not(None))
+    elif decided is False:
+        query = query.where(Case.decision.is_(None))
+    order = {
+        "oldest": [Case.created_at.asc()],
+        "newest": [Case.created_at.desc()],
+        "recommendation": [Case.recommendation.asc(), Case.created_at.asc()],
+        "member": [Case.member_id.asc(), Case.created_at.asc()],
+    }.get(sort, [Case.created_at.asc()])
+    return list(session.scalars(query.order_by(*order).limit(limit)))

@@ -1,0 +1,71 @@
+"""A reviewer's decisions and the rationale they reviewed."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import (
+    select,
+)
+from sqlalchemy.orm import Session
+
+from extractor.schemas import COVERED_STATUSES, EXPERIMENTAL_STATUSES
+
+from .cases import load_review_json
+from .tables import DECISIONS, Case, Decision, Override, StoreError, User, utcnow
+
+
+def record_decision(
+    session: Session,
+    case: Case,
+    user: User,
+    decision: str,
+    note: str = "",
+    overrides: dict[str, str] | None = None,
+    rationale: str | None = None,
+) -> Decision:
+    """A reviewer's decision on a ready case, with any indication statuses changed and the rationale they
+    sent (stored as sent; the drafted one stays untouched in the review); never a denial."""
+    if user.role not in ("reviewer", "admin"):
+        raise PermissionError("only reviewers decide")
+    if decision not in DECISIONS:
+        raise StoreError(f"decision must be one of {', '.join(DECISIONS)}")
+    if case.status != "ready":
+        raise StoreError(f"case is {case.status}, not ready")
+    review = json.loads(load_review_json(session, case.id) or "{}")
+    prefilled = {i["id"]: (i["kind"], i["status"]) for i in review.get("indications", [])}
+    if rationale is not None:
+        rationale = rationale.replace("\r\n", "\n").strip() or None
+    row = Decision(case_id=case.id, user_id=user.id, decision=decision, note=note or "", rationale=rationale)
+    for ind_id, status in (overrides or {}).items():
+        if ind_id not in prefilled:
+            raise StoreError(f"unknown indication {ind_id!r}")
+        kind, before = prefilled[ind_id]
+        allowed = COVERED_STATUSES if kind == "covered" else EXPERIMENTAL_STATUSES
+        if status not in allowed:
+            raise StoreError(f"{ind_id}: status must be one of {', '.join(allowed)}")
+        if status != before:
+            row.overrides.append(Override(indication_id=ind_id, prefilled_status=before, status=status))
+    session.add(row)
+    case.decision = decision
+    case.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def decisions_for(session: Session, case_id: str) -> list[Decision]:
+    return list(
+        session.scalars(
+            select(Decision).where(Decision.case_id == case_id).order_by(Decision.created_at, Decision.id)
+        )
+    )
+
+
+def reviewed_rationale(session: Session, case_id: str) -> Decision | None:
+    """The latest decision that carries a reviewer's rationale (what the FHIR bundle answers with)."""
+    return session.scalar(
+        select(Decision)
+        .where(Decision.case_id == case_id, Decision.rationale.is_not(None))
+        .order_by(Decision.created_at.desc(), Decision.id.desc())
+        .limit(1)
+    )
