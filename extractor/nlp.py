@@ -287,6 +287,9 @@ def build(compiled: bool = True) -> Language:
     matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": TARGET_GROUP})
     read_text_once(matcher)
     nlp.add_pipe("target_spans_to_ents")
+    from . import nlp_anatomy  # noqa: F401  registers "anatomy_filter"
+
+    nlp.add_pipe("anatomy_filter")
     for name in ("target_rules.json", "documentation_rules.json"):
         rules = TargetRule.from_json(str(knowledge.rule_file(name)))
         add_rules(matcher, literal_target_rules(nlp, rules) if compiled else rules)
