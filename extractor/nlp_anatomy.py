@@ -134,7 +134,8 @@ def anatomy_filter(doc: Doc) -> Doc:
     """Keep only the entities whose sentence is about the brain where the word alone does not say so."""
     if doc.ents:
         r = rules()
-        anchors = [(e.start_char, e.end_char) for e in doc.ents if _checked(e, r) is None]
+        concepts = set(knowledge.pipeline_config().concepts)  # documentation cues (DOC_*) say nothing of anatomy
+        anchors = [(e.start_char, e.end_char) for e in doc.ents if e.label_ in concepts and _checked(e, r) is None]
         kept = [e for e in doc.ents if keep(e, anchors, r)]
         if len(kept) != len(doc.ents):
             doc.set_ents(kept)
