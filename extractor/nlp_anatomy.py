@@ -84,7 +84,7 @@ def _kind(doc: Doc, start: int, end: int, pos: int, anchors: list[tuple[int, int
 
 
 def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules) -> str | None:
-    """"brain", "elsewhere" or None for one entity: its sentence decides, else the `window` sentences
+    """ "brain", "elsewhere" or None for one entity: its sentence decides, else the `window` sentences
     before it (nearest first), else the whole text by majority."""
     doc = ent.doc
     own = [(a, b) for a, b in anchors if not (a == ent.start_char and b == ent.end_char)]
