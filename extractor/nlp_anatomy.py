@@ -83,6 +83,9 @@ def _kind(doc: Doc, start: int, end: int, pos: int, anchors: list[tuple[int, int
     return "elsewhere" if r.elsewhere.search(text) else None
 
 
+UNSAID = "unsaid"  # the text names no anatomy at all (a one-line order, a test sentence): nothing to go by
+
+
 def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules) -> str | None:
     """ "brain", "elsewhere" or None for one entity: its sentence decides, else the `window` sentences
     before it (nearest first), else the whole text by majority."""
@@ -104,7 +107,7 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules) -> str | N
     brain = len(r.brain.findall(doc.text)) + len(own)
     elsewhere = len(r.elsewhere.findall(doc.text))
     if brain == elsewhere:
-        return None
+        return None if brain else UNSAID
     return "brain" if brain > elsewhere else "elsewhere"
 
 
@@ -126,7 +129,7 @@ def keep(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules) -> bool:
     if check is None:
         return True
     where = about(ent, anchors, r)
-    return where == "brain" if check.require == "brain" else where != "elsewhere"
+    return where in ("brain", UNSAID) if check.require == "brain" else where != "elsewhere"
 
 
 @Language.component("anatomy_filter")
