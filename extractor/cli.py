@@ -40,6 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("directory", type=Path, metavar="DIR")
     e.add_argument("--negex-kit", type=Path, default=None, help="folder of the NegEx/ConText kit")
     e.add_argument("--no-baseline", action="store_true", help="skip medspaCy's default pipeline on the kit")
+    e.add_argument(
+        "--corpus", type=Path, default=None, help="notes folder of real-note labels (../shared/eval/mtsamples)"
+    )
+    e.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    for name, what in (
+        ("recommendation", "recommendation accuracy"),
+        ("recall", "finding recall"),
+        ("precision", "finding precision"),
+        ("checklist", "documentation checklist accuracy"),
+    ):
+        e.add_argument(f"--min-{name}", type=float, default=None, metavar="X", help=f"exit 1 when {what} < X")
     s = sub.add_parser("serve", help="serve the intake and reviewer web app and the JSON API")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
@@ -161,12 +172,17 @@ def _fhir_bundle(result: CaseResult, files: list[Path]) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from extractor import evaluate  # lazy: the pipeline loads only when evaluating
+    from extractor import evaluate, evaluate_notes  # lazy: the pipeline loads only when evaluating
 
     if not args.directory.is_dir():
         print(f"error: {args.directory}: not a directory", file=sys.stderr)
         return 2
-    return evaluate.main(args.directory, args.negex_kit, baseline=not args.no_baseline)
+    minimums = {key: getattr(args, key) for key in evaluate_notes.THRESHOLDS}
+    if evaluate_notes.is_label_dir(args.directory):
+        return evaluate_notes.main(args.directory, args.corpus, minimums, json_out=args.json)
+    return evaluate.main(
+        args.directory, args.negex_kit, baseline=not args.no_baseline, minimums=minimums, json_out=args.json
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

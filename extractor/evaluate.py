@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from extractor.case import prefill
+from extractor.evaluate_notes import below_thresholds
 from extractor.nlp.pipeline import load, quiet_library_logs
 from extractor.schemas import FLAGS
 
@@ -283,12 +285,24 @@ def default_kit_dir() -> Path | None:
     return None
 
 
-def main(directory: Path, kit: Path | None, baseline: bool = True) -> int:
+def main(
+    directory: Path,
+    kit: Path | None,
+    baseline: bool = True,
+    minimums: dict[str, float | None] | None = None,
+    json_out: bool = False,
+) -> int:
     from rich.console import Console
     from rich.table import Table
 
     console = Console(highlight=False)
     res = evaluate_cases(directory)
+    failed = below_thresholds(res, minimums or {})
+    for line in failed:
+        print(f"below threshold: {line}", file=sys.stderr)
+    if json_out:
+        print(json.dumps({k: v for k, v in res.items() if k != "scores"}, indent=1))
+        return 1 if failed else 0
     console.print(f"[bold]Labelled cases[/bold] ({res['cases']} in {directory})")
     console.print(f"  recommendation accuracy  {res['recommendation_accuracy']:.1%}")
     console.print(f"  indication accuracy      {res['indication_accuracy']:.1%}")
@@ -325,7 +339,7 @@ def main(directory: Path, kit: Path | None, baseline: bool = True) -> int:
     kit = kit or default_kit_dir()
     if kit is None or not (kit / KIT_FILE).is_file():
         console.print("NegEx/ConText kit not found; pass --negex-kit DIR")
-        return 0
+        return 1 if failed else 0
     kres = evaluate_kit(kit, baseline=baseline)
     table = Table(title=f"NegEx/ConText kit F1 ({kit})")
     table.add_column("pipeline")
@@ -336,4 +350,4 @@ def main(directory: Path, kit: Path | None, baseline: bool = True) -> int:
     for (name, split), scores in kres.items():
         table.add_row(name, split, *(f"{scores[a]:.3f}" for a in KIT_ATTRS), str(scores["unmatched"]))
     console.print(table)
-    return 0
+    return 1 if failed else 0

@@ -14,7 +14,7 @@ from spacy.util import filter_spans
 
 from extractor import knowledge
 
-from . import sentences  # noqa: F401  registers the clinical_sentencizer factory
+from . import anatomy, sentences  # noqa: F401  register the anatomy_filter and clinical_sentencizer factories
 from .medspacy_patches import (
     add_rules,
     install_lean_sectionizer,
@@ -84,6 +84,7 @@ def build(compiled: bool = True) -> Language:
     matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": TARGET_GROUP})
     read_text_once(matcher)
     nlp.add_pipe("target_spans_to_ents")
+    nlp.add_pipe("anatomy_filter")
     for name in ("target_rules.json", "documentation_rules.json"):
         rules = TargetRule.from_json(str(knowledge.rule_file(name)))
         add_rules(matcher, literal_target_rules(nlp, rules) if compiled else rules)

@@ -1,0 +1,145 @@
+"""What a bare word is about: drop target matches whose sentence is about another organ, or a non-mention.
+
+medspaCy has no mechanism for "a mass in the lung is not a brain lesion": a target rule matches words, a
+ConText modifier sets flags but cannot remove an entity. This component runs after the target matcher and
+before ConText. Its words are data (models/anatomy_rules.json):
+- `checks`: entity texts (per concept) that need the check; `require: "brain"` keeps a match only when the
+  nearest anatomy word (in its sentence, else in the `window_sentences` before it) is a brain word;
+  `require: "not_elsewhere"` drops it only when that nearest anatomy word is another organ's.
+- `not_mentions`: an entity text with what must come just before or after it to make it no mention at all
+  ("MS:" is mental status, "Jackson, MS 39216" an address, "RT arm" the right arm).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from extractor import knowledge
+
+
+@dataclass(frozen=True)
+class Check:
+    concepts: frozenset[str]
+    text: re.Pattern
+    require: str
+
+
+@dataclass(frozen=True)
+class NotMention:
+    concepts: frozenset[str]
+    text: re.Pattern
+    before: re.Pattern | None
+    after: re.Pattern | None
+
+
+@dataclass(frozen=True)
+class AnatomyRules:
+    brain: re.Pattern
+    elsewhere: re.Pattern
+    window: int
+    checks: tuple[Check, ...]
+    not_mentions: tuple[NotMention, ...]
+
+
+@lru_cache(maxsize=1)
+def rules() -> AnatomyRules:
+    import json
+
+    data = json.loads(knowledge.models_dir().joinpath("anatomy_rules.json").read_text(encoding="utf-8"))
+
+    def rx(p: str | None, flags: int = re.I) -> re.Pattern | None:
+        return re.compile(p, flags) if p else None
+
+    return AnatomyRules(
+        brain=re.compile(data["brain"], re.I),
+        elsewhere=re.compile(data["elsewhere"], re.I),
+        window=int(data.get("window_sentences", 2)),
+        checks=tuple(
+            Check(frozenset(c["concepts"]), re.compile(c["text"], re.I), c["require"]) for c in data["checks"]
+        ),
+        not_mentions=tuple(
+            NotMention(frozenset(n["concepts"]), re.compile(n["text"]), rx(n.get("before")), rx(n.get("after")))
+            for n in data.get("not_mentions", [])
+        ),
+    )
+
+
+def _checked(ent: Span, r: AnatomyRules) -> Check | None:
+    return next((c for c in r.checks if ent.label_ in c.concepts and c.text.fullmatch(ent.text)), None)
+
+
+def _kind(doc: Doc, start: int, end: int, pos: int, anchors: list[tuple[int, int]], r: AnatomyRules) -> str | None:
+    """What the text doc.text[start:end] is about: "brain" when it names the brain (a brain word or an
+    unambiguous concept such as "glioma"), "elsewhere" when it names only another organ, else None."""
+    text = doc.text[start:end]
+    brain = bool(r.brain.search(text)) or any(start <= a and b <= end for a, b in anchors)
+    if brain:
+        return "brain"
+    return "elsewhere" if r.elsewhere.search(text) else None
+
+
+UNSAID = "unsaid"  # the text names no anatomy at all (a one-line order, a test sentence): nothing to go by
+
+
+def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules) -> str | None:
+    """ "brain", "elsewhere" or None for one entity: its sentence decides, else the `window` sentences
+    before it (nearest first), else the whole text by majority."""
+    doc = ent.doc
+    own = [(a, b) for a, b in anchors if not (a == ent.start_char and b == ent.end_char)]
+    sent = ent.sent
+    found = _kind(doc, sent.start_char, sent.end_char, ent.start_char, own, r)
+    if found:
+        return found
+    start = sent.start
+    for _ in range(r.window):
+        if start <= 0:
+            break
+        prev = doc[start - 1].sent
+        found = _kind(doc, prev.start_char, prev.end_char, prev.end_char, own, r)
+        if found:
+            return found
+        start = prev.start
+    brain = len(r.brain.findall(doc.text)) + len(own)
+    elsewhere = len(r.elsewhere.findall(doc.text))
+    if brain == elsewhere:
+        return None if brain else UNSAID
+    return "brain" if brain > elsewhere else "elsewhere"
+
+
+def _not_a_mention(ent: Span, r: AnatomyRules) -> bool:
+    doc_text = ent.doc.text
+    for n in r.not_mentions:
+        if ent.label_ in n.concepts and n.text.fullmatch(ent.text):
+            before = doc_text[max(0, ent.start_char - 40) : ent.start_char]
+            after = doc_text[ent.end_char : ent.end_char + 40]
+            if (n.before is None or n.before.search(before)) and (n.after is None or n.after.match(after)):
+                return True
+    return False
+
+
+def keep(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules) -> bool:
+    if _not_a_mention(ent, r):
+        return False
+    check = _checked(ent, r)
+    if check is None:
+        return True
+    where = about(ent, anchors, r)
+    return where in ("brain", UNSAID) if check.require == "brain" else where != "elsewhere"
+
+
+@Language.component("anatomy_filter")
+def anatomy_filter(doc: Doc) -> Doc:
+    """Keep only the entities whose sentence is about the brain where the word alone does not say so."""
+    if doc.ents:
+        r = rules()
+        concepts = set(knowledge.pipeline_config().concepts)  # documentation cues (DOC_*) say nothing of anatomy
+        anchors = [(e.start_char, e.end_char) for e in doc.ents if e.label_ in concepts and _checked(e, r) is None]
+        kept = [e for e in doc.ents if keep(e, anchors, r)]
+        if len(kept) != len(doc.ents):
+            doc.set_ents(kept)
+    return doc
