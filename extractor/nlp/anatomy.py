@@ -21,6 +21,8 @@ from spacy.tokens import Doc, Span
 
 from extractor import knowledge
 
+from .medspacy_patches import TEXT_KEY
+
 
 @dataclass(frozen=True)
 class Check:
@@ -73,7 +75,22 @@ def _checked(ent: Span, r: AnatomyRules) -> Check | None:
     return next((c for c in r.checks if ent.label_ in c.concepts and c.text.fullmatch(ent.text)), None)
 
 
-def _kind(doc: Doc, start: int, end: int, pos: int, anchors: list[tuple[int, int]], r: AnatomyRules) -> str | None:
+class _Text:
+    """The doc's text, read once (spaCy rebuilds `doc.text` from every token on each access), and its
+    anatomy word counts, counted only when an entity needs them."""
+
+    def __init__(self, doc: Doc, r: AnatomyRules):
+        self.text = doc.user_data.get(TEXT_KEY) or doc.text
+        self.r = r
+        self._counts: tuple[int, int] | None = None
+
+    def counts(self) -> tuple[int, int]:
+        if self._counts is None:
+            self._counts = (len(self.r.brain.findall(self.text)), len(self.r.elsewhere.findall(self.text)))
+        return self._counts
+
+
+def _kind(doc: _Text, start: int, end: int, pos: int, anchors: list[tuple[int, int]], r: AnatomyRules) -> str | None:
     """What the text doc.text[start:end] is about: "brain" when it names the brain (a brain word or an
     unambiguous concept such as "glioma"), "elsewhere" when it names only another organ, else None."""
     text = doc.text[start:end]
@@ -86,10 +103,10 @@ def _kind(doc: Doc, start: int, end: int, pos: int, anchors: list[tuple[int, int
 UNSAID = "unsaid"  # the text names no anatomy at all (a one-line order, a test sentence): nothing to go by
 
 
-def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules) -> str | None:
+def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Text | None = None) -> str | None:
     """ "brain", "elsewhere" or None for one entity: its sentence decides, else the `window` sentences
     before it (nearest first), else the whole text by majority."""
-    doc = ent.doc
+    doc = text or _Text(ent.doc, r)
     own = [(a, b) for a, b in anchors if not (a == ent.start_char and b == ent.end_char)]
     sent = ent.sent
     found = _kind(doc, sent.start_char, sent.end_char, ent.start_char, own, r)
@@ -99,20 +116,19 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules) -> str | N
     for _ in range(r.window):
         if start <= 0:
             break
-        prev = doc[start - 1].sent
+        prev = ent.doc[start - 1].sent
         found = _kind(doc, prev.start_char, prev.end_char, prev.end_char, own, r)
         if found:
             return found
         start = prev.start
-    brain = len(r.brain.findall(doc.text)) + len(own)
-    elsewhere = len(r.elsewhere.findall(doc.text))
+    brain_words, elsewhere = doc.counts()
+    brain = brain_words + len(own)
     if brain == elsewhere:
         return None if brain else UNSAID
     return "brain" if brain > elsewhere else "elsewhere"
 
 
-def _not_a_mention(ent: Span, r: AnatomyRules) -> bool:
-    doc_text = ent.doc.text
+def _not_a_mention(ent: Span, r: AnatomyRules, doc_text: str) -> bool:
     for n in r.not_mentions:
         if ent.label_ in n.concepts and n.text.fullmatch(ent.text):
             before = doc_text[max(0, ent.start_char - 40) : ent.start_char]
@@ -122,24 +138,26 @@ def _not_a_mention(ent: Span, r: AnatomyRules) -> bool:
     return False
 
 
-def keep(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules) -> bool:
-    if _not_a_mention(ent, r):
+def keep(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Text) -> bool:
+    if _not_a_mention(ent, r, text.text):
         return False
     check = _checked(ent, r)
     if check is None:
         return True
-    where = about(ent, anchors, r)
+    where = about(ent, anchors, r, text)
     return where in ("brain", UNSAID) if check.require == "brain" else where != "elsewhere"
 
 
 @Language.component("anatomy_filter")
 def anatomy_filter(doc: Doc) -> Doc:
     """Keep only the entities whose sentence is about the brain where the word alone does not say so."""
-    if doc.ents:
+    ents = doc.ents
+    if ents:
         r = rules()
         concepts = set(knowledge.pipeline_config().concepts)  # documentation cues (DOC_*) say nothing of anatomy
-        anchors = [(e.start_char, e.end_char) for e in doc.ents if e.label_ in concepts and _checked(e, r) is None]
-        kept = [e for e in doc.ents if keep(e, anchors, r)]
-        if len(kept) != len(doc.ents):
+        anchors = [(e.start_char, e.end_char) for e in ents if e.label_ in concepts and _checked(e, r) is None]
+        text = _Text(doc, r)
+        kept = [e for e in ents if keep(e, anchors, r, text)]
+        if len(kept) != len(ents):
             doc.set_ents(kept)
     return doc
