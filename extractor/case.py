@@ -145,6 +145,8 @@ def prefill_documents(
             source=d.source or d.name,
             first_page=d.first_page,
             ocr_confidence=d.ocr_confidence,
+            page_rotation=d.page_rotation,
+            noise_pages=d.noise_pages,
         )
         for d in docs
     ] + [DocumentInfo(name=f.name, sha256=f.sha256, error=f.error) for f in failed]
@@ -168,6 +170,10 @@ def prefill_documents(
         documents=infos,
     )
     review.rationale = draft_rationale(review, model, {d.name: d.text for d in docs})
+    unreadable = [f"{d.source or d.name} page {', '.join(map(str, d.noise_pages))}" for d in docs if d.noise_pages]
+    if unreadable:  # the reviewer is told the review rests on fewer pages than were sent
+        note = knowledge.rationale_templates().unreadable_pages.format(pages="; ".join(unreadable))
+        review.rationale = f"{note} {review.rationale}"
     return review
 
 

@@ -197,6 +197,7 @@ _RATIONALE_FIELDS: dict[str, set[str]] = {
     "change_none": {"guideline_ref", "indications"},
     "checklist_missing": {"items"},
     "closing": set(),
+    "unreadable_pages": {"pages"},
 }
 
 
@@ -217,6 +218,7 @@ class RationaleTemplates(BaseModel):
     change_none: str
     checklist_missing: str
     closing: str
+    unreadable_pages: str = "Pages {pages} could not be read (OCR noise); nothing in this draft rests on them."
 
     @field_validator("*")
     @classmethod
@@ -348,6 +350,7 @@ class OcrVocabularyFile(BaseModel):
     description: str = ""
     derive_from: list[str] = []
     words: list[str] = Field(min_length=1)
+    common_words: list[str] = []  # everyday words: a page with few dictionary words reads as noise
 
 
 def _rule_words(node: object) -> set[str]:
@@ -367,6 +370,14 @@ def _rule_words(node: object) -> set[str]:
         for item in node:
             found |= _rule_words(item)
     return found
+
+
+@lru_cache(maxsize=1)
+def ocr_common_words() -> frozenset[str]:
+    """Everyday English of models/ocr_vocabulary.json: with the repair words, the dictionary a page's OCR
+    text is checked against before its words are trusted (orientation.is_noise)."""
+    data: OcrVocabularyFile = _load("ocr_vocabulary.json", OcrVocabularyFile)  # type: ignore[assignment]
+    return frozenset(w.lower() for w in data.common_words)
 
 
 @lru_cache(maxsize=1)

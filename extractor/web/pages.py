@@ -388,7 +388,8 @@ def page_image(request: Request, case_id: str, doc_id: int, number: int, session
     if doc.kind != "pdf" or not (1 <= number <= len(doc.page_sizes or [])):
         raise HTTPException(404, "no such page")
     st = state(request)
-    png = render.page_png(store.stored_path(st.data_dir, doc), st.data_dir / "renders", number)
+    turn = render.page_rotation(doc.page_sizes[number - 1])
+    png = render.page_png(store.stored_path(st.data_dir, doc), st.data_dir / "renders", number, turn)
     store.audit(
         session,
         who.user,

@@ -24,10 +24,10 @@ from ..errors import NoReadableDocuments
 log = logging.getLogger("extractor.web.worker")
 
 
-def _page_sizes(data: bytes) -> list[list[float]]:
+def _page_sizes(data: bytes, rotation: dict[int, int] | None = None) -> list[list[float]]:
     from .render import pdf_page_sizes
 
-    return pdf_page_sizes(data)
+    return pdf_page_sizes(data, rotation)
 
 
 def _linked(case: store.Case, data_dir: Path, tmp: str) -> list[Path]:
@@ -71,7 +71,8 @@ def _keep_views(rows: dict[str, store.Document], docs, data_dir: Path, findings:
                 pos += len(part.text)
             row.text, row.parts, row.line_boxes = "".join(p.text for p in parts), offsets, boxes
         if row.kind == "pdf":
-            row.page_sizes = _page_sizes(store.stored_path(data_dir, row).read_bytes())
+            turned = {n: r for part in parts for n, r in part.page_rotation.items()}
+            row.page_sizes = _page_sizes(store.stored_path(data_dir, row).read_bytes(), turned)
 
 
 def process_case(session: Session, case: store.Case, data_dir: Path) -> None:
