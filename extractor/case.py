@@ -12,6 +12,7 @@ from . import PIPELINE_VERSION, guideline, knowledge, nlp
 from .errors import DocumentError, NoReadableDocuments
 from .guideline import DocContext, DocMention
 from .ingest import Document, FailedDocument, read_file, rejoin, repair_ocr, sha256_bytes
+from .ocr_clean import clean_ocr
 from .review import draft_rationale
 from .schemas import DocumentInfo, Evidence, Finding, GuidelineRef, Review
 
@@ -49,7 +50,8 @@ def _unique_names(docs: list[Document]) -> None:
 def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]:
     """NLP over one document; offsets are mapped back from the rejoined text to the extracted text."""
     cfg = knowledge.pipeline_config()
-    joined, src = rejoin(doc.text)
+    # an OCR'd document is read with its fax specks removed (same length: offsets hold)
+    joined, src = rejoin(clean_ocr(doc.text) if doc.ocr_pages else doc.text)
     joined, back = repair_ocr(joined)
     if back is not None:
         src = array("i", (src[k] for k in back))

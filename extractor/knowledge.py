@@ -351,6 +351,15 @@ class OcrVocabularyFile(BaseModel):
     derive_from: list[str] = []
     words: list[str] = Field(min_length=1)
     common_words: list[str] = []  # everyday words: a page with few dictionary words reads as noise
+    misreads: dict[str, str] = {}  # an abbreviation as OCR misreads it -> the abbreviation (same length)
+
+    @field_validator("misreads")
+    @classmethod
+    def _same_length(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [k for k, v in value.items() if len(k) != len(v)]
+        if bad:
+            raise ValueError(f"misreads must keep the length (offsets stay valid): {bad}")
+        return {k.lower(): v for k, v in value.items()}
 
 
 def _rule_words(node: object) -> set[str]:
@@ -370,6 +379,13 @@ def _rule_words(node: object) -> set[str]:
         for item in node:
             found |= _rule_words(item)
     return found
+
+
+@lru_cache(maxsize=1)
+def ocr_misreads() -> dict[str, str]:
+    """Abbreviations as OCR misreads them ("sip" for "s/p"), restored in OCR'd documents (ocr_clean.py)."""
+    data: OcrVocabularyFile = _load("ocr_vocabulary.json", OcrVocabularyFile)  # type: ignore[assignment]
+    return dict(data.misreads)
 
 
 @lru_cache(maxsize=1)

@@ -123,7 +123,7 @@ def _random_letters(seed: int) -> list[str]:
 def test_a_page_that_reads_as_noise_gives_no_findings_and_a_warning(kind, tmp_path, monkeypatch):
     """Whatever OCR makes of the noise page, the review is the one of the readable page alone; the noise
     page is named in a warning and in the rationale, and no Alzheimer disease ("AD") comes out of it."""
-    ad_page = ["ASSESSMENT:", "AD with progressive memory loss and Alzheimer disease in the family."] + NOTE[8:]
+    ad_page = ["ASSESSMENT:", "AD with progressive memory loss and Alzheimer disease in the family.", *NOTE[8:]]
     if kind == "upside_down_unturned":  # as when orientation detection is not available
         monkeypatch.setenv("EXTRACTOR_OCR_ORIENTATION", "false")
         noise = _page(ad_page).rotate(180)

@@ -1,0 +1,57 @@
+"""Fax speckle that OCR reads as punctuation, removed before the NLP reads an OCR'd document.
+
+A speck of fax noise beside a word is read as ".", ",", ":", "'" or "|": ".No mass or enhancing lesion"
+is no negation to ConText ("No" is not a token of its own), "recurrent tumor;. radiation necrosis ... 12
+months ago" splits the sentence that made the finding historical, "If a new. enhancing lesion" loses its
+hypothetical cue, "CPT.76390" hides the code's word boundary. Only patterns a typed note does not use are
+changed, and every change is one character for one (a speck becomes a space, a misread abbreviation its
+same-length original), so offsets into the extracted text stay valid without a map. Abbreviations OCR
+misreads ("sip" for "s/p") are data: `misreads` in models/ocr_vocabulary.json.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_SPECK = "[.,'`\u2018\u2019|\u00b0]"  # not ":" or ";": "Name : Robert Hale" is a typed field
+_QUOTE = "['`\u2018\u2019|\u00b0]"  # not "." or ",": ".5 cm" is a number
+_PATTERNS = (
+    # a speck standing alone between spaces or at a line end: "HEMATOLOGY .", "(60 |", "81% ° H"
+    re.compile(rf"(?<=[ \t]){_SPECK}+(?=[ \t]*(?:\n|$)|[ \t])"),
+    # a speck glued to the start of a word: ".No mass", "'spectroscopy", "'2. No new"
+    re.compile(rf"(?:(?<=[ \t])|(?<=^))(?:{_SPECK}+(?=[A-Za-z])|{_QUOTE}+(?=\d))", re.MULTILINE),
+    # a second mark after punctuation: "tumor;. radiation", "DOB:.02/17/1966", "evaluation. :"
+    re.compile(r"(?<=[;:,])[.,:;]+|(?<=[.;:,] )[.,:;]+(?=\s|$)"),
+    # a period inside a phrase: "recurrent.tumor", "CPT.76390", "If a new. enhancing", "No. hemorrhage"
+    re.compile(r"(?<=[a-z]{2})\.(?=[a-z]{2})|(?<=[A-Za-z]{2})\.(?=\d)|(?<=[A-Za-z]{2})\.(?=[ \t]*\n?[ \t]*[a-z]{2})"),
+)
+
+
+def clean_ocr(text: str) -> str:
+    """`text` with OCR specks turned to spaces and misread abbreviations restored, length unchanged."""
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: " " * len(m.group()), text)
+    table = _misreads()
+    if table:
+        text = _misread_pattern(tuple(sorted(table))).sub(lambda m: _restore(m.group(), table), text)
+    return text
+
+
+def _restore(word: str, table: dict[str, str]) -> str:
+    fixed = table[word.lower()]
+    return fixed.upper() if word.isupper() else fixed
+
+
+@lru_cache(maxsize=4)
+def _misread_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A misread as a whole word, not before "of" ("a sip of water" is a sip)."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w/])(?:{alternatives})(?![\w/])(?!\s+of\b)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _misreads() -> dict[str, str]:
+    from .knowledge import ocr_misreads
+
+    return ocr_misreads()
