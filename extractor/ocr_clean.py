@@ -12,10 +12,11 @@ misreads ("sip" for "s/p") are data: `misreads` in models/ocr_vocabulary.json.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
-_SPECK = "[.,'`\u2018\u2019|\u00b0]"  # not ":" or ";": "Name : Robert Hale" is a typed field
-_QUOTE = "['`\u2018\u2019|\u00b0]"  # not "." or ",": ".5 cm" is a number
+_SPECK = "[.,'`\u2018\u2019|\u00b0\u00a9_]"  # not ":" or ";": "Name : Robert Hale" is a typed field
+_QUOTE = "['`\u2018\u2019|\u00b0\u00a9_]"  # not "." or ",": ".5 cm" is a number
 _PATTERNS = (
     # a speck standing alone between spaces or at a line end: "HEMATOLOGY .", "(60 |", "81% ° H"
     re.compile(rf"(?<=[ \t]){_SPECK}+(?=[ \t]*(?:\n|$)|[ \t])"),
@@ -24,18 +25,44 @@ _PATTERNS = (
     # a second mark after punctuation: "tumor;. radiation", "DOB:.02/17/1966", "evaluation. :"
     re.compile(r"(?<=[;:,])[.,:;]+|(?<=[.;:,] )[.,:;]+(?=\s|$)"),
     # a period inside a phrase: "recurrent.tumor", "CPT.76390", "If a new. enhancing", "No. hemorrhage"
-    re.compile(r"(?<=[a-z]{2})\.(?=[a-z]{2})|(?<=[A-Za-z]{2})\.(?=\d)|(?<=[A-Za-z]{2})\.(?=[ \t]*\n?[ \t]*[a-z]{2})"),
+    re.compile(r"(?<=[a-z]{2})\.(?=[a-z]{2})|(?<=[A-Za-z]{2})\.(?=\d)|(?<=[A-Za-z]{2})\.(?=[ \t]*\n?[ \t]*[a-z])"),
+    # after a word that never ends a sentence: "No prior hx of.MS"
+    re.compile(
+        r"(?:(?<=\b[Oo]f)|(?<=\b[Tt]o)|(?<=\b[Ii]n)|(?<=\b[Oo]r)|(?<=\b[Nn]o)|(?<=\bfor)|(?<=\band))\.(?=[A-Za-z])"
+    ),
+    # an underscore glued between words: "2.3 cm_right frontal"
+    re.compile(r"(?<=[A-Za-z0-9])_(?=[A-Za-z])"),
 )
+# a letter with a diacritic inside an English word: a speck over "e" ("d\u00e9nies seizures")
+_ACCENTED = re.compile(r"\b[A-Za-z]*[\u00c0-\u00ff][A-Za-z\u00c0-\u00ff]*\b")
 
 
 def clean_ocr(text: str) -> str:
     """`text` with OCR specks turned to spaces and misread abbreviations restored, length unchanged."""
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: " " * len(m.group()), text)
+    text = _ACCENTED.sub(_fold, text)
     table = _misreads()
     if table:
         text = _misread_pattern(tuple(sorted(table))).sub(lambda m: _restore(m.group(), table), text)
     return text
+
+
+def _fold(m: re.Match[str]) -> str:
+    """The word without its diacritics when that is a dictionary word ("d\u00e9nies"); a name keeps them."""
+    word = m.group()
+    folded = "".join(unicodedata.normalize("NFD", ch)[0] for ch in word)
+    if len(folded) == len(word) and folded.isascii() and folded.lower() in _dictionary():
+        return folded
+    return word
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> frozenset[str]:
+    from .orientation import dictionary_words
+
+    words = dictionary_words()
+    return words | {w + "s" for w in words}
 
 
 def _restore(word: str, table: dict[str, str]) -> str:

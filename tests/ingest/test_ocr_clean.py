@@ -24,6 +24,11 @@ from extractor.ocr_clean import clean_ocr
         ("HEMATOLOGY .\nWBC", "HEMATOLOGY  \nWBC"),
         ("consider MR \u2018spectroscopy", "consider MR  spectroscopy"),
         ("sip WBRT 2022", "s/p WBRT 2022"),
+        ("She d\u00e9nies seizures; n\u00e9gative for stroke", "She denies seizures; negative for stroke"),
+        ("No prior hx of.MS or optic neuritis", "No prior hx of MS or optic neuritis"),
+        ("late radiation _ injury", "late radiation   injury"),
+        ("2.3 cm_right frontal", "2.3 cm right frontal"),
+        ("if MRS favors. a neoplastic", "if MRS favors  a neoplastic"),
     ],
 )
 def test_specks_become_spaces(ocr, clean):
@@ -32,7 +37,15 @@ def test_specks_become_spaces(ocr, clean):
 
 @pytest.mark.parametrize(
     "typed",
-    ["Patient Name : Robert Hale", "a .5 cm lesion", "e.g. the left", "Dr. Smith", "approx. 3 cm", "a sip of water"],
+    [
+        "Patient Name : Robert Hale",
+        "a .5 cm lesion",
+        "e.g. the left",
+        "Dr. Smith",
+        "approx. 3 cm",
+        "a sip of water",
+        "Jos\u00e9 P\u00e9rez",
+    ],
 )
 def test_typed_punctuation_is_kept(typed):
     assert clean_ocr(typed) == typed
