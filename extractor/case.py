@@ -51,7 +51,8 @@ def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]
     """NLP over one document; offsets are mapped back from the rejoined text to the extracted text."""
     cfg = knowledge.pipeline_config()
     # an OCR'd document is read with its fax specks removed (same length: offsets hold)
-    joined, src = rejoin(clean_ocr(doc.text) if doc.ocr_pages else doc.text)
+    source = clean_ocr(doc.text) if doc.ocr_pages else doc.text
+    joined, src = rejoin(source)
     joined, back = repair_ocr(joined)
     if back is not None:
         src = array("i", (src[k] for k in back))
@@ -108,11 +109,11 @@ def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]
                     ),
                 )
             )
-    evidence_text = doc.text
+    evidence_text = source
     for s, e in blank:
         evidence_text = evidence_text[:s] + re.sub(r"[^\n\f]", " ", evidence_text[s:e]) + evidence_text[e:]
     context = DocContext(
-        name=doc.name, doc_type=doc.doc_type, text=doc.text, evidence_text=evidence_text, page_of=doc.page_of
+        name=doc.name, doc_type=doc.doc_type, text=source, evidence_text=evidence_text, page_of=doc.page_of
     )
     return findings, mentions, context
 

@@ -352,6 +352,7 @@ class OcrVocabularyFile(BaseModel):
     words: list[str] = Field(min_length=1)
     common_words: list[str] = []  # everyday words: a page with few dictionary words reads as noise
     misreads: dict[str, str] = {}  # an abbreviation as OCR misreads it -> the abbreviation (same length)
+    confusable: dict[str, str] = {}  # a character OCR reads for another in a code ("T" for "7"): their pairs
 
     @field_validator("misreads")
     @classmethod
@@ -386,6 +387,15 @@ def ocr_misreads() -> dict[str, str]:
     """Abbreviations as OCR misreads them ("sip" for "s/p"), restored in OCR'd documents (ocr_clean.py)."""
     data: OcrVocabularyFile = _load("ocr_vocabulary.json", OcrVocabularyFile)  # type: ignore[assignment]
     return dict(data.misreads)
+
+
+@lru_cache(maxsize=1)
+def ocr_confusable() -> dict[str, str]:
+    """Characters OCR confuses inside a code, both ways ("7" and "T", "0" and "O"): a CPT code of a guideline
+    misread at one of them is restored in OCR'd documents (ocr_clean.py)."""
+    data: OcrVocabularyFile = _load("ocr_vocabulary.json", OcrVocabularyFile)  # type: ignore[assignment]
+    pairs = dict(data.confusable)
+    return pairs | {v: k for k, v in pairs.items()}
 
 
 @lru_cache(maxsize=1)

@@ -42,10 +42,38 @@ def clean_ocr(text: str) -> str:
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: " " * len(m.group()), text)
     text = _ACCENTED.sub(_fold, text)
+    codes, pairs = _codes()
+    if codes:
+        source = text
+        text = _CODE_TOKEN.sub(
+            lambda m: _code(m.group(), codes, pairs, source[max(0, m.start() - 40) : m.start()]), text
+        )
     table = _misreads()
     if table:
         text = _misread_pattern(tuple(sorted(table))).sub(lambda m: _restore(m.group(), table), text)
     return text
+
+
+_CODE_TOKEN = re.compile(r"(?<![\w/.-])[0-9A-Z]{5}(?![\w/-])")
+
+
+def _code(token: str, codes: frozenset[str], pairs: dict[str, str], before: str) -> str:
+    """A guideline's CPT code misread at one confusable character ("06987" for "0698T") where a code is
+    being given ("CPT" or another code just before): a zip code or an ID elsewhere is left alone."""
+    if token in codes or sum(ch.isdigit() for ch in token) < 3:
+        return token
+    if "cpt" not in before.lower() and not any(c in before for c in codes):
+        return token
+    near = [c for c in codes if sum(a != b for a, b in zip(token, c, strict=True)) == 1]
+    near = [c for c in near if all(a == b or pairs.get(a) == b for a, b in zip(token, c, strict=True))]
+    return near[0] if len(near) == 1 else token
+
+
+@lru_cache(maxsize=1)
+def _codes() -> tuple[frozenset[str], dict[str, str]]:
+    from .knowledge import guidelines, ocr_confusable
+
+    return frozenset(c for g in guidelines() for c in g.cpt_codes), ocr_confusable()
 
 
 def _fold(m: re.Match[str]) -> str:

@@ -29,6 +29,8 @@ from extractor.ocr_clean import clean_ocr
         ("late radiation _ injury", "late radiation   injury"),
         ("2.3 cm_right frontal", "2.3 cm right frontal"),
         ("if MRS favors. a neoplastic", "if MRS favors  a neoplastic"),
+        ("MR spectroscopy (CPT 76390, 06987).", "MR spectroscopy (CPT 76390, 0698T)."),
+        ("CPT 7639O", "CPT 76390"),
     ],
 )
 def test_specks_become_spaces(ocr, clean):
@@ -45,6 +47,8 @@ def test_specks_become_spaces(ocr, clean):
         "approx. 3 cm",
         "a sip of water",
         "Jos\u00e9 P\u00e9rez",
+        "Hartford, CT 06987",
+        "CPT 76399",
     ],
 )
 def test_typed_punctuation_is_kept(typed):
