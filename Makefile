@@ -8,10 +8,11 @@ STAMP := $(VENV)/.installed
 
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 
-# Tesseract OCR (Debian tesseract-ocr) for scanned PDF pages; skipped when already installed.
+# Tesseract OCR (Debian tesseract-ocr) for scanned PDF pages, with its orientation and script detection data
+# (tesseract-ocr-osd: pages fed upside down or sideways); skipped when both are already installed.
 system-deps:
-	@command -v tesseract >/dev/null 2>&1 || { \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq tesseract-ocr tesseract-ocr-eng; }
+	@{ command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx osd; } || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd; }
 
 # What only the tests use: Debian's Chromium (driven by Playwright, never `playwright install`) and PostgreSQL.
 test-deps:

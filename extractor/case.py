@@ -22,6 +22,7 @@ from extractor.guideline.request import request_details
 from extractor.ingest.document import Document, FailedDocument, sha256_bytes
 from extractor.ingest.files import read_file
 from extractor.nlp.extract import extract
+from extractor.nlp.ocr_clean import clean_ocr
 from extractor.schemas import DocumentInfo, Evidence, Finding, GuidelineRef, Review
 
 
@@ -72,7 +73,9 @@ def _unique_names(docs: list[Document]) -> None:
 def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]:
     """NLP over one document; every offset points into the document's extracted text."""
     cfg = knowledge.pipeline_config()
-    result = extract(doc.text)
+    # an OCR'd document is read with its fax specks removed (same length: offsets hold)
+    source = clean_ocr(doc.text) if doc.ocr_pages else doc.text
+    result = extract(source)
     skip = set(cfg.non_evidence_sections)
     concepts = set(cfg.concepts)
     blank = [(s, e) for s, e, cat in result.sections if cat in skip and e > s]
@@ -122,11 +125,11 @@ def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]
                     ),
                 )
             )
-    evidence_text = doc.text
+    evidence_text = source
     for s, e in blank:
         evidence_text = evidence_text[:s] + re.sub(r"[^\n\f]", " ", evidence_text[s:e]) + evidence_text[e:]
     context = DocContext(
-        name=doc.name, doc_type=doc.doc_type, text=doc.text, evidence_text=evidence_text, page_of=doc.page_of
+        name=doc.name, doc_type=doc.doc_type, text=source, evidence_text=evidence_text, page_of=doc.page_of
     )
     return findings, mentions, context
 
@@ -162,6 +165,8 @@ def prefill_documents(
             source=d.source or d.name,
             first_page=d.first_page,
             ocr_confidence=d.ocr_confidence,
+            page_rotation=d.page_rotation,
+            noise_pages=d.noise_pages,
         )
         for d in docs
     ] + [DocumentInfo(name=f.name, sha256=f.sha256, error=f.error) for f in failed]
@@ -185,6 +190,10 @@ def prefill_documents(
         documents=infos,
     )
     review.rationale = draft_rationale(review, model, {d.name: d.text for d in docs})
+    unreadable = [f"{d.source or d.name} page {', '.join(map(str, d.noise_pages))}" for d in docs if d.noise_pages]
+    if unreadable:  # the reviewer is told the review rests on fewer pages than were sent
+        note = knowledge.rationale_templates().unreadable_pages.format(pages="; ".join(unreadable))
+        review.rationale = f"{note} {review.rationale}"
     return review
 
 

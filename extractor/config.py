@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     ocr_threads_per_page: int = 1  # OMP_THREAD_LIMIT given to each tesseract
     ocr_page_timeout_s: float = 60.0
     ocr_min_confidence: float = 70.0
+    # orientation: a page read under this mean confidence (or with sideways text) goes to Tesseract's OSD
+    ocr_orientation: bool = True
+    ocr_orientation_below: float = 80.0
+    ocr_orientation_min_confidence: float = 1.0  # OSD's own scale; below it the angle is a guess
+    # a page still under this confidence, or with fewer dictionary words than this share, is noise
+    ocr_noise_confidence: float = 50.0
+    ocr_noise_word_share: float = 0.15
     ocr_language: str = "eng"
 
     # Batch backfill: how long a dispatched case may stay claimed before it counts as a crashed

@@ -197,6 +197,7 @@ _RATIONALE_FIELDS: dict[str, set[str]] = {
     "change_none": {"guideline_ref", "indications"},
     "checklist_missing": {"items"},
     "closing": set(),
+    "unreadable_pages": {"pages"},
 }
 
 
@@ -217,6 +218,7 @@ class RationaleTemplates(BaseModel):
     change_none: str
     checklist_missing: str
     closing: str
+    unreadable_pages: str = "Pages {pages} could not be read (OCR noise); nothing in this draft rests on them."
 
     @field_validator("*")
     @classmethod
@@ -348,6 +350,17 @@ class OcrVocabularyFile(BaseModel):
     description: str = ""
     derive_from: list[str] = []
     words: list[str] = Field(min_length=1)
+    common_words: list[str] = []  # everyday words: a page with few dictionary words reads as noise
+    misreads: dict[str, str] = {}  # an abbreviation as OCR misreads it -> the abbreviation (same length)
+    confusable: dict[str, str] = {}  # a character OCR reads for another in a code ("T" for "7"): their pairs
+
+    @field_validator("misreads")
+    @classmethod
+    def _same_length(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [k for k, v in value.items() if len(k) != len(v)]
+        if bad:
+            raise ValueError(f"misreads must keep the length (offsets stay valid): {bad}")
+        return {k.lower(): v for k, v in value.items()}
 
 
 def _rule_words(node: object) -> set[str]:
@@ -367,6 +380,30 @@ def _rule_words(node: object) -> set[str]:
         for item in node:
             found |= _rule_words(item)
     return found
+
+
+@lru_cache(maxsize=1)
+def ocr_misreads() -> dict[str, str]:
+    """Abbreviations as OCR misreads them ("sip" for "s/p"), restored in OCR'd documents (ocr_clean.py)."""
+    data: OcrVocabularyFile = _load("ocr_vocabulary.json", OcrVocabularyFile)  # type: ignore[assignment]
+    return dict(data.misreads)
+
+
+@lru_cache(maxsize=1)
+def ocr_confusable() -> dict[str, str]:
+    """Characters OCR confuses inside a code, both ways ("7" and "T", "0" and "O"): a CPT code of a guideline
+    misread at one of them is restored in OCR'd documents (ocr_clean.py)."""
+    data: OcrVocabularyFile = _load("ocr_vocabulary.json", OcrVocabularyFile)  # type: ignore[assignment]
+    pairs = dict(data.confusable)
+    return pairs | {v: k for k, v in pairs.items()}
+
+
+@lru_cache(maxsize=1)
+def ocr_common_words() -> frozenset[str]:
+    """Everyday English of models/ocr_vocabulary.json: with the repair words, the dictionary a page's OCR
+    text is checked against before its words are trusted (orientation.is_noise)."""
+    data: OcrVocabularyFile = _load("ocr_vocabulary.json", OcrVocabularyFile)  # type: ignore[assignment]
+    return frozenset(w.lower() for w in data.common_words)
 
 
 @lru_cache(maxsize=1)

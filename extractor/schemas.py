@@ -119,6 +119,8 @@ class DocumentInfo(BaseModel):
     source: str | None = None  # the file this document came from ("fax.pdf" for part "fax.pdf#2")
     first_page: int = 1  # its first page's number in that file; findings' `page` counts in the file
     ocr_confidence: dict[int, float] = {}  # mean Tesseract word confidence (0-100) per OCR'd page
+    page_rotation: dict[int, int] = {}  # pages read turned (degrees clockwise): fed upside down or sideways
+    noise_pages: list[int] = []  # OCR'd pages that read as noise: no findings come from them
 
 
 class Review(BaseModel):

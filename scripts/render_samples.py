@@ -4,7 +4,9 @@ For each chosen case `sample_notes/cNN_*/` this writes
 - `pdf/<document>.pdf`: each text document as a text-layer PDF (Helvetica, hard-wrapped lines);
 - `fax/packet.pdf`: every document of the case in one fax packet, cover sheet first, each document
   starting on a new page, every page a 200 dpi 1-bit image with a fax header line, slight skew and
-  speckle, and no text layer.
+  speckle, and no text layer;
+- `fax/rotated.pdf`: the same packet as if fed upside down or sideways, each page turned on its own
+  (90, 180 or 270 degrees counter-clockwise in turn, starting from a case-seeded angle).
 
 Same input, same bytes: randomness is seeded by case and page, PDF dates are fixed.
 Usage: python scripts/render_samples.py [CASE_DIR ...]   (default: the representative subset below)
@@ -162,6 +164,15 @@ def save_fax(images: list[Image.Image], path: Path) -> None:
     )
 
 
+ROTATIONS = (90, 180, 270)
+
+
+def rotated_packet(case: Path) -> list[Image.Image]:
+    """The fax packet fed badly: page i turned by ROTATIONS[(seed + i) % 3], so every angle occurs."""
+    seed = sum(map(ord, case.name))
+    return [im.rotate(ROTATIONS[(seed + i) % 3], expand=True) for i, im in enumerate(fax_packet(case))]
+
+
 def render_case(case: Path) -> list[Path]:
     written = []
     (case / "pdf").mkdir(exist_ok=True)
@@ -172,6 +183,9 @@ def render_case(case: Path) -> list[Path]:
     (case / "fax").mkdir(exist_ok=True)
     target = case / "fax" / "packet.pdf"
     save_fax(fax_packet(case), target)
+    written.append(target)
+    target = case / "fax" / "rotated.pdf"
+    save_fax(rotated_packet(case), target)
     written.append(target)
     return written
 

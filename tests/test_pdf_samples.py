@@ -1,7 +1,9 @@
-"""Rendered sample cases: the text, text-layer PDF and fax image PDF of a case give the same review.
+"""Rendered sample cases: the text, text-layer PDF, fax image PDF and rotated fax of a case give the same review.
 
 The PDFs are made by scripts/render_samples.py (fax: 200 dpi, 1-bit, skewed, speckled, a fax header
-on every page, all documents of the case in one packet) and committed beside each case's labels.
+on every page, all documents of the case in one packet; rotated: the same packet with each page fed
+turned 90, 180 or 270 degrees) and committed beside each case's labels. scripts/compare_fax.py prints
+the differences finding by finding.
 """
 
 import json
@@ -34,17 +36,56 @@ def versions(request):
     case = request.param
     labels = json.loads((case / "labels.json").read_text(encoding="utf-8"))
     when = date.fromisoformat(labels["request_date"])
-    return case, labels, {
-        "text": prefill(case_files(case), request_date=when).review,
-        "pdf": prefill(sorted((case / "pdf").glob("*.pdf")), request_date=when).review,
-        "fax": prefill([case / "fax" / "packet.pdf"], request_date=when).review,
-    }
+    return (
+        case,
+        labels,
+        {
+            "text": prefill(case_files(case), request_date=when).review,
+            "pdf": prefill(sorted((case / "pdf").glob("*.pdf")), request_date=when).review,
+            "fax": prefill([case / "fax" / "packet.pdf"], request_date=when).review,
+            "rotated": prefill([case / "fax" / "rotated.pdf"], request_date=when).review,
+        },
+    )
 
 
 def test_a_representative_subset_is_rendered():
     assert len(RENDERED) >= 5
     for case in RENDERED:
         assert len(list((case / "pdf").glob("*.pdf"))) == len(case_files(case))
+        assert (case / "fax" / "rotated.pdf").is_file()
+
+
+def _finding_keys(review) -> list[tuple]:
+    """A finding as the reviewer weighs it: concept, words (OCR's spacing aside) and ConText flags."""
+    flags = ("negated", "historical", "hypothetical", "family", "uncertain")
+    return sorted((f.concept, _norm(f.text), *(getattr(f, k) for k in flags)) for f in review.findings)
+
+
+def test_every_version_gives_the_text_outcome(versions):
+    """The target of issue 11: text-PDF, fax and rotated fax give the text's recommendation and every
+    indication's status."""
+    _, _, reviews = versions
+    want = _outcome(reviews["text"])
+    assert {kind: _outcome(r) for kind, r in reviews.items()} == {kind: want for kind in reviews}
+
+
+def test_fax_and_rotated_fax_give_the_text_findings(versions):
+    """Finding by finding: no negation, history or hypothetical lost to a fax speck or a misread, and a page
+    fed turned reads as the upright one."""
+    _, _, reviews = versions
+    want = _finding_keys(reviews["text"])
+    assert _finding_keys(reviews["pdf"]) == want
+    assert _finding_keys(reviews["fax"]) == want
+    assert _finding_keys(reviews["rotated"]) == want
+
+
+def test_rotated_fax_pages_are_turned_back(versions):
+    _, _, reviews = versions
+    docs = reviews["rotated"].documents
+    turned = {n: r for d in docs for n, r in d.page_rotation.items()}
+    assert sorted(turned) == sorted(n for d in docs for n in d.ocr_pages)
+    assert set(turned.values()) <= {90, 180, 270} and len(set(turned.values())) >= 2
+    assert not any(d.noise_pages for d in docs) and not reviews["fax"].documents[0].page_rotation
 
 
 def test_text_pdf_and_fax_give_the_labelled_outcome(versions):
@@ -53,19 +94,20 @@ def test_text_pdf_and_fax_give_the_labelled_outcome(versions):
     assert {kind: _outcome(r) for kind, r in reviews.items()} == {kind: want for kind in reviews}
 
 
-def test_fax_packet_is_split_into_its_typed_documents(versions):
+@pytest.mark.parametrize("kind", ["packet", "rotated"])
+def test_fax_packet_is_split_into_its_typed_documents(versions, kind):
     _, _, reviews = versions
     text_types = [d.type for d in reviews["text"].documents]
-    fax_docs = reviews["fax"].documents
+    fax_docs = reviews["fax" if kind == "packet" else kind].documents
     assert sorted(d.type for d in fax_docs) == sorted(text_types)
-    assert all(d.source == "packet.pdf" and d.name.startswith("packet.pdf#") for d in fax_docs)
+    assert all(d.source == f"{kind}.pdf" and d.name.startswith(f"{kind}.pdf#") for d in fax_docs)
     assert all(d.ocr_pages and set(d.ocr_confidence) == set(d.ocr_pages) for d in fax_docs)
     assert [d.first_page for d in fax_docs] == sorted(d.first_page for d in fax_docs)
 
 
 def test_fax_header_and_cover_boilerplate_are_never_evidence(versions):
     _, _, reviews = versions
-    for f in reviews["fax"].findings:
+    for f in reviews["fax"].findings + reviews["rotated"].findings:
         assert "18005550147" not in f.sentence and "P.00" not in f.sentence
         assert f.section != "confidentiality_notice" and "confidential" not in f.sentence.lower()
 
@@ -122,9 +164,10 @@ def test_request_details_survive_pdf_and_fax(versions):
     names = ("patient_name", "ordering_clinician")
     want = {k: getattr(reviews["text"].request, k) for k in exact + names}
     assert {k: getattr(reviews["pdf"].request, k) for k in exact + names} == want
-    fax = reviews["fax"].request
-    assert {k: getattr(fax, k) for k in exact} == {k: want[k] for k in exact}
-    for k in names:
-        got = getattr(fax, k)
-        assert (got is None) == (want[k] is None), k
-        assert want[k] is None or SequenceMatcher(None, got, want[k]).ratio() >= 0.9, (got, want[k])
+    for kind in ("fax", "rotated"):
+        fax = reviews[kind].request
+        assert {k: getattr(fax, k) for k in exact} == {k: want[k] for k in exact}, kind
+        for k in names:
+            got = getattr(fax, k)
+            assert (got is None) == (want[k] is None), k
+            assert want[k] is None or SequenceMatcher(None, got, want[k]).ratio() >= 0.9, (got, want[k])

@@ -27,6 +27,8 @@ class Document:
     source: str | None = None  # the file a split fax-packet part came from
     first_page: int = 1  # page number, in that file, of this document's first page
     ocr_confidence: dict[int, float] = field(default_factory=dict)
+    page_rotation: dict[int, int] = field(default_factory=dict)  # page -> degrees turned clockwise to read it
+    noise_pages: list[int] = field(default_factory=list)  # OCR'd pages that read as noise (no text kept)
 
     @property
     def pages(self) -> int:

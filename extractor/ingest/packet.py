@@ -39,6 +39,8 @@ class PageText:
     ocr: bool = False
     confidence: float | None = None
     dropped: list[str] = field(default_factory=list)
+    rotation: int = 0  # degrees clockwise the page was turned to read it (orientation.py)
+    noise: bool = False  # OCR read it as noise: its text is dropped
 
 
 def _key(text: str) -> str:
@@ -114,10 +116,17 @@ def split_packet(pages: list[PageText]) -> list[list[PageText]]:
     return parts
 
 
+def noise_warning(pages: list[PageText]) -> str:
+    """What the reviewer is told about pages whose OCR reads as noise."""
+    listed = ", ".join(f"{p.number} ({p.confidence or 0:.0f}%)" for p in sorted(pages, key=lambda p: p.number))
+    return f"page {listed} unreadable (OCR reads as noise): no findings taken from it; check the original"
+
+
 def assemble(name: str, sha256: str, pages: list[PageText], min_confidence: float) -> list[Document]:
     """Drop fax headers, split the packet, and build one Document per part (empty parts are skipped)."""
     drop_fax_headers(pages)
     parts = [part for part in split_packet(pages) if any(line.text.strip() for p in part for line in p.lines)]
+    kept = {p.number for part in parts for p in part}
     docs: list[Document] = []
     for k, part in enumerate(parts, start=1):
         text: list[str] = []
@@ -144,10 +153,19 @@ def assemble(name: str, sha256: str, pages: list[PageText], min_confidence: floa
         )
         doc.ocr_pages = [p.number for p in part if p.ocr]
         doc.ocr_confidence = {p.number: round(p.confidence, 1) for p in part if p.confidence is not None}
-        low = [f"{n} ({c:.0f}%)" for n, c in doc.ocr_confidence.items() if c < min_confidence]
+        doc.page_rotation = {p.number: p.rotation for p in part if p.rotation}
+        noise = [p for p in part if p.noise]
+        if k == 1:  # noise pages of parts left out (nothing readable in them) are told on the first part
+            noise += [p for p in pages if p.noise and p.number not in kept]
+        if noise:
+            doc.warnings.append(noise_warning(noise))
+            doc.noise_pages = sorted(p.number for p in noise)
+        low = [
+            f"{n} ({c:.0f}%)" for n, c in doc.ocr_confidence.items() if c < min_confidence and n not in doc.noise_pages
+        ]
         if low:
             doc.warnings.append(f"low OCR confidence on page {', '.join(low)}: check the original")
-        empty = [p.number for p in part if not any(line.text.strip() for line in p.lines)]
+        empty = [p.number for p in part if not p.noise and not any(line.text.strip() for line in p.lines)]
         if empty:
             doc.warnings.append(f"no text found on page {', '.join(map(str, empty))}")
         doc.doc_type = classify(joined)

@@ -22,7 +22,8 @@ from extractor.errors import DocumentError
 from extractor.ingest.document import Document, sha256_bytes
 
 from .ocr import Line, OcrResult, native_dpi, parse_tsv, render, run_tesseract, scan_dpi
-from .packet import PageText, assemble
+from .orientation import dictionary_words, is_noise, read_upright
+from .packet import PageText, assemble, noise_warning
 
 _MIN_ALNUM = 16
 _OCR_SHARE = 0.7  # of the document's deadline, after which no new page is OCR'd
@@ -139,14 +140,26 @@ class _Budget:
         self.stop_at = time.monotonic() + _OCR_SHARE * settings.pdf_timeout_s
         self.settings = settings
 
-    def ocr(self, image: bytes, scale: float) -> OcrResult:
+    def ocr(self, image: bytes, scale: float) -> tuple[OcrResult, int, bool]:
+        """The page read the right way up: its reading, the rotation applied, and whether it is noise."""
         try:
             left = self.stop_at - time.monotonic()
             if left <= 0:
                 raise _OutOfTime
             s = self.settings
-            tsv = run_tesseract(image, s.ocr_language, s.ocr_threads_per_page, min(s.ocr_page_timeout_s, left + 30))
-            return parse_tsv(tsv, scale)
+            timeout = min(s.ocr_page_timeout_s, left + 30)
+
+            def read(img: bytes) -> OcrResult:
+                return parse_tsv(run_tesseract(img, s.ocr_language, s.ocr_threads_per_page, timeout), scale)
+
+            first = read(image)
+            # orientation only while the budget lasts: a late page keeps its first reading
+            if self.stop_at - time.monotonic() > 0:
+                result, rotation = read_upright(image, first, read, s, timeout)
+            else:
+                result, rotation = first, 0
+            noise = is_noise(result, s.ocr_noise_confidence, dictionary_words(), s.ocr_noise_word_share)
+            return result, rotation, noise
         finally:
             self.slots.release()
 
@@ -168,7 +181,7 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
         if n > settings.pdf_max_pages:
             raise DocumentError(f"PDF has {n} pages (limit {settings.pdf_max_pages})")
         pages: list[PageText] = []
-        pending: dict[int, Future[OcrResult]] = {}
+        pending: dict[int, Future[tuple[OcrResult, int, bool]]] = {}
         workers = settings.ocr_workers or os.cpu_count() or 1
         skipped: list[int] = []
         late: list[int] = []
@@ -201,7 +214,7 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
                     page.close()
             for number, future in pending.items():
                 try:
-                    result = future.result()
+                    result, rotation, noise = future.result()
                 except _OutOfTime:
                     late.append(number)
                     continue
@@ -209,8 +222,10 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
                     warnings.append(f"page {number}: {exc}")
                     continue
                 page_text = pages[number - 1]
-                page_text.lines = result.lines
+                page_text.lines = [] if noise else result.lines  # noise gives no findings
                 page_text.confidence = result.confidence
+                page_text.rotation = rotation
+                page_text.noise = noise
         if skipped:
             warnings.append(f"pages not OCR'd (limit {settings.ocr_max_pages} a document): {_ranges(skipped)}")
         if late:
@@ -231,6 +246,9 @@ def parse_pdf(name: str, data: bytes, settings: Settings) -> list[Document]:
     pages, warnings = read_pages(data, settings)
     docs = assemble(name, sha256_bytes(data), pages, settings.ocr_min_confidence)
     if not docs:
+        noise = [p for p in pages if p.noise]
+        if noise:
+            raise DocumentError(f"PDF has no text ({noise_warning(noise)})")
         if warnings:
             raise DocumentError(f"PDF has no text ({warnings[0]})")
         if any(p.ocr for p in pages):
@@ -238,4 +256,3 @@ def parse_pdf(name: str, data: bytes, settings: Settings) -> list[Document]:
         raise DocumentError("PDF has no text")
     docs[0].warnings[:0] = warnings
     return docs
-

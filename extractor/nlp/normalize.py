@@ -13,7 +13,8 @@ from extractor.knowledge import ocr_vocabulary
 # --- rejoining hard-wrapped lines -------------------------------------------------------------
 
 _FIELD_OR_ITEM = re.compile(
-    r"^\s*(?:[-*\u2022\u00b7>]\s|\d{1,2}[.)]\s|[A-Za-z][A-Za-z0-9 /&()'#.-]{0,38}:(?:\s|$)|[A-Z][A-Z0-9 /&(),'-]{2,}$)"
+    r"^\s*(?:[-*\u2022\u00b7>]\s|\d{1,2}[.)]\s|[A-Za-z](?:(?!\.\s)[A-Za-z0-9 /&()'#.-]){0,38}:(?:\s|$)"
+    r"|[A-Z][A-Z0-9 /&(),'-]{2,}$)"
 )
 _HEADER_LINE = re.compile(r"^\s*(?:[A-Z][A-Z0-9 /&(),'-]{2,}|[A-Za-z][A-Za-z0-9 /&()'-]{0,40}:)\s*$")
 _KEEP_HYPHEN = {
@@ -159,6 +160,8 @@ def _swap_digits(token: str) -> str | None:
     return "".join(_DIGIT_FOR.get(ch, ch) for ch in token)
 
 
+# "ring- and nodular-enhancing", "lesion- no edema": a hyphen before these words is no broken compound
+_NOT_GLUED = _COMMON | {"versus", "vs", "without", "but", "nor"}
 _SEAM = re.compile(r"[A-Za-z][0-9|]|[0-9|][A-Za-z]")
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789|")
 _SPLIT = re.compile(r"([A-Za-z]{2,})( - |- | |-)(?=([A-Za-z]{2,}))")
@@ -206,20 +209,13 @@ def repair_ocr(
     for m in _SPLIT.finditer(swapped):
         if m.start() < resume:
             continue
-        first, gap, second = m.group(1), m.group(2), m.group(3)
-        if first.lower() not in prefixes:
-            continue
-        word = (first + second).lower()
-        if not _known(word, curated):
-            continue
-        after = m.end() + len(second)
-        if swapped[m.start() - 1 : m.start()] == "/" or swapped[after : after + 1] == "/":
-            continue  # "s/p", "w/o": abbreviations, not pieces of a word
-        words = [_known(p, known) or p.lower() in _COMMON for p in (first, second)]
-        if all(words) or ("-" in gap and any(words)):
-            continue
-        drops.append((m.end(1), m.end()))
-        resume = m.end() + len(second)
+        gap, second = m.group(2), m.group(3)
+        if _joins(swapped, m, curated, known, prefixes):
+            drops.append((m.end(1), m.end()))
+            resume = m.end() + len(second)
+        elif gap == "- " and second[0].islower() and second.lower() not in _NOT_GLUED:
+            drops.append((m.end(1) + 1, m.end()))  # "ring- enhancing": OCR's space after a hyphen
+            resume = m.end()
     if not drops:
         return swapped, None
     out = array("i")
@@ -232,6 +228,18 @@ def repair_ocr(
     out.extend(range(last, len(swapped)))
     parts.append(swapped[last:])
     return "".join(parts), out
+
+
+def _joins(text: str, m: re.Match[str], curated: frozenset[str], known: frozenset[str], prefixes) -> bool:
+    """Pieces of one curated word split by OCR ("gliob lastoma", "radia- tion"), not two words."""
+    first, gap, second = m.group(1), m.group(2), m.group(3)
+    if first.lower() not in prefixes or not _known((first + second).lower(), curated):
+        return False
+    after = m.end() + len(second)
+    if text[m.start() - 1 : m.start()] == "/" or text[after : after + 1] == "/":
+        return False  # "s/p", "w/o": abbreviations, not pieces of a word
+    words = [_known(p, known) or p.lower() in _COMMON for p in (first, second)]
+    return not (all(words) or ("-" in gap and any(words)))
 
 
 @lru_cache(maxsize=4)

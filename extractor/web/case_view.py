@@ -111,7 +111,8 @@ def page_png(request: Request, session: Session, user: store.User, case: store.C
     if doc.kind != "pdf" or not (1 <= number <= len(doc.page_sizes or [])):
         raise HTTPException(404, "no such page")
     st = state(request)
-    png = page_images.page_png(store.stored_path(st.data_dir, doc), st.data_dir / "renders", number)
+    turn = page_images.page_rotation(doc.page_sizes[number - 1])
+    png = page_images.page_png(store.stored_path(st.data_dir, doc), st.data_dir / "renders", number, turn)
     store.audit(
         session,
         user,

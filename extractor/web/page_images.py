@@ -16,20 +16,36 @@ def _pdf_bytes(data: bytes) -> bytes:
     return data[start:] if start > 0 else data
 
 
-def pdf_page_sizes(data: bytes) -> list[list[float]]:
+def pdf_page_sizes(data: bytes, rotation: dict[int, int] | None = None) -> list[list[float]]:
+    """[width, height] of each page as shown; a page OCR read turned (fed upside down or sideways) is
+    shown turned the same way, so its finding boxes lie on its words: [width, height, degrees clockwise]."""
     import pypdfium2 as pdfium
 
+    rotation = rotation or {}
     with _pdfium_lock:
         pdf = pdfium.PdfDocument(_pdf_bytes(data))
         try:
-            return [list(pdf[i].get_size()) for i in range(len(pdf))]
+            sizes = []
+            for i in range(len(pdf)):
+                width, height = pdf[i].get_size()
+                turn = rotation.get(i + 1, 0) % 360
+                sizes.append(
+                    [height, width, turn] if turn in (90, 270) else [width, height, turn] if turn else [width, height]
+                )
+            return sizes
         finally:
             pdf.close()
 
 
-def page_png(source: Path, cache: Path, page: int) -> bytes:
-    """PNG of one 1-based page, rendered once and kept beside the uploads (never served statically)."""
-    target = cache / f"{source.name}-{page}.png"
+def page_rotation(size: list[float]) -> int:
+    """The turn a page is shown with, from its pdf_page_sizes entry."""
+    return int(size[2]) if len(size) > 2 else 0
+
+
+def page_png(source: Path, cache: Path, page: int, rotation: int = 0) -> bytes:
+    """PNG of one 1-based page, rendered once and kept beside the uploads (never served statically);
+    `rotation` (degrees clockwise) shows a page fed upside down or sideways the right way up."""
+    target = cache / f"{source.name}-{page}{f'-r{rotation}' if rotation else ''}.png"
     if target.is_file():
         return target.read_bytes()
     import pypdfium2 as pdfium
@@ -39,7 +55,7 @@ def page_png(source: Path, cache: Path, page: int) -> bytes:
         try:
             if not 1 <= page <= len(pdf):
                 raise IndexError(page)
-            image = pdf[page - 1].render(scale=RENDER_SCALE).to_pil()
+            image = pdf[page - 1].render(scale=RENDER_SCALE, rotation=rotation).to_pil()
         finally:
             pdf.close()
     import io

@@ -65,7 +65,8 @@ def _keep_views(rows: dict[str, store.StoredDocument], docs, data_dir: Path, fin
                 pos += len(part.text)
             row.text, row.parts, row.line_boxes = "".join(p.text for p in parts), offsets, boxes
         if row.kind == "pdf":
-            row.page_sizes = pdf_page_sizes(store.stored_path(data_dir, row).read_bytes())
+            turned = {n: r for part in parts for n, r in part.page_rotation.items()}
+            row.page_sizes = pdf_page_sizes(store.stored_path(data_dir, row).read_bytes(), turned)
 
 
 def prefill_claimed(session: Session, case: store.Case, data_dir: Path) -> None:

@@ -81,3 +81,11 @@ def test_classify_tie_goes_to_the_type_whose_title_opens_the_document():
         "Creatinine 0.9 mg/dL, eGFR > 90.\nASSESSMENT: abscess versus high-grade glioma.\n"
     )
     assert classify(page) == "consult_note"
+
+
+def test_rejoin_a_sentence_ending_before_a_colon_is_no_field_label():
+    """A line "encephalitis. Repeat MRI 03/09/2026: ..." continues the sentence of the line before (a
+    fax's line breaks fell there and the sentence "for possible encephalitis" lost its hedge)."""
+    text = "She completed 14 days of empiric acyclovir for possible\nencephalitis. Repeat MRI 03/09/2026: larger."
+    assert rejoin(text)[0] == text.replace("\n", " ")
+    assert rejoin("Plan of care\nNeuro: negative")[0] == "Plan of care\nNeuro: negative"

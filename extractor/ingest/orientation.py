@@ -1,0 +1,127 @@
+"""Pages fed upside down or sideways, and pages that read as noise.
+
+A fax page may arrive turned 90, 180 or 270 degrees. Tesseract reads such a page as confident-looking
+gibberish ("AD" read out of an upside-down page became Alzheimer disease), so a page whose first reading
+is doubtful (low mean word confidence, or most words' boxes standing upright, i.e. sideways text) is
+given to Tesseract's orientation and script detection (`--psm 0`, Debian `tesseract-ocr-osd`), turned
+the right way up and read again. Upright pages, nearly all of them, pay nothing extra. A page that
+still reads as noise afterwards is marked so: its text gives no findings (packet.py).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+
+from extractor.errors import DocumentError
+from extractor.knowledge import ocr_common_words, ocr_vocabulary
+
+from .ocr import OcrResult
+
+_ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
+_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
+_ANGLES = (90, 180, 270)
+
+
+@dataclass
+class Orientation:
+    rotate: int  # degrees clockwise that turn the image the right way up
+    confidence: float  # Tesseract's orientation confidence (its own scale; under ~1 is a guess)
+
+
+def run_osd(image: bytes, threads: int, timeout: float) -> Orientation | None:
+    """Tesseract's orientation of one page image; None when it cannot tell (too little text, no osd data)."""
+    env = dict(os.environ, OMP_THREAD_LIMIT=str(threads))
+    try:
+        proc = subprocess.run(
+            ["tesseract", "stdin", "stdout", "--psm", "0"],
+            input=image,
+            capture_output=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise DocumentError("OCR needed but Tesseract is not installed (apt-get install tesseract-ocr)") from None
+    except subprocess.TimeoutExpired:
+        return None
+    return parse_osd(proc.stdout.decode("utf-8", "replace"))
+
+
+def parse_osd(out: str) -> Orientation | None:
+    rotate, confidence = _ROTATE.search(out), _CONFIDENCE.search(out)
+    if rotate is None or confidence is None:
+        return None
+    return Orientation(int(rotate.group(1)) % 360, float(confidence.group(1)))
+
+
+def rotate_image(image: bytes, degrees: int) -> bytes:
+    """The PGM image turned `degrees` clockwise (pixels per point unchanged)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(image)) as im:
+        turned = im.rotate(-degrees, expand=True)
+    buf = io.BytesIO()
+    turned.save(buf, format="PPM")
+    return buf.getvalue()
+
+
+def sideways(result: OcrResult) -> bool:
+    """Most words of three or more letters in boxes taller than wide: text running up or down the page
+    (Tesseract sometimes reads a sideways page with fair confidence, its boxes in the sideways image)."""
+    upright = tall = 0
+    for line in result.lines:
+        for word in re.finditer(r"[A-Za-z]{3,}", line.text):
+            boxes = [b for b in line.boxes[word.start() : word.end()] if b is not None]
+            if not boxes:
+                continue
+            width = max(b[2] for b in boxes) - min(b[0] for b in boxes)
+            height = max(b[3] for b in boxes) - min(b[1] for b in boxes)
+            if height > width:
+                tall += 1
+            else:
+                upright += 1
+    return tall > upright
+
+
+def doubtful(result: OcrResult, below: float) -> bool:
+    """A first reading worth checking the orientation of."""
+    return result.words > 0 and (result.confidence < below or sideways(result))
+
+
+def is_noise(result: OcrResult, min_confidence: float, words: frozenset[str], min_share: float) -> bool:
+    """Reads as noise: a low mean word confidence, or few of its words in the dictionary `words`."""
+    if result.words == 0:
+        return False
+    if result.confidence < min_confidence:
+        return True
+    tokens = [t.lower() for line in result.lines for t in re.findall(r"[A-Za-z]{3,}", line.text)]
+    if len(tokens) < 20:
+        return False
+    share = sum(t in words or (t.endswith("s") and t[:-1] in words) for t in tokens) / len(tokens)
+    return share < min_share
+
+
+def dictionary_words() -> frozenset[str]:
+    """The words a page is checked against: everyday English (models/ocr_vocabulary.json's common_words)
+    and every word OCR repair knows."""
+    return ocr_common_words() | ocr_vocabulary()[1]
+
+
+def read_upright(image: bytes, first: OcrResult, ocr, settings, timeout: float) -> tuple[OcrResult, int]:
+    """The page's better reading and the rotation it took: the first reading unless it is doubtful and
+    Tesseract's orientation detection turns the page to one that reads with higher confidence."""
+    if not settings.ocr_orientation or not doubtful(first, settings.ocr_orientation_below):
+        return first, 0
+    found = run_osd(image, settings.ocr_threads_per_page, timeout)
+    if found is None or found.rotate not in _ANGLES or found.confidence < settings.ocr_orientation_min_confidence:
+        return first, 0
+    second = ocr(rotate_image(image, found.rotate))
+    # sideways text read with fair confidence: the turned reading wins unless clearly worse
+    margin = 10.0 if sideways(first) and not sideways(second) else 0.0
+    if second.confidence + margin > first.confidence:
+        return second, found.rotate
+    return first, 0
