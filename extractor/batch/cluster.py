@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import warnings
+
+import dask
+from distributed import Client, LocalCluster
 
 from extractor.config import get_settings
 from extractor.errors import BackfillError
@@ -15,11 +19,6 @@ class Cluster:
     """Local worker processes (a Dask LocalCluster) or an existing Dask scheduler."""
 
     def __init__(self, workers: int, scheduler: str | None):
-        import logging
-
-        import dask
-        from distributed import Client, LocalCluster
-
         # Worker deaths are expected here (hostile files) and reported per case; keep Dask's logs off the terminal.
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
         self.cluster = None

@@ -9,6 +9,7 @@ import json
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -168,3 +169,102 @@ def quarantine_values(attempts: int, why: str) -> tuple[dict, dict]:
         "reason": "quarantined (worker died)",
     }
     return {**finish_values(result), "quarantined": True}, result
+
+
+# --- the statements the job and the dispatch run -----------------------------------------------------
+
+_c = cases_table.c
+
+
+def known_cases(engine: sa.Engine) -> dict[str, sa.Row]:
+    """Every case the state knows, with its key (hash, pipeline, guideline), seq, status and written flag."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(_c.case_id, _c.seq, _c.content_hash, _c.pipeline_version, _c.guideline_key, _c.status, _c.written)
+        )
+        return {r.case_id: r for r in rows}
+
+
+def new_case(case_id: str, seq: int, key: tuple[str, str, str]) -> dict[str, Any]:
+    """The row of a case the state has not seen: pending, never attempted."""
+    return {
+        "case_id": case_id,
+        "seq": seq,
+        "content_hash": key[0],
+        "pipeline_version": key[1],
+        "guideline_key": key[2],
+        "status": PENDING,
+        "attempts": 0,
+        "quarantined": False,
+        "written": False,
+        "stored": False,
+    }
+
+
+def insert_cases(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(cases_table.insert(), rows)
+
+
+def reset_cases(conn: sa.Connection, keys: dict[str, tuple[str, str, str]]) -> None:
+    """Cases whose input, pipeline or guideline changed (or a failure to retry): pending again, all else forgotten."""
+    if not keys:
+        return
+    conn.execute(
+        sa.update(cases_table)
+        .where(_c.case_id == sa.bindparam("cid"))
+        .values(
+            content_hash=sa.bindparam("h"),
+            pipeline_version=sa.bindparam("p"),
+            guideline_key=sa.bindparam("g"),
+            status=PENDING,
+            attempts=0,
+            quarantined=False,
+            error=None,
+            reason=None,
+            line=None,
+            written=False,
+            out_end=None,
+            stored=False,
+            claim_owner=None,
+            claim_expires=None,
+            recommendation=None,
+            indications=None,
+            guideline_version=None,
+            request_month=None,
+        ),
+        [{"cid": cid, "h": h, "p": p, "g": g} for cid, (h, p, g) in keys.items()],
+    )
+
+
+def release_claims(conn: sa.Connection) -> None:
+    """Drop every claim: at the start of a run, any claim is left by a run that was killed."""
+    conn.execute(sa.update(cases_table).where(_c.claim_owner.is_not(None)).values(claim_owner=None, claim_expires=None))
+
+
+def statuses(engine: sa.Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(_c.case_id, _c.status)).tuples().all())
+
+
+def attempts_of(conn: sa.Connection, case_id: str) -> int:
+    return conn.execute(sa.select(_c.attempts).where(_c.case_id == case_id)).scalar_one()
+
+
+def claim_case(conn: sa.Connection, case_id: str, owner: str, expires: float) -> None:
+    conn.execute(
+        sa.update(cases_table).where(_c.case_id == case_id).values(claim_owner=owner, claim_expires=expires)
+    )
+
+
+def finish_case(conn: sa.Connection, case_id: str, line: str, values: dict[str, Any]) -> None:
+    """Store a case's result line and outcome; the caller's transaction makes it one step with the others."""
+    conn.execute(sa.update(cases_table).where(_c.case_id == case_id).values(line=line, **values))
+
+
+def count_failure(engine: sa.Engine, case_id: str) -> int:
+    """One more worker death or hang against a case that ran alone; returns its attempts so far."""
+    with engine.begin() as conn:
+        conn.execute(sa.update(cases_table).where(_c.case_id == case_id).values(attempts=_c.attempts + 1))
+        return attempts_of(conn, case_id)
+

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+
+from distributed import get_worker
 
 from extractor import knowledge
 from extractor.config import Settings, get_settings
@@ -38,9 +41,7 @@ def score_case(case_id: str, files: Sequence[str], request_date: str | None, rep
     if every and _cases_in_process[0] % every == 0:
         address = None
         if replaceable:
-            with contextlib.suppress(ImportError, ValueError):
-                from distributed import get_worker
-
+            with contextlib.suppress(ValueError):  # not inside a Dask worker
                 address = get_worker().address
         if address:
             result["replace_worker"] = address
@@ -59,8 +60,6 @@ def score_cases(items: Sequence[tuple[str, Sequence[str], str | None]], replacea
 
 
 def _rebuild_pipeline() -> None:
-    import gc
-
     from extractor.nlp.pipeline import load  # lazy: only workers load spaCy, never the coordinator
 
     load.cache_clear()
