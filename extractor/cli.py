@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from extractor.errors import ExtractorError, NoReadableDocuments
+from extractor.schemas import ROLES
 
 if TYPE_CHECKING:
     from extractor.case import CaseResult
 
 DEMO_USERS_HELP = "load each sub-folder of SAMPLES as a case (once) and print a demo user per role"
-ROLES = ("intake", "reviewer", "admin")
 
 
 def _date(value: str) -> date:

@@ -14,6 +14,8 @@ CoveredStatus = Literal["supported", "partial", "not_found"]
 ExperimentalStatus = Literal["present", "not_found"]
 Status = Literal["supported", "partial", "not_found", "present"]
 ChecklistStatus = Literal["present", "missing"]
+Role = Literal["intake", "reviewer", "admin"]
+DecisionOutcome = Literal["approve", "refer_to_physician", "request_information"]
 
 FLAGS: tuple[Flag, ...] = get_args(Flag)
 RECOMMENDATIONS: tuple[Recommendation, ...] = get_args(Recommendation)
@@ -21,6 +23,8 @@ COVERED_STATUSES: tuple[CoveredStatus, ...] = get_args(CoveredStatus)
 EXPERIMENTAL_STATUSES: tuple[ExperimentalStatus, ...] = get_args(ExperimentalStatus)
 STATUSES: tuple[Status, ...] = get_args(Status)
 CHECKLIST_STATUSES: tuple[ChecklistStatus, ...] = get_args(ChecklistStatus)
+ROLES: tuple[Role, ...] = get_args(Role)
+DECISIONS: tuple[DecisionOutcome, ...] = get_args(DecisionOutcome)
 
 
 class Finding(BaseModel):

@@ -10,6 +10,7 @@ FLAG_STRENGTH = {"uncertain": 0.85, "hypothetical": 0.7}
 MAX_EVIDENCE_PER_CRITERION = 25
 
 
+@dataclass
 class DocMention:
     """A documentation cue (imaging, labs, reason for no alternative imaging) with its context."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from extractor.knowledge import document_types
 
 
+@dataclass
 class Document:
     """One readable document: `text` is the extracted text that finding offsets point into."""
 

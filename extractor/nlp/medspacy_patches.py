@@ -1,11 +1,20 @@
 """Every reach into medspaCy's private attributes, in one visible place.
 
 Each patch is a measured speed-up of a medspaCy code path (figures in each docstring), guarded by the
-medspaCy version or layout it was written against: on any other, it raises or falls back to medspaCy's
-own path.  checks the patched pipeline against the unpatched one."""
+medspaCy version or layout it was written against (`MEDSPACY_VERSION`): on any other, the sectionizer
+falls back to medspaCy's own path and the matcher patches raise at pipeline build, never mid-case.
+`tests/nlp/test_nlp_compiled.py` checks the patched pipeline against the unpatched one.
+"""
 
+from bisect import bisect_right
 
+import medspacy
+from medspacy.common.regex_matcher import RegexMatcher
+from medspacy.common.util import get_token_for_char
+from medspacy.section_detection.section import Section
 from spacy.tokens import Doc, Span, Token
+
+MEDSPACY_VERSION = "1.3.1"
 
 TEXT_KEY = "extractor.text_with_ws"
 
@@ -23,8 +32,6 @@ def read_text_once(component: object) -> None:
     matcher and ConText to share (tokens never change after the tokenizer). Same patterns, same
     matches, same order.
     """
-    from medspacy.common.regex_matcher import RegexMatcher
-
     regex = getattr(_medspacy_matcher(component), "_MedspacyMatcher__regex_matcher", None)
     if type(regex) is not RegexMatcher:
         raise RuntimeError("medspaCy's matcher layout changed: review read_text_once")
@@ -33,8 +40,6 @@ def read_text_once(component: object) -> None:
 
 def _regex_matches(self: object, doc: Doc) -> list[tuple[int, int, int]]:
     """medspaCy 1.3.1's `RegexMatcher.__call__` with the doc's text read once."""
-    from medspacy.common.util import get_token_for_char
-
     text = doc.user_data.get(TEXT_KEY)
     if text is None:
         text = doc.user_data[TEXT_KEY] = doc.text_with_ws
@@ -55,7 +60,7 @@ def _regex_matches(self: object, doc: Doc) -> list[tuple[int, int, int]]:
     return matches
 
 
-LEAN_SECTIONIZER_FOR = "1.3.1"
+LEAN_SECTIONIZER_FOR = MEDSPACY_VERSION
 
 
 def lean_sectionizer_call(self: object, doc: Doc) -> Doc:
@@ -65,8 +70,6 @@ def lean_sectionizer_call(self: object, doc: Doc) -> Doc:
     instead (`_section_of`). Everything else (matching, start/end-line filters, parents, sentence
     boundaries, section spans, assertion attributes) is medspaCy's code path, unchanged.
     """
-    from medspacy.section_detection.section import Section
-
     matcher = self._Sectionizer__matcher
     matches = matcher(doc)
     if self.require_start_line:
@@ -111,10 +114,16 @@ def lean_sectionizer_call(self: object, doc: Doc) -> Doc:
     return doc
 
 
+def install_lean_sectionizer(sectionizer: object) -> bool:
+    """Swap in `lean_sectionizer_call` on the medspaCy version it was written against; True if swapped."""
+    if medspacy.__version__ != LEAN_SECTIONIZER_FOR:
+        return False
+    sectionizer.__class__ = type("LeanSectionizer", (type(sectionizer),), {"__call__": lean_sectionizer_call})
+    return True
+
+
 def _section_of(token: object) -> object:
     """The medspaCy Section a token lies in, looked up in doc._.sections (sorted, non-overlapping)."""
-    from bisect import bisect_right
-
     sections = token.doc._.sections
     if not sections:
         return None
@@ -147,7 +156,9 @@ def add_rules(component: object, rules: list) -> None:
     tokenizer, so the matcher's tokenizer is swapped while they are added.
     """
     inner = _medspacy_matcher(component)
-    phrase_matcher = inner._MedspacyMatcher__phrase_matcher
+    phrase_matcher = getattr(inner, "_MedspacyMatcher__phrase_matcher", None)
+    if phrase_matcher is None or not hasattr(inner, "nlp"):
+        raise RuntimeError(f"medspaCy's matcher layout changed (tested on {MEDSPACY_VERSION}): review add_rules")
     tokenizer = inner.nlp
     by_words = lambda text: Doc(tokenizer.vocab, words=text.split(" "))  # noqa: E731
     component.add([r for r in rules if not (r.metadata or {}).get(PHRASES)])

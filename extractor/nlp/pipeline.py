@@ -3,7 +3,11 @@
 import logging
 from functools import lru_cache
 
+import medspacy  # noqa: F401  registers the medspaCy factories
 import spacy
+from medspacy.context import ConTextRule
+from medspacy.custom_tokenizer import create_medspacy_tokenizer
+from medspacy.target_matcher import TargetRule
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import filter_spans
@@ -12,9 +16,8 @@ from extractor import knowledge
 
 from . import sentences  # noqa: F401  registers the clinical_sentencizer factory
 from .medspacy_patches import (
-    LEAN_SECTIONIZER_FOR,
     add_rules,
-    lean_sectionizer_call,
+    install_lean_sectionizer,
     read_text_once,
     register_extensions,
 )
@@ -66,13 +69,7 @@ def load() -> Language:
 def build(compiled: bool = True) -> Language:
     """Build the pipeline. `compiled=False` keeps the rules exactly as written in models/ and medspaCy's
     own sectionizer: the slow reference the compiled pipeline is tested against."""
-    import medspacy  # registers the medspaCy factories
-
     quiet_library_logs()
-    from medspacy.context import ConTextRule
-    from medspacy.custom_tokenizer import create_medspacy_tokenizer
-    from medspacy.target_matcher import TargetRule
-
     cfg = knowledge.pipeline_config()
     register_extensions()
     nlp = spacy.blank("en")
@@ -94,8 +91,8 @@ def build(compiled: bool = True) -> Language:
         "medspacy_sectionizer",
         config={"rules": str(knowledge.rule_file("section_rules.json")), "span_attrs": cfg.section_attributes},
     )
-    if compiled and medspacy.__version__ == LEAN_SECTIONIZER_FOR:
-        sectionizer.__class__ = type("LeanSectionizer", (type(sectionizer),), {"__call__": lean_sectionizer_call})
+    if compiled:
+        install_lean_sectionizer(sectionizer)
     context_config: dict = {"rules": None}
     if cfg.context_max_scope:
         context_config["max_scope"] = cfg.context_max_scope

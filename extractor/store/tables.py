@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Literal
 
 from sqlalchemy import (
     JSON,
@@ -18,11 +17,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from extractor.errors import StoreError  # noqa: F401  re-exported: store.StoreError
+from extractor.schemas import DECISIONS, ROLES, Role  # noqa: F401  re-exported: store.ROLES, store.DECISIONS
 
-ROLES = ("intake", "reviewer", "admin")
 CASE_STATUSES = ("queued", "processing", "ready", "failed")
-DECISIONS = ("approve", "refer_to_physician", "request_information")
-Role = Literal["intake", "reviewer", "admin"]
 
 
 def utcnow() -> datetime:
