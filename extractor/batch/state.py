@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -268,3 +269,74 @@ def count_failure(engine: sa.Engine, case_id: str) -> int:
         conn.execute(sa.update(cases_table).where(_c.case_id == case_id).values(attempts=_c.attempts + 1))
         return attempts_of(conn, case_id)
 
+
+
+def last_written(conn: sa.Connection) -> tuple[int, str | None]:
+    """The end offset of the output as the state knows it, and the case whose line ends there."""
+    found = conn.execute(
+        sa.select(_c.out_end, _c.case_id).where(_c.written).order_by(_c.out_end.desc()).limit(1)
+    ).first()
+    return (found[0], found[1]) if found else (0, None)
+
+
+def adopt_line(conn: sa.Connection, case_id: str, out_end: int) -> bool:
+    """Mark a line found in the output as written, if the state has it finished and unwritten."""
+    changed = conn.execute(
+        sa.update(cases_table)
+        .where(_c.case_id == case_id, _c.status != PENDING, sa.not_(_c.written))
+        .values(written=True, out_end=out_end)
+    )
+    return bool(changed.rowcount)
+
+
+def finished_lines(conn: sa.Connection, *, unwritten: bool = False) -> Iterator[tuple[str, str]]:
+    """(case_id, line) of every finished case (or of those not yet in the output), in input order, streamed:
+    a rewrite of a large output never holds all its lines at once."""
+    query = sa.select(_c.case_id, _c.line).where(_c.status != PENDING)
+    if unwritten:
+        query = query.where(sa.not_(_c.written))
+    return iter(conn.execute(query.order_by(_c.seq)).tuples())
+
+
+def clear_written(conn: sa.Connection) -> None:
+    conn.execute(sa.update(cases_table).values(written=False, out_end=None))
+
+
+def mark_written(conn: sa.Connection, ends: list[tuple[str, int]]) -> None:
+    """Cases whose lines are in the output (fsynced), each with the offset its line ends at."""
+    if ends:
+        conn.execute(
+            sa.update(cases_table)
+            .where(_c.case_id == sa.bindparam("cid"))
+            .values(written=True, out_end=sa.bindparam("end")),
+            [{"cid": cid, "end": end} for cid, end in ends],
+        )
+
+
+def unstored_reviews(engine: sa.Engine) -> list[tuple[str, str]]:
+    """(case_id, line) of the reviews not yet in the web app's database, in input order."""
+    with engine.connect() as conn:
+        query = sa.select(_c.case_id, _c.line).where(_c.status == OK, sa.not_(_c.stored)).order_by(_c.seq)
+        return [(cid, line) for cid, line in conn.execute(query)]
+
+
+def mark_stored(engine: sa.Engine, case_ids: list[str]) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.update(cases_table).where(_c.case_id.in_(case_ids)).values(stored=True))
+
+
+def summary_rows(engine: sa.Engine) -> list[sa.Row]:
+    """The small summary columns of every case (no result lines)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(
+                _c.case_id,
+                _c.status,
+                _c.quarantined,
+                _c.reason,
+                _c.recommendation,
+                _c.indications,
+                _c.guideline_version,
+                _c.request_month,
+            )
+        ).all()

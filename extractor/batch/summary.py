@@ -9,13 +9,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
 from extractor.schemas import RECOMMENDATIONS
 
-from .state import ERROR, OK, cases_table, state_engine
+from .state import ERROR, OK, state_engine, summary_rows
 
 # --- summary ---------------------------------------------------------------------------------------
 
@@ -36,23 +35,10 @@ class Summary:
 def summarize(state: str, case_ids: Sequence[str]) -> Summary:
     """Counts over the finished rows of these cases, from the small summary columns (no review parsing)."""
     wanted = set(case_ids)
-    c = cases_table.c
     engine = state_engine(state)
     s = Summary()
     try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(
-                    c.case_id,
-                    c.status,
-                    c.quarantined,
-                    c.reason,
-                    c.recommendation,
-                    c.indications,
-                    c.guideline_version,
-                    c.request_month,
-                )
-            ).all()
+        rows = summary_rows(engine)
     finally:
         engine.dispose()
     for r in rows:
