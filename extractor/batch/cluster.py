@@ -6,9 +6,6 @@ import contextlib
 import logging
 import warnings
 
-import dask
-from distributed import Client, LocalCluster
-
 from extractor.config import get_settings
 from extractor.errors import BackfillError
 
@@ -19,6 +16,10 @@ class Cluster:
     """Local worker processes (a Dask LocalCluster) or an existing Dask scheduler."""
 
     def __init__(self, workers: int, scheduler: str | None):
+        # Dask loads only when there is work: a rerun over a finished job starts in well under its ~1.5 s.
+        import dask
+        from distributed import Client, LocalCluster
+
         # Worker deaths are expected here (hostile files) and reported per case; keep Dask's logs off the terminal.
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
         self.cluster = None

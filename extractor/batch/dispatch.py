@@ -9,10 +9,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from distributed import Future, KilledWorker, wait
-from distributed.client import FutureCancelledError
 
 from extractor.config import Settings
 
@@ -23,6 +22,9 @@ from .progress import Progress
 from .state import ERROR, attempts_of, claim_case, count_failure, finish_case, finish_values, quarantine_values
 from .store_sync import store_pending
 from .task import iso_date, score_cases
+
+if TYPE_CHECKING:
+    from distributed import Future
 
 # Let a few more cases finish after the first: one transaction, one append and one fsync then serve them all,
 # and the coordinator leaves the cores to the workers (the window keeps them busy meanwhile).
@@ -135,6 +137,10 @@ class Dispatcher:
         """Wait up to `timeout` for a future to end, then sort every ended or overdue one: results (and
         internal errors) are finished; a worker death or hang makes its cases suspects, or, for a case that
         ran alone, counts an attempt and quarantines it after the last. The state's lines are not touched."""
+        # Dask loads only when there is work: a rerun over a finished job starts in well under its ~1.5 s.
+        from distributed import KilledWorker, wait
+        from distributed.client import FutureCancelledError
+
         if self.inflight:
             with contextlib.suppress(TimeoutError):
                 wait(list(self.inflight), timeout=timeout, return_when="FIRST_COMPLETED")

@@ -10,8 +10,6 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from distributed import get_worker
-
 from extractor import knowledge
 from extractor.config import Settings, get_settings
 from extractor.errors import ExtractorError, NoReadableDocuments
@@ -41,6 +39,8 @@ def score_case(case_id: str, files: Sequence[str], request_date: str | None, rep
     if every and _cases_in_process[0] % every == 0:
         address = None
         if replaceable:
+            from distributed import get_worker  # lazy: the coordinator imports this module before it needs Dask
+
             with contextlib.suppress(ValueError):  # not inside a Dask worker
                 address = get_worker().address
         if address:
