@@ -18,7 +18,7 @@ from extractor.config import get_settings
 from extractor.errors import BackfillError
 
 from .cluster import Cluster
-from .dispatch import dispatch
+from .dispatch import Dispatcher
 from .inputs import CaseInput, discover
 from .output import Output, result_line
 from .progress import Progress
@@ -26,12 +26,18 @@ from .state import (
     ERROR,
     PENDING,
     FileHashes,
-    cases_table,
     content_hash,
+    finish_case,
     finish_values,
     guideline_catalogue,
     guideline_key,
+    insert_cases,
+    known_cases,
+    new_case,
+    release_claims,
+    reset_cases,
     state_engine,
+    statuses,
 )
 from .store_sync import store_pending
 
@@ -72,12 +78,10 @@ def run_backfill(
     output = Output(out, engine)
     output.lock()
     try:
-        by_id = _sync_state(engine, cases, retry_failed, output)
+        by_id = sync_state(engine, cases, retry_failed, output)
         output.reconcile()
         output.append_unwritten()
-        c = cases_table.c
-        with engine.connect() as conn:
-            status = dict(conn.execute(sa.select(c.case_id, c.status)).tuples().all())
+        status = statuses(engine)
         pending = [case for cid, case in by_id.items() if status.get(cid) == PENDING]
         done = len(by_id) - len(pending)
         failed = sum(1 for cid in by_id if status.get(cid) == ERROR)
@@ -87,9 +91,9 @@ def run_backfill(
             try:
                 if on_start:
                     on_start(Progress(len(by_id), done, failed))
-                processed = dispatch(
-                    cluster, pending, engine, output, settings, db_url, on_progress, Progress(len(by_id), done, failed)
-                )
+                processed = Dispatcher(
+                    cluster, pending, engine, output, settings, Progress(len(by_id), done, failed), db_url, on_progress
+                ).run()
             finally:
                 cluster.close()
         elif on_start:
@@ -102,20 +106,15 @@ def run_backfill(
         engine.dispose()
 
 
-def _sync_state(engine: sa.Engine, cases: list[CaseInput], retry_failed: bool, output: Output) -> dict[str, CaseInput]:
+def sync_state(engine: sa.Engine, cases: list[CaseInput], retry_failed: bool, output: Output) -> dict[str, CaseInput]:
     """Bring the state up to the input: new cases in, changed ones reset, claims of a killed run released."""
-    c = cases_table.c
     hashes = FileHashes(engine)
     catalogue = guideline_catalogue()
-    with engine.connect() as conn:
-        known = {
-            r.case_id: r
-            for r in conn.execute(
-                sa.select(c.case_id, c.seq, c.content_hash, c.pipeline_version, c.guideline_key, c.status, c.written)
-            )
-        }
+    known = known_cases(engine)
     next_seq = max((r.seq for r in known.values()), default=-1) + 1
-    inserts, resets, immediate = [], [], []
+    inserts: list[dict] = []
+    resets: dict[str, tuple[str, str, str]] = {}
+    immediate: list[CaseInput] = []
     by_id: dict[str, CaseInput] = {}
     rewrite = False
     for case in cases:
@@ -123,25 +122,12 @@ def _sync_state(engine: sa.Engine, cases: list[CaseInput], retry_failed: bool, o
         key = (content_hash(case, hashes), PIPELINE_VERSION, guideline_key(case.request_date, catalogue))
         row = known.get(case.case_id)
         if row is None:
-            inserts.append(
-                {
-                    "case_id": case.case_id,
-                    "seq": next_seq,
-                    "content_hash": key[0],
-                    "pipeline_version": key[1],
-                    "guideline_key": key[2],
-                    "status": PENDING,
-                    "attempts": 0,
-                    "quarantined": False,
-                    "written": False,
-                    "stored": False,
-                }
-            )
+            inserts.append(new_case(case.case_id, next_seq, key))
             next_seq += 1
         elif (row.content_hash, row.pipeline_version, row.guideline_key) != key or (
             retry_failed and row.status == ERROR
         ):
-            resets.append({"cid": case.case_id, "h": key[0], "p": key[1], "g": key[2]})
+            resets[case.case_id] = key
             rewrite = rewrite or bool(row.written)
         else:
             continue
@@ -149,46 +135,14 @@ def _sync_state(engine: sa.Engine, cases: list[CaseInput], retry_failed: bool, o
             immediate.append(case)
     hashes.save()
     with engine.begin() as conn:
-        if inserts:
-            conn.execute(cases_table.insert(), inserts)
-        if resets:
-            conn.execute(
-                sa.update(cases_table)
-                .where(c.case_id == sa.bindparam("cid"))
-                .values(
-                    content_hash=sa.bindparam("h"),
-                    pipeline_version=sa.bindparam("p"),
-                    guideline_key=sa.bindparam("g"),
-                    status=PENDING,
-                    attempts=0,
-                    quarantined=False,
-                    error=None,
-                    reason=None,
-                    line=None,
-                    written=False,
-                    out_end=None,
-                    stored=False,
-                    claim_owner=None,
-                    claim_expires=None,
-                    recommendation=None,
-                    indications=None,
-                    guideline_version=None,
-                    request_month=None,
-                ),
-                resets,
-            )
+        insert_cases(conn, inserts)
+        reset_cases(conn, resets)
         # A claim left by an earlier run: that run was killed with the case in flight. The backfill process
         # runs no case itself, so this is no failure of the case; only worker deaths and hangs count.
-        conn.execute(
-            sa.update(cases_table).where(c.claim_owner.is_not(None)).values(claim_owner=None, claim_expires=None)
-        )
+        release_claims(conn)
         for case in immediate:
             result = {"status": ERROR, "error": case.error, "reason": case.reason}
-            conn.execute(
-                sa.update(cases_table)
-                .where(c.case_id == case.case_id)
-                .values(line=result_line(case.case_id, result), **finish_values(result))
-            )
+            finish_case(conn, case.case_id, result_line(case.case_id, result), finish_values(result))
     if rewrite:
         output.rewrite()
     return by_id

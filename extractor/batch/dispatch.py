@@ -8,6 +8,8 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -17,216 +19,247 @@ from .cluster import Cluster
 from .inputs import CaseInput
 from .output import Output, result_line
 from .progress import Progress
-from .state import ERROR, cases_table, finish_values, quarantine_values
+from .state import ERROR, attempts_of, claim_case, count_failure, finish_case, finish_values, quarantine_values
 from .store_sync import store_pending
 from .task import iso_date, score_cases
+
+if TYPE_CHECKING:
+    from distributed import Future
+
+# Let a few more cases finish after the first: one transaction, one append and one fsync then serve them all,
+# and the coordinator leaves the cores to the workers (the window keeps them busy meanwhile).
+COLLECT_SECONDS = 0.05
 
 
 def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-COLLECT_SECONDS = 0.05
+@dataclass
+class Finished:
+    """A case's outcome, ready for the state: the result its line is made of, and the row's new values."""
+
+    case: CaseInput
+    result: dict
+    values: dict
 
 
-def dispatch(
-    cluster: Cluster,
-    pending: list[CaseInput],
-    engine: sa.Engine,
-    output: Output,
-    settings: Settings,
-    db_url: str | None,
-    on_progress: Callable[[Progress], None] | None,
-    progress: Progress,
-) -> int:
-    from distributed import wait
-    from distributed.client import FutureCancelledError
+@dataclass
+class Collected:
+    """What one collect() found: finished cases, and the workers that asked to be replaced."""
 
-    c = cases_table.c
-    owner = _owner()
-    queue: Iterator[CaseInput] = iter(pending)
-    inflight: dict = {}
-    # A worker's death fails every task it holds, not only the one that killed it. Such cases become
-    # suspects and run again alone, so a death is only counted against the case that was running by itself.
-    suspects: list[CaseInput] = []
-    solo: list[CaseInput] = []
-    # Futures on a worker we replace on purpose: if they fail, the case simply runs again.
-    replacing: set = set()
-    requeue: list[CaseInput] = []
-    processed = 0
-    # Enough queued work (in cases) that the workers never wait on the coordinator's commits and fsyncs.
-    per_task = max(1, settings.backfill_cases_per_task)
-    window = (4 * cluster.slots() + 4) * per_task
-    submitted = [0]
-    exhausted = False
+    finished: list[Finished] = field(default_factory=list)
+    replace: set[str] = field(default_factory=set)
 
-    def claim_more() -> None:
-        nonlocal exhausted
-        batch: list[CaseInput] = []
-        if solo or (suspects and inflight):
+
+class Dispatcher:
+    """Runs the pending cases on the cluster, each written exactly once, with its steps callable one by one.
+
+    A worker's death fails every task it holds, not only the one that killed it. Such cases become
+    `suspects` and run again alone (`solo`), so a death or hang is only counted against a case that was
+    running by itself; after `backfill_max_attempts` the case is quarantined with an error line."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        pending: list[CaseInput],
+        engine: sa.Engine,
+        output: Output,
+        settings: Settings,
+        progress: Progress,
+        db_url: str | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ):
+        self.cluster = cluster
+        self.pending = pending
+        self.engine = engine
+        self.output = output
+        self.settings = settings
+        self.progress = progress
+        self.db_url = db_url
+        self.on_progress = on_progress
+        self.owner = _owner()
+        self.queue: Iterator[CaseInput] = iter(pending)
+        # future -> (its cases, the time after which it counts as hung)
+        self.inflight: dict[Future, tuple[list[CaseInput], float]] = {}
+        self.suspects: list[CaseInput] = []
+        self.solo: list[CaseInput] = []
+        # Futures on a worker we replace on purpose: if they fail, the case simply runs again.
+        self.replacing: set[Future] = set()
+        self.requeue: list[CaseInput] = []
+        self.processed = 0
+        self.submitted = 0
+        self.exhausted = False
+        self.per_task = max(1, settings.backfill_cases_per_task)
+        # Enough queued work (in cases) that the workers never wait on the coordinator's commits and fsyncs.
+        self.window = (4 * cluster.slots() + 4) * self.per_task
+
+    # --- the steps ----------------------------------------------------------------------------------
+
+    def claim(self) -> None:
+        """Fill the window: claim cases in the state and submit them; a suspect runs alone, nothing beside it.
+
+        A suspect already out of attempts (counted by an earlier run) is quarantined here instead."""
+        if self.solo or (self.suspects and self.inflight):
             return
-        if suspects:
-            batch.append(suspects.pop(0))
-            solo.append(batch[0])
-        queued = sum(len(cases) for cases, _ in inflight.values())
-        while not solo and queued + len(batch) < window:
-            case = requeue.pop() if requeue else next(queue, None)
+        batch: list[CaseInput] = []
+        if self.suspects:
+            batch.append(self.suspects.pop(0))
+            self.solo.append(batch[0])
+        queued = sum(len(cases) for cases, _ in self.inflight.values())
+        while not self.solo and queued + len(batch) < self.window:
+            case = self.requeue.pop() if self.requeue else next(self.queue, None)
             if case is None:
-                exhausted = True
+                self.exhausted = True
                 break
             batch.append(case)
         if not batch:
             return
-        now = time.time()
+        expires = time.time() + self.settings.backfill_claim_seconds
         submit = []
-        with engine.begin() as conn:
+        with self.engine.begin() as conn:
             for case in batch:
-                attempts = conn.execute(sa.select(c.attempts).where(c.case_id == case.case_id)).scalar_one()
-                if attempts >= settings.backfill_max_attempts:
+                attempts = attempts_of(conn, case.case_id)
+                if attempts >= self.settings.backfill_max_attempts:
                     values, result = quarantine_values(attempts, "its worker died or hung each time")
-                    conn.execute(
-                        sa.update(cases_table)
-                        .where(c.case_id == case.case_id)
-                        .values(line=result_line(case.case_id, result), **values)
-                    )
-                    progress.done += 1
-                    progress.failed += 1
-                    solo.clear()
+                    finish_case(conn, case.case_id, result_line(case.case_id, result), values)
+                    self.progress.done += 1
+                    self.progress.failed += 1
+                    self.solo.clear()
                     continue
-                conn.execute(
-                    sa.update(cases_table)
-                    .where(c.case_id == case.case_id)
-                    .values(claim_owner=owner, claim_expires=now + settings.backfill_claim_seconds)
-                )
+                claim_case(conn, case.case_id, self.owner, expires)
                 submit.append(case)
-        size = 1 if solo else per_task
+        size = 1 if self.solo else self.per_task
         for i in range(0, len(submit), size):
-            chunk = submit[i : i + size]
-            submitted[0] += 1
-            fut = cluster.client.submit(
-                score_cases,
-                [(case.case_id, [str(p) for p in case.files], iso_date(case.request_date)) for case in chunk],
-                cluster.cluster is not None,
-                key=f"cases-{owner[-8:]}-{submitted[0]}",
-                pure=False,
-            )
-            inflight[fut] = (chunk, time.time() + settings.backfill_claim_seconds * len(chunk))
+            self._submit(submit[i : i + size])
 
-    def count_failure(case: CaseInput) -> int:
-        with engine.begin() as conn:
-            conn.execute(sa.update(cases_table).where(c.case_id == case.case_id).values(attempts=c.attempts + 1))
-            return conn.execute(sa.select(c.attempts).where(c.case_id == case.case_id)).scalar_one()
+    def collect(self, timeout: float = 1.0) -> Collected:
+        """Wait up to `timeout` for a future to end, then sort every ended or overdue one: results (and
+        internal errors) are finished; a worker death or hang makes its cases suspects, or, for a case that
+        ran alone, counts an attempt and quarantines it after the last. The state's lines are not touched."""
+        # Dask loads only when there is work: a rerun over a finished job starts in well under its ~1.5 s.
+        from distributed import KilledWorker, wait
+        from distributed.client import FutureCancelledError
 
-    try:
-        claim_more()
-        output.append_unwritten()
-        while inflight or not exhausted or suspects or requeue:
-            if not inflight:
-                claim_more()
-                output.append_unwritten()
-                if not inflight:
-                    break
-            try:
-                wait(list(inflight), timeout=1.0, return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                pass
-            # Let a few more cases finish: one transaction, one append and one fsync then serve them all,
-            # and the coordinator leaves the cores to the workers (the window keeps them busy meanwhile).
+        if self.inflight:
+            with contextlib.suppress(TimeoutError):
+                wait(list(self.inflight), timeout=timeout, return_when="FIRST_COMPLETED")
             time.sleep(COLLECT_SECONDS)
-            done = {fut for fut in inflight if fut.done()}
-            finished: list[tuple[CaseInput, dict, dict]] = []
-            replace: set = set()
-            now = time.time()
-            for fut in list(inflight):
-                cases, deadline = inflight[fut]
-                alone = len(cases) == 1 and cases[0] in solo
-                if fut in done:
-                    del inflight[fut]
-                    solo.clear()
-                    if fut.status == "finished":
-                        for case, result in zip(cases, fut.result(), strict=True):
-                            address = result.pop("replace_worker", None)
-                            if address:
-                                replace.add(address)
-                            finished.append((case, result, finish_values(result)))
-                        continue
-                    if fut in replacing:
-                        replacing.discard(fut)
-                        requeue.extend(cases)
-                        continue
-                    exc = None
-                    with contextlib.suppress(FutureCancelledError):
-                        exc = fut.exception()
-                    if type(exc).__name__ == "KilledWorker" or exc is None:
-                        why = "the worker process died on this case each time"
-                    else:
-                        result = {
-                            "status": ERROR,
-                            "error": f"internal error ({type(exc).__name__})",
-                            "reason": "internal error",
-                        }
-                        finished += [(case, dict(result), finish_values(result)) for case in cases]
-                        continue
-                elif now > deadline:
-                    del inflight[fut]
-                    solo.clear()
-                    fut.cancel()
-                    _restart_worker_of(cluster, fut.key)
-                    why = f"it did not finish within {settings.backfill_claim_seconds:.0f} s each time"
-                else:
+        collected = Collected()
+        done = {fut for fut in self.inflight if fut.done()}
+        now = time.time()
+        for fut in list(self.inflight):
+            cases, deadline = self.inflight[fut]
+            alone = len(cases) == 1 and cases[0] in self.solo
+            if fut in done:
+                del self.inflight[fut]
+                self.solo.clear()
+                if fut.status == "finished":
+                    for case, result in zip(cases, fut.result(), strict=True):
+                        address = result.pop("replace_worker", None)
+                        if address:
+                            collected.replace.add(address)
+                        collected.finished.append(Finished(case, result, finish_values(result)))
                     continue
-                if not alone:
-                    suspects.extend(cases)
+                if fut in self.replacing:
+                    self.replacing.discard(fut)
+                    self.requeue.extend(cases)
                     continue
-                case = cases[0]
-                attempts = count_failure(case)
-                if attempts >= settings.backfill_max_attempts:
-                    values, result = quarantine_values(attempts, why)
-                    finished.append((case, result, values))
-                else:
-                    suspects.insert(0, case)
-            if finished:
-                with engine.begin() as conn:
-                    for case, result, values in finished:
-                        conn.execute(
-                            sa.update(cases_table)
-                            .where(c.case_id == case.case_id)
-                            .values(line=result_line(case.case_id, result), **values)
-                        )
-                progress.done += len(finished)
-                progress.failed += sum(1 for _, r, _ in finished if r["status"] == ERROR)
-                processed += len(finished)
-            if replace:
-                progress.replaced += _replace_workers(cluster, replace, inflight, replacing)
-            claim_more()
-            if finished:
-                output.append_unwritten()
-                if db_url:
-                    store_pending(engine, db_url, {c.case_id: c.files for c in pending})
-                if on_progress:
-                    on_progress(progress)
-        output.append_unwritten()
-        return processed
-    finally:
-        for fut in inflight:
-            fut.cancel()
+                exc = None
+                with contextlib.suppress(FutureCancelledError):
+                    exc = fut.exception()
+                if exc is not None and not isinstance(exc, KilledWorker):
+                    error = f"internal error ({type(exc).__name__})"
+                    result = {"status": ERROR, "error": error, "reason": "internal error"}
+                    collected.finished += [Finished(case, dict(result), finish_values(result)) for case in cases]
+                    continue
+                why = "the worker process died on this case each time"
+            elif now > deadline:
+                del self.inflight[fut]
+                self.solo.clear()
+                fut.cancel()
+                self._restart_worker_of(fut.key)
+                why = f"it did not finish within {self.settings.backfill_claim_seconds:.0f} s each time"
+            else:
+                continue
+            if not alone:
+                self.suspects.extend(cases)
+                continue
+            case = cases[0]
+            attempts = count_failure(self.engine, case.case_id)
+            if attempts >= self.settings.backfill_max_attempts:
+                values, result = quarantine_values(attempts, why)
+                collected.finished.append(Finished(case, result, values))
+            else:
+                self.suspects.insert(0, case)
+        return collected
 
+    def settle(self, collected: Collected) -> None:
+        """Mark the finished cases in one transaction with their lines, replace the workers that asked, then
+        append the new lines to the output and store the reviews in the app's database (--db)."""
+        if collected.finished:
+            with self.engine.begin() as conn:
+                for f in collected.finished:
+                    finish_case(conn, f.case.case_id, result_line(f.case.case_id, f.result), f.values)
+            self.progress.done += len(collected.finished)
+            self.progress.failed += sum(1 for f in collected.finished if f.result["status"] == ERROR)
+            self.processed += len(collected.finished)
+        if collected.replace:
+            self.progress.replaced += self._replace_workers(collected.replace)
+        if collected.finished:
+            self.output.append_unwritten()
+            if self.db_url:
+                store_pending(self.engine, self.db_url, {c.case_id: c.files for c in self.pending})
+            if self.on_progress:
+                self.on_progress(self.progress)
 
-def _replace_workers(cluster: Cluster, addresses: set[str], inflight: dict, replacing: set) -> int:
-    """Restart the local workers that asked for it (their memory grows with every case)."""
-    try:
-        processing = cluster.client.processing(list(addresses))
-        keys = {k for a in addresses for k in processing.get(a, ())}
-        replacing.update(f for f in inflight if f.key in keys)
-        cluster.client.restart_workers(list(addresses), timeout=120)
-    except Exception:  # a worker that cannot be replaced now keeps working; it asks again later
-        return 0
-    return len(addresses)
+    def run(self) -> int:
+        """Claim, collect, settle until every pending case is settled; returns how many were."""
+        try:
+            self.claim()
+            self.output.append_unwritten()
+            while self.inflight or not self.exhausted or self.suspects or self.requeue:
+                if not self.inflight:
+                    self.claim()
+                    self.output.append_unwritten()
+                    if not self.inflight:
+                        break
+                self.settle(self.collect())
+                self.claim()
+            self.output.append_unwritten()
+            return self.processed
+        finally:
+            for fut in self.inflight:
+                fut.cancel()
 
+    # --- the cluster --------------------------------------------------------------------------------
 
-def _restart_worker_of(cluster: Cluster, key: str) -> None:
-    """Free a worker stuck on a case (a hang is treated like a crash)."""
-    with contextlib.suppress(Exception):
-        for address, keys in cluster.client.processing().items():
-            if key in keys:
-                cluster.client.restart_workers([address])
+    def _submit(self, chunk: list[CaseInput]) -> None:
+        self.submitted += 1
+        fut = self.cluster.client.submit(
+            score_cases,
+            [(case.case_id, [str(p) for p in case.files], iso_date(case.request_date)) for case in chunk],
+            self.cluster.cluster is not None,
+            key=f"cases-{self.owner[-8:]}-{self.submitted}",
+            pure=False,
+        )
+        self.inflight[fut] = (chunk, time.time() + self.settings.backfill_claim_seconds * len(chunk))
+
+    def _replace_workers(self, addresses: set[str]) -> int:
+        """Restart the local workers that asked for it (their memory grows with every case)."""
+        client = self.cluster.client
+        try:
+            processing = client.processing(list(addresses))
+            keys = {k for a in addresses for k in processing.get(a, ())}
+            self.replacing.update(f for f in self.inflight if f.key in keys)
+            client.restart_workers(list(addresses), timeout=120)
+        except Exception:  # a worker that cannot be replaced now keeps working; it asks again later
+            return 0
+        return len(addresses)
+
+    def _restart_worker_of(self, key: str) -> None:
+        """Free a worker stuck on a case (a hang is treated like a crash)."""
+        with contextlib.suppress(Exception):
+            for address, keys in self.cluster.client.processing().items():
+                if key in keys:
+                    self.cluster.client.restart_workers([address])

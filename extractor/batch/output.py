@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from extractor.errors import BackfillError
 
-from .state import OK, PENDING, cases_table
+from .state import OK, adopt_line, clear_written, finished_lines, last_written, mark_written
 
 # --- output ----------------------------------------------------------------------------------------
 
@@ -61,11 +61,8 @@ class Output:
     def reconcile(self) -> None:
         """Make the file agree with the state: cut a torn tail, adopt complete lines written before a kill
         but not yet marked, and rewrite the whole file if it is missing, shorter or not the one we wrote."""
-        c = cases_table.c
         with self.engine.connect() as conn:
-            end, last = conn.execute(
-                sa.select(c.out_end, c.case_id).where(c.written).order_by(c.out_end.desc()).limit(1)
-            ).first() or (0, None)
+            end, last = last_written(conn)
         size = self.path.stat().st_size if self.path.exists() else 0
         if size < end or (last is not None and not self._line_ends_at(last, end)):
             self.rewrite()
@@ -87,12 +84,7 @@ class Output:
             adopted.append((case_id, pos))
         with self.engine.begin() as conn:
             for case_id, out_end in adopted:
-                done = conn.execute(
-                    sa.update(cases_table)
-                    .where(c.case_id == case_id, c.status != PENDING, sa.not_(c.written))
-                    .values(written=True, out_end=out_end)
-                ).rowcount
-                if not done:
+                if not adopt_line(conn, case_id, out_end):
                     break
             else:
                 with self.path.open("r+b") as fh:
@@ -125,38 +117,27 @@ class Output:
 
     def rewrite(self) -> None:
         """All finished rows, in input order, to a temp file that replaces the output (no torn state)."""
-        c = cases_table.c
         if self._fh is not None:  # appends after the rename must go to the new file
             self._fh.close()
             self._fh = None
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        offsets: list[dict] = []
+        offsets: list[tuple[str, int]] = []
         with self.engine.connect() as conn, tmp.open("wb") as fh:
-            rows = conn.execute(sa.select(c.case_id, c.line).where(c.status != PENDING).order_by(c.seq))
-            for case_id, line in rows:
+            for case_id, line in finished_lines(conn):
                 fh.write(line.encode() + b"\n")
-                offsets.append({"cid": case_id, "end": fh.tell()})
+                offsets.append((case_id, fh.tell()))
             fh.flush()
             os.fsync(fh.fileno())
         with self.engine.begin() as conn:
-            conn.execute(sa.update(cases_table).values(written=False, out_end=None))
-            if offsets:
-                conn.execute(
-                    sa.update(cases_table)
-                    .where(c.case_id == sa.bindparam("cid"))
-                    .values(written=True, out_end=sa.bindparam("end")),
-                    offsets,
-                )
+            clear_written(conn)
+            mark_written(conn, offsets)
         os.replace(tmp, self.path)
         _fsync_dir(self.path.parent)
 
     def append_unwritten(self) -> int:
         """Append finished rows not yet in the file, fsync, then mark them written with their end offsets."""
-        c = cases_table.c
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(c.case_id, c.line).where(c.status != PENDING, sa.not_(c.written)).order_by(c.seq)
-            ).all()
+            rows = list(finished_lines(conn, unwritten=True))
         if not rows:
             return 0
         if self._fh is None:
@@ -164,14 +145,9 @@ class Output:
         marks = []
         for case_id, line in rows:
             self._fh.write(line.encode() + b"\n")
-            marks.append({"cid": case_id, "end": self._fh.tell()})
+            marks.append((case_id, self._fh.tell()))
         self._fh.flush()
         os.fsync(self._fh.fileno())
         with self.engine.begin() as conn:
-            conn.execute(
-                sa.update(cases_table)
-                .where(c.case_id == sa.bindparam("cid"))
-                .values(written=True, out_end=sa.bindparam("end")),
-                marks,
-            )
+            mark_written(conn, marks)
         return len(rows)

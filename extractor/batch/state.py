@@ -7,8 +7,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -168,3 +170,173 @@ def quarantine_values(attempts: int, why: str) -> tuple[dict, dict]:
         "reason": "quarantined (worker died)",
     }
     return {**finish_values(result), "quarantined": True}, result
+
+
+# --- the statements the job and the dispatch run -----------------------------------------------------
+
+_c = cases_table.c
+
+
+def known_cases(engine: sa.Engine) -> dict[str, sa.Row]:
+    """Every case the state knows, with its key (hash, pipeline, guideline), seq, status and written flag."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(_c.case_id, _c.seq, _c.content_hash, _c.pipeline_version, _c.guideline_key, _c.status, _c.written)
+        )
+        return {r.case_id: r for r in rows}
+
+
+def new_case(case_id: str, seq: int, key: tuple[str, str, str]) -> dict[str, Any]:
+    """The row of a case the state has not seen: pending, never attempted."""
+    return {
+        "case_id": case_id,
+        "seq": seq,
+        "content_hash": key[0],
+        "pipeline_version": key[1],
+        "guideline_key": key[2],
+        "status": PENDING,
+        "attempts": 0,
+        "quarantined": False,
+        "written": False,
+        "stored": False,
+    }
+
+
+def insert_cases(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(cases_table.insert(), rows)
+
+
+def reset_cases(conn: sa.Connection, keys: dict[str, tuple[str, str, str]]) -> None:
+    """Cases whose input, pipeline or guideline changed (or a failure to retry): pending again, all else forgotten."""
+    if not keys:
+        return
+    conn.execute(
+        sa.update(cases_table)
+        .where(_c.case_id == sa.bindparam("cid"))
+        .values(
+            content_hash=sa.bindparam("h"),
+            pipeline_version=sa.bindparam("p"),
+            guideline_key=sa.bindparam("g"),
+            status=PENDING,
+            attempts=0,
+            quarantined=False,
+            error=None,
+            reason=None,
+            line=None,
+            written=False,
+            out_end=None,
+            stored=False,
+            claim_owner=None,
+            claim_expires=None,
+            recommendation=None,
+            indications=None,
+            guideline_version=None,
+            request_month=None,
+        ),
+        [{"cid": cid, "h": h, "p": p, "g": g} for cid, (h, p, g) in keys.items()],
+    )
+
+
+def release_claims(conn: sa.Connection) -> None:
+    """Drop every claim: at the start of a run, any claim is left by a run that was killed."""
+    conn.execute(sa.update(cases_table).where(_c.claim_owner.is_not(None)).values(claim_owner=None, claim_expires=None))
+
+
+def statuses(engine: sa.Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(_c.case_id, _c.status)).tuples().all())
+
+
+def attempts_of(conn: sa.Connection, case_id: str) -> int:
+    return conn.execute(sa.select(_c.attempts).where(_c.case_id == case_id)).scalar_one()
+
+
+def claim_case(conn: sa.Connection, case_id: str, owner: str, expires: float) -> None:
+    conn.execute(
+        sa.update(cases_table).where(_c.case_id == case_id).values(claim_owner=owner, claim_expires=expires)
+    )
+
+
+def finish_case(conn: sa.Connection, case_id: str, line: str, values: dict[str, Any]) -> None:
+    """Store a case's result line and outcome; the caller's transaction makes it one step with the others."""
+    conn.execute(sa.update(cases_table).where(_c.case_id == case_id).values(line=line, **values))
+
+
+def count_failure(engine: sa.Engine, case_id: str) -> int:
+    """One more worker death or hang against a case that ran alone; returns its attempts so far."""
+    with engine.begin() as conn:
+        conn.execute(sa.update(cases_table).where(_c.case_id == case_id).values(attempts=_c.attempts + 1))
+        return attempts_of(conn, case_id)
+
+
+
+def last_written(conn: sa.Connection) -> tuple[int, str | None]:
+    """The end offset of the output as the state knows it, and the case whose line ends there."""
+    found = conn.execute(
+        sa.select(_c.out_end, _c.case_id).where(_c.written).order_by(_c.out_end.desc()).limit(1)
+    ).first()
+    return (found[0], found[1]) if found else (0, None)
+
+
+def adopt_line(conn: sa.Connection, case_id: str, out_end: int) -> bool:
+    """Mark a line found in the output as written, if the state has it finished and unwritten."""
+    changed = conn.execute(
+        sa.update(cases_table)
+        .where(_c.case_id == case_id, _c.status != PENDING, sa.not_(_c.written))
+        .values(written=True, out_end=out_end)
+    )
+    return bool(changed.rowcount)
+
+
+def finished_lines(conn: sa.Connection, *, unwritten: bool = False) -> Iterator[tuple[str, str]]:
+    """(case_id, line) of every finished case (or of those not yet in the output), in input order, streamed:
+    a rewrite of a large output never holds all its lines at once."""
+    query = sa.select(_c.case_id, _c.line).where(_c.status != PENDING)
+    if unwritten:
+        query = query.where(sa.not_(_c.written))
+    return iter(conn.execute(query.order_by(_c.seq)).tuples())
+
+
+def clear_written(conn: sa.Connection) -> None:
+    conn.execute(sa.update(cases_table).values(written=False, out_end=None))
+
+
+def mark_written(conn: sa.Connection, ends: list[tuple[str, int]]) -> None:
+    """Cases whose lines are in the output (fsynced), each with the offset its line ends at."""
+    if ends:
+        conn.execute(
+            sa.update(cases_table)
+            .where(_c.case_id == sa.bindparam("cid"))
+            .values(written=True, out_end=sa.bindparam("end")),
+            [{"cid": cid, "end": end} for cid, end in ends],
+        )
+
+
+def unstored_reviews(engine: sa.Engine) -> list[tuple[str, str]]:
+    """(case_id, line) of the reviews not yet in the web app's database, in input order."""
+    with engine.connect() as conn:
+        query = sa.select(_c.case_id, _c.line).where(_c.status == OK, sa.not_(_c.stored)).order_by(_c.seq)
+        return [(cid, line) for cid, line in conn.execute(query)]
+
+
+def mark_stored(engine: sa.Engine, case_ids: list[str]) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.update(cases_table).where(_c.case_id.in_(case_ids)).values(stored=True))
+
+
+def summary_rows(engine: sa.Engine) -> list[sa.Row]:
+    """The small summary columns of every case (no result lines)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(
+                _c.case_id,
+                _c.status,
+                _c.quarantined,
+                _c.reason,
+                _c.recommendation,
+                _c.indications,
+                _c.guideline_version,
+                _c.request_month,
+            )
+        ).all()

@@ -9,17 +9,13 @@ import sqlalchemy as sa
 
 from extractor import store
 
-from .state import OK, cases_table
+from .state import mark_stored, unstored_reviews
 
 
 def store_pending(engine: sa.Engine, db_url: str, files: dict[str, list[Path]]) -> None:
     """Reviews done and not yet in the app's database go there, with their documents (`files` by case id)."""
-    c = cases_table.c
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(c.case_id, c.line).where(c.status == OK, sa.not_(c.stored)).order_by(c.seq)).all()
-    rows = [(cid, line) for cid, line in rows if cid in files]
+    rows = [(cid, line) for cid, line in unstored_reviews(engine) if cid in files]
     if not rows:
         return
     store.import_reviews(db_url, [(cid, json.dumps(json.loads(line)["review"]), files[cid]) for cid, line in rows])
-    with engine.begin() as conn:
-        conn.execute(sa.update(cases_table).where(c.case_id.in_([cid for cid, _ in rows])).values(stored=True))
+    mark_stored(engine, [cid for cid, _ in rows])

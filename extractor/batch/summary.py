@@ -6,16 +6,15 @@ import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
 from extractor.schemas import RECOMMENDATIONS
 
-from .state import ERROR, OK, cases_table, state_engine
+from .state import ERROR, OK, state_engine, summary_rows
 
 # --- summary ---------------------------------------------------------------------------------------
 
@@ -36,23 +35,10 @@ class Summary:
 def summarize(state: str, case_ids: Sequence[str]) -> Summary:
     """Counts over the finished rows of these cases, from the small summary columns (no review parsing)."""
     wanted = set(case_ids)
-    c = cases_table.c
     engine = state_engine(state)
     s = Summary()
     try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(
-                    c.case_id,
-                    c.status,
-                    c.quarantined,
-                    c.reason,
-                    c.recommendation,
-                    c.indications,
-                    c.guideline_version,
-                    c.request_month,
-                )
-            ).all()
+        rows = summary_rows(engine)
     finally:
         engine.dispose()
     for r in rows:
@@ -170,7 +156,7 @@ def write_report(path: Path, summary: Summary, source: str) -> None:
         return f"<table><tr>{th}</tr>{body}</table>"
 
     statuses = ["supported", "partial", "present", "not_found"]
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")  # noqa: UP017
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Backfill report</title>
 <style>body{{font-family:sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse;margin:1em 0}}

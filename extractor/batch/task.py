@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from collections.abc import Sequence
 from datetime import date
@@ -38,9 +39,9 @@ def score_case(case_id: str, files: Sequence[str], request_date: str | None, rep
     if every and _cases_in_process[0] % every == 0:
         address = None
         if replaceable:
-            with contextlib.suppress(ImportError, ValueError):
-                from distributed import get_worker
+            from distributed import get_worker  # lazy: the coordinator imports this module before it needs Dask
 
+            with contextlib.suppress(ValueError):  # not inside a Dask worker
                 address = get_worker().address
         if address:
             result["replace_worker"] = address
@@ -59,8 +60,6 @@ def score_cases(items: Sequence[tuple[str, Sequence[str], str | None]], replacea
 
 
 def _rebuild_pipeline() -> None:
-    import gc
-
     from extractor.nlp.pipeline import load  # lazy: only workers load spaCy, never the coordinator
 
     load.cache_clear()
