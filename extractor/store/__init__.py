@@ -41,6 +41,7 @@ from .tables import (
     Case,
     Decision,
     Override,
+    PasRequest,
     ReviewRow,
     Role,
     StoredDocument,
@@ -49,5 +50,6 @@ from .tables import (
     User,
     utcnow,
 )
+from .pas import find_pas_request, intake_timing, pas_request_of, record_pas_request
 from .uploads import Duplicate, add_documents, display_name, sniff, stored_path, uploads_dir
 from .users import add_user, authenticate, issue_token, revoke, set_active, set_password, token_for
