@@ -32,6 +32,7 @@ from .cases import (
 )
 from .db import default_url, make_engine, migrate, migrations_dir, open_store, resolve_url
 from .decisions import decisions_for, record_decision, reviewed_rationale
+from .pas import find_pas_request, intake_timing, pas_request_of, record_pas_request
 from .tables import (
     CASE_STATUSES,
     DECISIONS,
@@ -50,6 +51,5 @@ from .tables import (
     User,
     utcnow,
 )
-from .pas import find_pas_request, intake_timing, pas_request_of, record_pas_request
 from .uploads import Duplicate, add_documents, display_name, sniff, stored_path, uploads_dir
 from .users import add_user, authenticate, issue_token, revoke, set_active, set_password, token_for
