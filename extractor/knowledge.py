@@ -260,6 +260,7 @@ class PasConfig(BaseModel):
     response_bundle_profile: str
     inquiry_response_bundle_profile: str
     communication_request_profile: str
+    payload_content_url: str  # R5's payload.contentCodeableConcept, as PAS carries it on R4
     review_action_url: str
     review_action_code_url: str
     reviewer_url: str

@@ -11,6 +11,7 @@ from fastapi import HTTPException, Request
 from sqlalchemy.orm import Session
 
 from extractor import store
+from extractor.errors import PasRequestError
 from extractor.render import fhir
 from extractor.render.fhir import pas
 
@@ -50,7 +51,13 @@ def response_bundle(session: Session, row: store.PasRequest, inquiry: bool = Fal
 def submit(request: Request, session: Session, user: store.User, body: object) -> dict:
     """Validate the PAS request, queue its documents as a case and answer at once with the pended response."""
     sub = fhir.parse_submit(body)
-    files = check_files(request, [(d.name, d.data) for d in sub.documents])
+    try:
+        files = check_files(request, [(d.name, d.data) for d in sub.documents])
+    except HTTPException as exc:
+        if exc.status_code != 415:
+            raise
+        raise PasRequestError(f"{exc.detail} (its content is neither, whatever its contentType says)",
+                              "DocumentReference.content.attachment.data") from None  # fmt: skip
     case, _ = store.create_case(session, user, files, state(request).data_dir, None, source="pas")
     row = store.record_pas_request(
         session,

@@ -22,7 +22,6 @@ from .common import Urls
 
 CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication"
-COMM_CATEGORY = "http://terminology.hl7.org/CodeSystem/communication-category"
 
 
 def _concept(system: str, code: str) -> dict:
@@ -156,15 +155,17 @@ def _communication_request(
         concept: dict[str, Any] = {"text": m.description}
         if m.id in pas.attachment_codes:
             concept["coding"] = [pas.attachment_codes[m.id].model_dump()]
-        payload.append({"contentCodeableConcept": concept})
+        # R4's payload.content[x] has no CodeableConcept: PAS carries the LOINC code in R5's, as an extension
+        payload.append({"extension": [{"url": pas.payload_content_url, "valueCodeableConcept": concept}],
+                        "contentString": m.description})  # fmt: skip
     if not payload:
         payload = [{"contentString": "Additional clinical documentation requested by the reviewer."}]
     return {
         "resourceType": "CommunicationRequest",
         "id": rid,
         "meta": {"profile": [pas.communication_request_profile]},
+        "identifier": [{"system": Urls(knowledge.fhir_config()).sid("communication-request"), "value": rid}],
         "status": "active",
-        "category": [_concept(COMM_CATEGORY, "instruction")],
         "subject": claim["patient"],
         "about": [{"reference": f"urn:uuid:{cr_id}"}],
         "payload": payload,
