@@ -321,18 +321,28 @@ def test_a_body_that_is_not_json_is_a_400_too(env):
 
 def test_submit_answers_well_under_15_s_while_a_worker_is_busy(env):
     client, tokens, state = env
-    submit(client, tokens["ina"], pas_bundle("REQ-BUSY-0", pdf_and_text()))
+    while worker.process_one(state.factory, state.data_dir):  # the queue holds only the busy case
+        pass
+    long = [("long.pdf", "application/pdf", make_pdf(SAMPLE_PAGES * 12))]
+    submit(client, tokens["ina"], pas_bundle("REQ-BUSY-0", long))
     done = []
-    busy = threading.Thread(target=lambda: done.append(worker.process_one(state.factory, state.data_dir)))
+
+    def work():
+        done.append(worker.process_one(state.factory, state.data_dir))
+        done.append(time.monotonic())
+
+    busy = threading.Thread(target=work)
     busy.start()
     try:
-        time.sleep(0.3)
+        time.sleep(0.2)
         started = time.monotonic()
         r = submit(client, tokens["ina"], pas_bundle("REQ-BUSY-1", pdf_and_text()))
         took = time.monotonic() - started
         assert r.status_code == 200 and action_codes(claim_response(r.json())) == ["A4"]
+        answered = time.monotonic()
         assert took < 5, f"submit took {took:.2f} s while the worker was busy"
     finally:
         busy.join()
+    assert done[1] > answered, "the worker finished before the submit answered: not busy at the time"
     with state.factory() as s:
         assert done and store.get_case(s, done[0]).status == "ready"  # the worker was really at work
