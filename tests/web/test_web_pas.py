@@ -12,7 +12,7 @@ from fhir.resources.R4B.bundle import Bundle
 from extractor import knowledge, store
 from extractor.config import Settings
 from extractor.web import create_app, worker
-from tests.helpers import PASSWORD, SAMPLE_PAGES, add_users, bearer, make_pdf, sample_case_files
+from tests.helpers import PASSWORD, SAMPLE_PAGES, add_users, bearer, login, make_pdf, sample_case_files
 
 PAS = knowledge.fhir_config().pas
 FHIR = {"content-type": "application/fhir+json"}
@@ -346,3 +346,17 @@ def test_submit_answers_well_under_15_s_while_a_worker_is_busy(env):
     assert done[1] > answered, "the worker finished before the submit answered: not busy at the time"
     with state.factory() as s:
         assert done and store.get_case(s, done[0]).status == "ready"  # the worker was really at work
+
+
+def test_the_case_page_shows_the_request_came_by_pas_with_its_identifier(env):
+    client, tokens, state = env
+    r = submit(client, tokens["ina"], pas_bundle("REQ-PAGE-1", pdf_and_text()[1:]))
+    case_id = claim_response(r.json())["identifier"][0]["value"]
+    page = TestClient(client.app)
+    login(page, "rev")
+    html = page.get(f"/cases/{case_id}").text
+    assert 'id="pas-request"' in html and "REQ-PAGE-1" in html and "http://provider.example.org/claims" in html
+    with state.factory() as s:
+        uploaded = store.create_case(s, None, [("n.txt", b"plain upload")], state.data_dir)[0].id
+        s.commit()
+    assert 'id="pas-request"' not in page.get(f"/cases/{uploaded}").text
