@@ -342,7 +342,7 @@ def _answers(items):
 
 
 def test_dtr_the_questionnaire_response_is_first_and_claims_the_dtr_profile(case_bundle):
-    review, _, bundle = case_bundle
+    _, _, bundle = case_bundle
     cfg = knowledge.fhir_config()
     qr = bundle["entry"][0]["resource"]
     assert qr["resourceType"] == "QuestionnaireResponse"
