@@ -248,7 +248,6 @@ class DtrConfig(BaseModel):
     intended_use_url: str
     intended_use: Coding
     questionnaire_response_profile: str
-    member_id_system: str
 
 
 class PasConfig(BaseModel):

@@ -155,7 +155,7 @@ def _dtr_extensions(cfg: FhirConfig, review: Review) -> list[dict[str, Any]]:
     intendedUse (the answers go with a prior-authorization request)."""
     coverage: dict[str, Any] = {"type": "Coverage"}
     if review.request.member_id:
-        coverage["identifier"] = {"system": cfg.dtr.member_id_system, "value": review.request.member_id}
+        coverage["identifier"] = {"system": Urls(cfg).sid("member-id"), "value": review.request.member_id}
         coverage["display"] = f"Coverage of member {review.request.member_id}"
     else:
         coverage["display"] = "Coverage of the request (no member id found in the records)"
