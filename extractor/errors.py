@@ -31,3 +31,12 @@ class StoreError(ExtractorError):
 
 class BackfillError(ExtractorError):
     """The backfill cannot start (bad input, output locked, scheduler unreachable)."""
+
+
+class PasRequestError(FhirError):
+    """A Da Vinci PAS request Bundle we cannot accept: the message is the OperationOutcome's diagnostic,
+    `expression` the FHIRPath of the element at fault."""
+
+    def __init__(self, diagnostic: str, expression: str = "Bundle", status: int = 400):
+        self.diagnostic, self.expression, self.status = diagnostic, expression, status
+        super().__init__(diagnostic)

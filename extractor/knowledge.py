@@ -243,6 +243,36 @@ class InformationOrigin(BaseModel):
     override: str
 
 
+class DtrConfig(BaseModel):
+    """DTR 2.2 extensions the QuestionnaireResponse carries (qr-coverage, intendedUse) and its profile."""
+
+    qr_coverage_url: str
+    intended_use_url: str
+    intended_use: Coding
+    questionnaire_response_profile: str
+
+
+class PasConfig(BaseModel):
+    """Da Vinci PAS 2.2.1 profiles, extensions and codes of the $submit/$inquire answers; `attachment_codes`
+    maps a documentation checklist item to the LOINC attachment code a CommunicationRequest asks for."""
+
+    claim_response_profile: str
+    inquiry_response_profile: str
+    response_bundle_profile: str
+    inquiry_response_bundle_profile: str
+    communication_request_profile: str
+    payload_content_url: str  # R5's payload.contentCodeableConcept, as PAS carries it on R4
+    review_action_url: str
+    review_action_code_url: str
+    reviewer_url: str
+    review_action_system: str
+    review_actions: dict[Literal["A1", "A4"], str]
+    cpt_system: str
+    npi_system: str
+    content_types: list[str]
+    attachment_codes: dict[str, Coding] = {}
+
+
 class FhirConfig(BaseModel):
     """Canonical base, wording and codes of the FHIR output (see extractor.fhir)."""
 
@@ -256,6 +286,8 @@ class FhirConfig(BaseModel):
     recommendation_display: dict[str, str]
     document_types: dict[str, Coding] = {}
     information_origin: InformationOrigin
+    dtr: DtrConfig
+    pas: PasConfig
 
 
 def _load(name: str, model: type[BaseModel]) -> BaseModel:

@@ -134,3 +134,25 @@ class Review(BaseModel):
     request: RequestDetails
     rationale: str
     documents: list[DocumentInfo]
+
+
+class PasDocument(BaseModel):
+    """One clinical document of a PAS request, decoded from its inline attachment."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+class PasSubmission(BaseModel):
+    """What `Claim/$submit` (or `$inquire`) needs of a PAS request Bundle, validated."""
+
+    claim_system: str = ""
+    claim_value: str
+    member_id: str | None = None
+    provider: str | None = None
+    priority: str | None = None
+    cpt_codes: list[str] = []
+    documents: list[PasDocument] = []
+    claim: dict = {}  # the Claim as received
+    parties: list[dict] = []  # the Bundle entries the Claim's patient, provider and insurer point at

@@ -17,7 +17,7 @@ from tests.helpers import ROOT
 
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 COMMAND = re.compile(r"(?:^|[`(\s$])extractor ((?:prefill|evaluate|backfill|serve|users)\b[^`\n#]*)")
-ROUTE = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE) +(/[\w/{}.\[\]-]*)")
+ROUTE = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE) +(/[\w/{}.\[\]$-]*)")
 MAKE = re.compile(r"`make ([a-z-]+)`|^make ([a-z-]+)", re.M)
 MODULE = re.compile(r"python -m (extractor[\w.]*)")
 
@@ -71,9 +71,9 @@ def test_every_command_and_flag_shown_exists(page, line):
 
 @pytest.fixture(scope="module")
 def app_routes():
-    from extractor.web import api, pages  # lazy: FastAPI loads only for this test
+    from extractor.web import api, fhir, pages  # lazy: FastAPI loads only for this test
 
-    routes = [*api.router.routes, *pages.router.routes]
+    routes = [*api.router.routes, *pages.router.routes, *fhir.router.routes]
     return {(method, re.sub(r"\{[^}]+\}", "{}", r.path)) for r in routes for method in r.methods}
 
 

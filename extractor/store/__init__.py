@@ -32,6 +32,7 @@ from .cases import (
 )
 from .db import default_url, make_engine, migrate, migrations_dir, open_store, resolve_url
 from .decisions import decisions_for, record_decision, reviewed_rationale
+from .pas import find_pas_request, intake_timing, pas_request_of, record_pas_request
 from .tables import (
     CASE_STATUSES,
     DECISIONS,
@@ -41,6 +42,7 @@ from .tables import (
     Case,
     Decision,
     Override,
+    PasRequest,
     ReviewRow,
     Role,
     StoredDocument,

@@ -30,14 +30,16 @@ def create_case(
     files: Sequence[tuple[str, bytes]],
     data_dir: Path,
     request_date: date | None = None,
+    source: str = "upload",
 ) -> tuple[Case, list[Duplicate]]:
-    """Store the uploaded files of one case and queue it for the background workers."""
+    """Store the uploaded files of one case and queue it for the background workers (`source`: the intake
+    channel, "upload" or "pas")."""
     if not files:
         raise StoreError("no files")
     case = Case(
         id=uuid.uuid4().hex,
         status="queued",
-        source="upload",
+        source=source,
         created_by=user.id if user else None,
         request_date=request_date,
     )

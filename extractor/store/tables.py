@@ -142,3 +142,20 @@ class AuditEvent(Base):
     document_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     detail: Mapped[str] = mapped_column(String(500), default="")
     client: Mapped[str] = mapped_column(String(100), default="")
+
+
+class PasRequest(Base):
+    """A case that came in by Da Vinci PAS `Claim/$submit`: what $inquire matches on and the ClaimResponse
+    echoes (the Claim as received, without its documents), the priority and the receipt time."""
+
+    __tablename__ = "pas_requests"
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    claim_system: Mapped[str] = mapped_column(String(255), default="")
+    claim_value: Mapped[str] = mapped_column(String(255), index=True)
+    member_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    provider: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    priority: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    expedited: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    claim_json: Mapped[str] = mapped_column(Text)

@@ -73,12 +73,19 @@ async def read_uploads(request: Request, files: list[UploadFile]) -> list[tuple[
         raise HTTPException(422, "files: at least one file is required")
     if len(files) > settings.max_upload_files:
         raise HTTPException(413, f"at most {settings.max_upload_files} files per case")
+    return check_files(request, [(f.filename or "", await f.read(settings.max_upload_bytes + 1)) for f in files])
+
+
+def check_files(request: Request, files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """The intake limits of every channel (upload, PAS): count, size, and content that is PDF or text."""
+    settings = state(request).settings
+    if len(files) > settings.max_upload_files:
+        raise HTTPException(413, f"at most {settings.max_upload_files} files per case")
     out = []
-    for f in files:
-        data = await f.read(settings.max_upload_bytes + 1)
+    for raw_name, data in files:
         if len(data) > settings.max_upload_bytes:
             raise HTTPException(413, f"upload larger than the limit of {settings.max_upload_bytes} bytes")
-        name = store.display_name(f.filename)
+        name = store.display_name(raw_name)
         if store.sniff(data) is None:
             raise HTTPException(415, f"{name}: not a PDF or a text file")
         out.append((name, data))

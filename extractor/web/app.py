@@ -14,8 +14,9 @@ from fastapi.staticfiles import StaticFiles
 
 from extractor import store
 from extractor.config import Settings
+from extractor.render import fhir as render_fhir
 
-from . import api, pages
+from . import api, fhir, pages
 from .deps import AppState, LoginLimiter, LoginRequired
 from .pages import error_page
 from .worker_pool import WorkerPool
@@ -95,6 +96,15 @@ def _error(status: int, message: str, headers=None) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "message": message}}, status_code=status, headers=headers)
 
 
+OUTCOME_CODES = {401: "login", 403: "forbidden", 404: "not-found", 413: "too-long", 415: "not-supported"}
+
+
+def _outcome(status: int, message: str, headers=None) -> JSONResponse:
+    """The error shape of the /fhir routes: an OperationOutcome, its diagnostic the message."""
+    body = render_fhir.operation_outcome(message, code=OUTCOME_CODES.get(status, "invalid"))
+    return JSONResponse(body, status_code=status, headers=headers, media_type="application/fhir+json")
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -143,6 +153,8 @@ def create_app(
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException):
+        if request.url.path.startswith("/fhir/"):
+            return _outcome(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
         if request.url.path.startswith("/api/") or request.headers.get("accept", "").startswith("application/json"):
             return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
         return error_page(request, exc.status_code, str(exc.detail))
@@ -151,9 +163,12 @@ def create_app(
     async def _invalid(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        if request.url.path.startswith("/fhir/"):
+            return _outcome(400, f"{where}: {first.get('msg', 'invalid request')}")
         return _error(422, f"{where}: {first.get('msg', 'invalid request')}")
 
     app.include_router(api.router)
+    app.include_router(fhir.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

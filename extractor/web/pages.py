@@ -222,6 +222,7 @@ def case_page(request: Request, case_id: str, session: Db, who: Who):
         review=fragments["review"] if fragments else None,
         fragments=fragments,
         history=history,
+        pas=store.pas_request_of(session, case.id) if case.source == "pas" else None,
         last_rationale=next((d for d in reversed(history) if d.rationale is not None), None),
         can_decide=who.user.role in ("reviewer", "admin") and case.status == "ready",
     )

@@ -144,7 +144,7 @@ def test_bundle_validates_and_round_trips(case_bundle):
     assert json.loads(parsed.model_dump_json(exclude_none=True)) == bundle
     assert fhir.validate(json.loads(text)) == bundle
     kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
-    assert kinds == ["Questionnaire", "QuestionnaireResponse"] + ["DocumentReference"] * len(review.documents)
+    assert kinds == ["QuestionnaireResponse", "Questionnaire"] + ["DocumentReference"] * len(review.documents)
 
 
 def test_answers_carry_the_review_statuses_and_evidence(case_bundle):
@@ -203,7 +203,8 @@ def test_same_case_gives_the_same_ids_and_another_case_id_others(c01):
     a = fhir.bundle(c01, authored=AUTHORED)
     assert fhir.bundle(c01, authored=AUTHORED) == a
     b = fhir.bundle(c01, case_id="42", authored=AUTHORED)
-    assert {e["fullUrl"] for e in a["entry"][1:]}.isdisjoint(e["fullUrl"] for e in b["entry"][1:])
+    own = lambda x: {e["fullUrl"] for e in x["entry"] if e["resource"]["resourceType"] != "Questionnaire"}  # noqa: E731
+    assert own(a).isdisjoint(own(b))
     qr = _resources(b, "QuestionnaireResponse")[0]
     assert qr["identifier"]["value"] == "42"
 
@@ -211,18 +212,18 @@ def test_same_case_gives_the_same_ids_and_another_case_id_others(c01):
 @pytest.mark.parametrize(
     "mutate, message",
     [
-        (lambda b: _items(b["entry"][1]["resource"], "indications")["epilepsy"]["answer"][0]["valueCoding"].update(
+        (lambda b: _items(b["entry"][0]["resource"], "indications")["epilepsy"]["answer"][0]["valueCoding"].update(
             code="denied"), "not one of the item's options"),
-        (lambda b: b["entry"][1]["resource"]["item"][2]["item"].pop(0), "required item recommendation"),
+        (lambda b: b["entry"][0]["resource"]["item"][2]["item"].pop(0), "required item recommendation"),
         (lambda b: b["entry"].pop(2), "does not resolve"),
         (lambda b: b.update(type="pile"), "Bundle.type"),
-        (lambda b: b["entry"][1]["resource"].update(status="done"), "QuestionnaireResponse.status"),
-        (lambda b: b["entry"][1]["resource"].update(questionnaire="http://elsewhere/Questionnaire/x|1"), "not in the"),
-        (lambda b: b["entry"][1]["resource"]["item"].reverse(), "order"),
-        (lambda b: b["entry"][1]["resource"]["item"][0]["item"][0]["answer"][0]["extension"][0].update(
+        (lambda b: b["entry"][0]["resource"].update(status="done"), "QuestionnaireResponse.status"),
+        (lambda b: b["entry"][0]["resource"].update(questionnaire="http://elsewhere/Questionnaire/x|1"), "not in the"),
+        (lambda b: b["entry"][0]["resource"]["item"].reverse(), "order"),
+        (lambda b: b["entry"][0]["resource"]["item"][0]["item"][0]["answer"][0]["extension"][0].update(
             valueString="x"), "ext-1"),
-        (lambda b: b["entry"][1]["resource"]["item"][0]["item"][0]["answer"][0].update(valueString="x"), "multiple"),
-        (lambda b: b["entry"][1]["resource"].update(authored="yesterday"), "authored"),
+        (lambda b: b["entry"][0]["resource"]["item"][0]["item"][0]["answer"][0].update(valueString="x"), "multiple"),
+        (lambda b: b["entry"][0]["resource"].update(authored="yesterday"), "authored"),
     ],
     ids=["unknown-answer-code", "missing-required", "dangling-reference", "bundle-type", "qr-status",
          "unknown-questionnaire", "item-order", "ext-1", "two-values", "bad-datetime"],
@@ -329,3 +330,51 @@ def test_a_reviewed_rationale_is_a_human_override_with_the_draft_beside_it(c01):
     assert unchanged == fhir.bundle(c01, authored=AUTHORED)
     with pytest.raises(FhirError, match="reviewer"):
         fhir.bundle(c01, reviewed_rationale=edited)
+
+
+# ---------------------------------------------------------------- DTR 2.2 claims of the Bundle
+
+
+def _answers(items):
+    for item in items:
+        yield from item.get("answer", [])
+        yield from _answers(item.get("item", []))
+
+
+def test_dtr_the_questionnaire_response_is_first_and_claims_the_dtr_profile(case_bundle):
+    _, _, bundle = case_bundle
+    cfg = knowledge.fhir_config()
+    qr = bundle["entry"][0]["resource"]
+    assert qr["resourceType"] == "QuestionnaireResponse"
+    assert qr["meta"]["profile"] == [cfg.dtr.questionnaire_response_profile]
+    assert "davinci-dtr" in cfg.dtr.questionnaire_response_profile
+
+
+def test_dtr_qr_coverage_and_intended_use_extensions(case_bundle):
+    review, _, bundle = case_bundle
+    cfg = knowledge.fhir_config()
+    qr = bundle["entry"][0]["resource"]
+    by_url = {e["url"]: e for e in qr["extension"]}
+    assert cfg.dtr.qr_coverage_url.endswith("/StructureDefinition/qr-coverage")
+    coverage = by_url[cfg.dtr.qr_coverage_url]["valueReference"]
+    assert coverage["type"] == "Coverage"
+    if review.request.member_id:
+        assert coverage["identifier"]["value"] == review.request.member_id
+    else:
+        assert "identifier" not in coverage
+    assert cfg.dtr.intended_use_url.endswith("/StructureDefinition/intendedUse")
+    (coding,) = by_url[cfg.dtr.intended_use_url]["valueCodeableConcept"]["coding"]
+    assert coding["code"] == "withpa"
+
+
+def test_dtr_every_answer_carries_information_origin(case_bundle):
+    _, _, bundle = case_bundle
+    cfg = knowledge.fhir_config()
+    qr = bundle["entry"][0]["resource"]
+    answers = list(_answers(qr["item"]))
+    assert answers
+    for answer in answers:
+        origins = [e for e in answer.get("extension", []) if e["url"] == cfg.information_origin.url]
+        assert len(origins) == 1, answer
+        (source,) = [e for e in origins[0]["extension"] if e["url"] == "source"]
+        assert source["valueCode"] in (cfg.information_origin.source, cfg.information_origin.override)

@@ -12,15 +12,22 @@ Regenerate the shipped Questionnaire after editing a guideline model: `python -m
 
 from .bundle import bundle
 from .common import DocumentMeta, document_meta_from_file, fhir_id
+from .pas import claim_response_bundle, operation_outcome
+from .pas_request import covered_cpt_codes, parse_inquiry, parse_submit
 from .questionnaire import main, questionnaire, render_questionnaire
 from .validate import validate
 
 __all__ = [
     "DocumentMeta",
     "bundle",
+    "claim_response_bundle",
+    "covered_cpt_codes",
     "document_meta_from_file",
     "fhir_id",
     "main",
+    "operation_outcome",
+    "parse_inquiry",
+    "parse_submit",
     "questionnaire",
     "render_questionnaire",
     "validate",

@@ -110,12 +110,14 @@ def bundle(
         {
             "linkId": "source_documents",
             "text": _item_text(q, "source_documents"),
-            "answer": [{"valueReference": refs[d.name]} for d in review.documents],
+            "answer": [{"extension": [origin], "valueReference": refs[d.name]} for d in review.documents],
         },
     ]
     qr: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "id": new_id("QuestionnaireResponse"),
+        "meta": {"profile": [cfg.dtr.questionnaire_response_profile]},
+        "extension": _dtr_extensions(cfg, review),
         "questionnaire": f"{q['url']}|{q['version']}",
         "status": "in-progress",
         "authored": when,
@@ -131,9 +133,9 @@ def bundle(
     subject = _subject(review)
     if subject:
         qr["subject"] = subject
-    entries = [
-        {"fullUrl": f"{urls.base}/Questionnaire/{q['id']}", "resource": q},
+    entries = [  # DTR: the QuestionnaireResponse is the Bundle's first entry
         {"fullUrl": f"urn:uuid:{qr['id']}", "resource": qr},
+        {"fullUrl": f"{urls.base}/Questionnaire/{q['id']}", "resource": q},
     ] + [
         {"fullUrl": f"urn:uuid:{doc_ids[d.name]}", "resource": _document_reference(cfg, urls, d, doc_ids[d.name], meta)}
         for d in review.documents
@@ -146,6 +148,21 @@ def bundle(
         "entry": entries,
     }
     return validate(data)
+
+
+def _dtr_extensions(cfg: FhirConfig, review: Review) -> list[dict[str, Any]]:
+    """DTR 2.2's qr-coverage (the member's Coverage, by its member id: the payer holds the resource) and
+    intendedUse (the answers go with a prior-authorization request)."""
+    coverage: dict[str, Any] = {"type": "Coverage"}
+    if review.request.member_id:
+        coverage["identifier"] = {"system": Urls(cfg).sid("member-id"), "value": review.request.member_id}
+        coverage["display"] = f"Coverage of member {review.request.member_id}"
+    else:
+        coverage["display"] = "Coverage of the request (no member id found in the records)"
+    return [
+        {"url": cfg.dtr.qr_coverage_url, "valueReference": coverage},
+        {"url": cfg.dtr.intended_use_url, "valueCodeableConcept": {"coding": [cfg.dtr.intended_use.model_dump()]}},
+    ]
 
 
 def _rationale_answer(
