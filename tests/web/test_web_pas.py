@@ -372,3 +372,16 @@ def test_inquire_takes_the_bundle_wrapped_in_parameters_too(env):
     assert claim_response(r.json())["request"]["identifier"]["value"] == "REQ-PARAM-1"
     r = client.post("/fhir/Claim/$inquire", headers={**tokens["ina"], **FHIR}, json={"resourceType": "Parameters"})
     assert r.status_code == 400 and "resource" in r.json()["issue"][0]["diagnostics"]
+
+
+def test_the_upload_size_limit_applies_and_answers_an_operation_outcome(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path, max_upload_bytes=64 * 1024), workers=0)
+    add_users(app.state.extractor.factory)
+    with TestClient(app) as client:
+        token = bearer(client, "ina")
+        big = [("big.txt", "text/plain", b"Office visit note. " * 4000)]
+        r = submit(client, token, pas_bundle("REQ-BIG-1", big))
+        assert r.status_code == 413 and r.json()["resourceType"] == "OperationOutcome"
+        assert "limit of 65536 bytes" in r.json()["issue"][0]["diagnostics"]
+        with app.state.extractor.factory() as s:
+            assert store.list_cases(s) == []
