@@ -49,7 +49,7 @@ class SecurityMiddleware:
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
-            return await self._too_large(send)
+            return await self._too_large(send, scope)
         seen = 0
         started = False
 
@@ -82,13 +82,14 @@ class SecurityMiddleware:
             await self.app(scope, limited_receive, secure_send)
         except BodyTooLarge:
             if not started:
-                await self._too_large(send)
+                await self._too_large(send, scope)
 
-    async def _too_large(self, send):
-        response = JSONResponse(
-            {"error": {"status": 413, "message": f"upload larger than the limit of {self.max_body} bytes"}},
-            status_code=413,
-        )
+    async def _too_large(self, send, scope):
+        message = f"upload larger than the limit of {self.max_body} bytes"
+        if str(scope.get("path", "")).startswith("/fhir/"):
+            response = _outcome(413, message)
+        else:
+            response = JSONResponse({"error": {"status": 413, "message": message}}, status_code=413)
         await response({"type": "http"}, None, send)
 
 

@@ -341,6 +341,7 @@ def test_submit_answers_well_under_15_s_while_a_worker_is_busy(env):
         assert r.status_code == 200 and action_codes(claim_response(r.json())) == ["A4"]
         answered = time.monotonic()
         assert took < 5, f"submit took {took:.2f} s while the worker was busy"
+        print(f"PAS submit answered in {took:.2f} s while the worker was busy")
     finally:
         busy.join()
     assert done[1] > answered, "the worker finished before the submit answered: not busy at the time"
@@ -360,3 +361,27 @@ def test_the_case_page_shows_the_request_came_by_pas_with_its_identifier(env):
         uploaded = store.create_case(s, None, [("n.txt", b"plain upload")], state.data_dir)[0].id
         s.commit()
     assert 'id="pas-request"' not in page.get(f"/cases/{uploaded}").text
+
+
+def test_inquire_takes_the_bundle_wrapped_in_parameters_too(env):
+    client, tokens, _ = env
+    submit(client, tokens["ina"], pas_bundle("REQ-PARAM-1", pdf_and_text()[1:]))
+    body = {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": inquiry("REQ-PARAM-1")}]}
+    r = client.post("/fhir/Claim/$inquire", headers={**tokens["ina"], **FHIR}, json=body)
+    assert r.status_code == 200, r.text
+    assert claim_response(r.json())["request"]["identifier"]["value"] == "REQ-PARAM-1"
+    r = client.post("/fhir/Claim/$inquire", headers={**tokens["ina"], **FHIR}, json={"resourceType": "Parameters"})
+    assert r.status_code == 400 and "resource" in r.json()["issue"][0]["diagnostics"]
+
+
+def test_the_upload_size_limit_applies_and_answers_an_operation_outcome(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path, max_upload_bytes=64 * 1024), workers=0)
+    add_users(app.state.extractor.factory)
+    with TestClient(app) as client:
+        token = bearer(client, "ina")
+        big = [("big.txt", "text/plain", b"Office visit note. " * 4000)]
+        r = submit(client, token, pas_bundle("REQ-BIG-1", big))
+        assert r.status_code == 413 and r.json()["resourceType"] == "OperationOutcome"
+        assert "limit of 65536 bytes" in r.json()["issue"][0]["diagnostics"]
+        with app.state.extractor.factory() as s:
+            assert store.list_cases(s) == []
