@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from extractor.case import prefill
-from extractor.evaluate_notes import below_thresholds
+from extractor.evaluate_notes import below_thresholds, tally_findings
 from extractor.nlp.pipeline import load, quiet_library_logs
 from extractor.schemas import FLAGS
 
@@ -83,18 +83,7 @@ def score_case(case_dir: Path, files: list[Path] | None = None) -> tuple[CaseSco
         labelled=len(pairs),
         predicted=len(predicted),
     )
-    matched_ids = {id(p) for _, p in pairs if p is not None}
-    s.spurious = [f'{p["concept"]} "{p["text"]}" ({p["document"]})' for p in predicted if id(p) not in matched_ids]
-    for lab, pred in pairs:
-        if pred is None:
-            s.missed.append(f'{lab["concept"]} "{lab["text"]}" ({lab["document"]})')
-            continue
-        for flag in FLAGS:
-            s.flag_counts[flag] += 1
-            if bool(lab.get(flag, False)) == bool(pred[flag]):
-                s.flag_correct[flag] += 1
-            else:
-                s.flag_errors.append(f'{lab["concept"]} "{lab["text"]}": {flag} expected {lab.get(flag, False)}')
+    tally_findings(s, pairs, predicted, lambda f: f'{f["concept"]} "{f["text"]}" ({f["document"]})')
     got_doc = {d["id"]: d["status"] for d in review["documentation"]}
     s.documentation = {d["id"]: (d["status"], got_doc.get(d["id"], "?")) for d in labels.get("documentation", [])}
     return s, review

@@ -100,19 +100,24 @@ def score_note(label: dict, corpus: Path) -> NoteScore:
         predicted=len(predicted),
         matched=sum(p is not None for _, p in pairs),
     )
+    tally_findings(s, pairs, predicted, _where)
+    return s
+
+
+def tally_findings(s, pairs: list[tuple[dict, dict | None]], predicted: list[dict], where) -> None:
+    """Spurious, missed and per-flag counts of one scored case (sample case or real note) into `s`."""
     paired = {id(p) for _, p in pairs if p is not None}
-    s.spurious = [_where(p) for p in predicted if id(p) not in paired]
+    s.spurious = [where(p) for p in predicted if id(p) not in paired]
     for lab, pred in pairs:
         if pred is None:
-            s.missed.append(_where(lab))
+            s.missed.append(where(lab))
             continue
         for flag in FLAGS:
             s.flag_counts[flag] += 1
             if bool(lab.get(flag, False)) == bool(pred[flag]):
                 s.flag_correct[flag] += 1
             else:
-                s.flag_errors.append(f"{_where(lab)}: {flag} expected {bool(lab.get(flag, False))}")
-    return s
+                s.flag_errors.append(f"{where(lab)}: {flag} expected {bool(lab.get(flag, False))}")
 
 
 def _ratio(num: int, den: int) -> float | None:

@@ -290,6 +290,43 @@ class FhirConfig(BaseModel):
     pas: PasConfig
 
 
+def _compiled(value: str | None) -> str | None:
+    if value:
+        re.compile(value)
+    return value
+
+
+class AnatomyCheck(BaseModel):
+    concepts: list[str]
+    text: str  # the entity texts (full match, any case) that need the check
+    require: Literal["brain", "not_elsewhere"]
+
+    _text = field_validator("text")(classmethod(lambda cls, v: _compiled(v)))
+
+
+class NotMentionRule(BaseModel):
+    concepts: list[str]
+    text: str
+    before: str | None = None
+    after: str | None = None
+    why: str = ""
+
+    _patterns = field_validator("text", "before", "after")(classmethod(lambda cls, v: _compiled(v)))
+
+
+class AnatomyRules(BaseModel):
+    """models/anatomy_rules.json: what a bare word ("mass", "biopsy") is about (see nlp/anatomy.py)."""
+
+    description: str = ""
+    window_sentences: int = 2
+    brain: str
+    elsewhere: str
+    checks: list[AnatomyCheck]
+    not_mentions: list[NotMentionRule] = []
+
+    _patterns = field_validator("brain", "elsewhere")(classmethod(lambda cls, v: _compiled(v)))
+
+
 def _load(name: str, model: type[BaseModel]) -> BaseModel:
     path = models_dir() / name
     try:
@@ -308,6 +345,11 @@ def _load(name: str, model: type[BaseModel]) -> BaseModel:
 @lru_cache(maxsize=1)
 def pipeline_config() -> PipelineConfig:
     return _load("pipeline.json", PipelineConfig)  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def anatomy_rules() -> AnatomyRules:
+    return _load("anatomy_rules.json", AnatomyRules)  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=1)

@@ -74,3 +74,17 @@ def test_guideline_versions_are_selected_by_request_date():
     assert knowledge.guideline_for(date(2015, 1, 1)).version == "pre-2019-07"
     assert knowledge.guideline_for(date(2019, 7, 1)).version == "2021-02"
     assert knowledge.guideline_for(date(2022, 1, 1)).version == "2021-02"
+
+
+def test_anatomy_rules_load_through_the_one_loader_and_a_bad_pattern_names_the_file(tmp_path, monkeypatch):
+    rules = knowledge.anatomy_rules()
+    assert rules.checks and {c.require for c in rules.checks} <= {"brain", "not_elsewhere"}
+    (tmp_path / "anatomy_rules.json").write_text('{"brain": "(brain", "elsewhere": "lung", "checks": []}')
+    monkeypatch.setenv("EXTRACTOR_MODELS_DIR", str(tmp_path))
+    knowledge.anatomy_rules.cache_clear()
+    try:
+        with pytest.raises(KnowledgeError, match=r"anatomy_rules\.json: invalid"):
+            knowledge.anatomy_rules()
+    finally:
+        monkeypatch.delenv("EXTRACTOR_MODELS_DIR")
+        knowledge.anatomy_rules.cache_clear()

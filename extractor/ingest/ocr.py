@@ -78,12 +78,12 @@ def render(page, dpi: int, max_pixels: int) -> tuple[bytes, float]:
     return buf.getvalue(), scale
 
 
-def run_tesseract(image: bytes, language: str, threads: int, timeout: float) -> str:
-    """Tesseract's TSV output for one image given on standard input."""
+def tesseract(args: list[str], image: bytes, threads: int, timeout: float) -> subprocess.CompletedProcess:
+    """Tesseract on one image given on standard input; raises subprocess.TimeoutExpired past `timeout`."""
     env = dict(os.environ, OMP_THREAD_LIMIT=str(threads))
     try:
-        proc = subprocess.run(
-            ["tesseract", "stdin", "stdout", "-l", language, "--psm", "3", "tsv"],
+        return subprocess.run(
+            ["tesseract", "stdin", "stdout", *args],
             input=image,
             capture_output=True,
             timeout=timeout,
@@ -92,6 +92,12 @@ def run_tesseract(image: bytes, language: str, threads: int, timeout: float) -> 
         )
     except FileNotFoundError:
         raise DocumentError("OCR needed but Tesseract is not installed (apt-get install tesseract-ocr)") from None
+
+
+def run_tesseract(image: bytes, language: str, threads: int, timeout: float) -> str:
+    """Tesseract's TSV output for one image given on standard input."""
+    try:
+        proc = tesseract(["-l", language, "--psm", "3", "tsv"], image, threads, timeout)
     except subprocess.TimeoutExpired:
         raise DocumentError(f"OCR of a page took longer than {timeout:.0f} s") from None
     if proc.returncode != 0:

@@ -11,15 +11,13 @@ still reads as noise afterwards is marked so: its text gives no findings (packet
 from __future__ import annotations
 
 import io
-import os
 import re
 import subprocess
 from dataclasses import dataclass
 
-from extractor.errors import DocumentError
 from extractor.knowledge import ocr_common_words, ocr_vocabulary
 
-from .ocr import OcrResult
+from .ocr import OcrResult, tesseract
 
 _ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
 _CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
@@ -34,18 +32,8 @@ class Orientation:
 
 def run_osd(image: bytes, threads: int, timeout: float) -> Orientation | None:
     """Tesseract's orientation of one page image; None when it cannot tell (too little text, no osd data)."""
-    env = dict(os.environ, OMP_THREAD_LIMIT=str(threads))
     try:
-        proc = subprocess.run(
-            ["tesseract", "stdin", "stdout", "--psm", "0"],
-            input=image,
-            capture_output=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise DocumentError("OCR needed but Tesseract is not installed (apt-get install tesseract-ocr)") from None
+        proc = tesseract(["--psm", "0"], image, threads, timeout)
     except subprocess.TimeoutExpired:
         return None
     return parse_osd(proc.stdout.decode("utf-8", "replace"))

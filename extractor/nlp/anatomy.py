@@ -50,23 +50,19 @@ class AnatomyRules:
 
 @lru_cache(maxsize=1)
 def rules() -> AnatomyRules:
-    import json
-
-    data = json.loads(knowledge.models_dir().joinpath("anatomy_rules.json").read_text(encoding="utf-8"))
+    """The anatomy rules of models/anatomy_rules.json (validated by the knowledge loader), compiled once."""
+    data = knowledge.anatomy_rules()
 
     def rx(p: str | None, flags: int = re.I) -> re.Pattern | None:
         return re.compile(p, flags) if p else None
 
     return AnatomyRules(
-        brain=re.compile(data["brain"], re.I),
-        elsewhere=re.compile(data["elsewhere"], re.I),
-        window=int(data.get("window_sentences", 2)),
-        checks=tuple(
-            Check(frozenset(c["concepts"]), re.compile(c["text"], re.I), c["require"]) for c in data["checks"]
-        ),
+        brain=re.compile(data.brain, re.I),
+        elsewhere=re.compile(data.elsewhere, re.I),
+        window=data.window_sentences,
+        checks=tuple(Check(frozenset(c.concepts), re.compile(c.text, re.I), c.require) for c in data.checks),
         not_mentions=tuple(
-            NotMention(frozenset(n["concepts"]), re.compile(n["text"]), rx(n.get("before")), rx(n.get("after")))
-            for n in data.get("not_mentions", [])
+            NotMention(frozenset(n.concepts), re.compile(n.text), rx(n.before), rx(n.after)) for n in data.not_mentions
         ),
     )
 
