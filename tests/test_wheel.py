@@ -32,4 +32,6 @@ def test_wheel_runs_outside_the_repo(tmp_path, installed_wheel):
         timeout=120,
     )
     assert fhir_out.returncode == 0, fhir_out.stderr
-    assert json.loads(fhir_out.stdout)["entry"][0]["resource"]["resourceType"] == "Questionnaire"
+    entries = [e["resource"]["resourceType"] for e in json.loads(fhir_out.stdout)["entry"]]
+    assert entries[0] == "QuestionnaireResponse"
+    assert "Questionnaire" in entries
