@@ -20,6 +20,15 @@ class Settings(BaseSettings):
     login_max_failures: int = 5  # per user name and client address within login_window_seconds
     login_window_seconds: int = 300
 
+    # Request clock (CMS-0057-F): a decision is due this long after receipt; a plan whose line of business has
+    # other windows sets these. A fax header's transmission time without a zone is read in fax_timezone.
+    expedited_hours: float = 72.0
+    standard_hours: float = 7 * 24.0
+    fax_timezone: str = "UTC"
+    # QA: this share of decided cases (drawn reproducibly from qa_seed and the case id) gets a second review
+    qa_sample_share: float = 0.1
+    qa_seed: str = "extractor-qa"
+
     # PDF intake: every PDF is read in a separate worker process with these bounds.
     pdf_isolation: bool = True
     pdf_workers: int = 2  # PDFs read at once per process (each in its own worker)

@@ -29,6 +29,7 @@ from .cases import (
     release_claims,
     requeue_processing,
     save_imported_case,
+    set_clock,
 )
 from .db import default_url, make_engine, migrate, migrations_dir, open_store, resolve_url
 from .decisions import decisions_for, record_decision, reviewed_rationale
@@ -43,6 +44,7 @@ from .tables import (
     Decision,
     Override,
     PasRequest,
+    QaReview,
     ReviewRow,
     Role,
     StoredDocument,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from extractor import clock
 from extractor.config import get_settings
 
 from .db import open_store
@@ -31,18 +32,31 @@ def create_case(
     data_dir: Path,
     request_date: date | None = None,
     source: str = "upload",
+    *,
+    urgency: str | None = None,
+    received_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> tuple[Case, list[Duplicate]]:
     """Store the uploaded files of one case and queue it for the background workers (`source`: the intake
-    channel, "upload" or "pas")."""
+    channel, "upload" or "pas"). `urgency` and `received_at`, when given, are kept as given; otherwise the
+    case is standard and received now until its documents say otherwise (see `set_clock`)."""
     if not files:
         raise StoreError("no files")
+    if urgency is not None and urgency not in clock.URGENCIES:
+        raise StoreError(f"urgency must be one of {', '.join(clock.URGENCIES)}")
+    created = clock.naive_utc(now) if now else utcnow()
     case = Case(
         id=uuid.uuid4().hex,
         status="queued",
         source=source,
         created_by=user.id if user else None,
+        created_at=created,
+        updated_at=created,
         request_date=request_date,
     )
+    received = clock.naive_utc(received_at) if received_at else created
+    set_clock(case, urgency or "standard", "given" if urgency else "default", received,
+              "given" if received_at else "upload")  # fmt: skip
     session.add(case)
     duplicates = add_documents(session, case, files, data_dir)
     session.flush()
@@ -102,12 +116,33 @@ def requeue_processing(session: Session) -> int:
     return release_claims(session, None)
 
 
+def set_clock(case: Case, urgency: str, urgency_source: str, received_at: datetime, received_source: str) -> None:
+    """The case's urgency and receipt with where each came from, and the due time they give."""
+    case.urgency, case.urgency_source = urgency, urgency_source
+    case.received_at, case.received_source = received_at, received_source
+    case.due_at = clock.due_at(received_at, urgency)
+
+
+def _clock_from_review(case: Case, request: dict[str, Any]) -> None:
+    """What the review's request says (read from the documents: a cover sheet's URGENT box, a fax header's time;
+    or given to the prefill, as the backfill's manifest does) replaces the defaults; what intake gave the case
+    is never replaced."""
+    urgency, urgency_source = case.urgency, case.urgency_source
+    if urgency_source != "given" and request.get("urgency_source") in ("given", "documents"):
+        urgency, urgency_source = request["urgency"], request["urgency_source"]
+    received, received_source = case.received_at or case.created_at or utcnow(), case.received_source
+    if received_source != "given" and request.get("received_at_source") in ("given", "documents"):
+        received, received_source = clock.parse_received_at(request["received_at"]), request["received_at_source"]
+    set_clock(case, urgency, urgency_source, received, received_source)
+
+
 def _denormalise(case: Case, review: dict[str, Any]) -> None:
     request = review.get("request") or {}
     case.recommendation = review.get("recommendation")
     case.member_id = (request.get("member_id") or None) and str(request["member_id"])[:100]
     case.patient_name = (request.get("patient_name") or None) and str(request["patient_name"])[:200]
     case.cpt_codes = ",".join(request.get("cpt_codes") or [])[:100] or None
+    _clock_from_review(case, request)
 
 
 def _review_dict(review: Any) -> dict[str, Any]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
 
+from extractor import clock
 from extractor.schemas import COVERED_STATUSES, EXPERIMENTAL_STATUSES
 
 from .cases import load_review_json
@@ -23,9 +25,13 @@ def record_decision(
     note: str = "",
     overrides: dict[str, str] | None = None,
     rationale: str | None = None,
+    *,
+    at: datetime | None = None,
 ) -> Decision:
     """A reviewer's decision on a ready case, with any indication statuses changed and the rationale they
-    sent (stored as sent; the drafted one stays untouched in the review); never a denial."""
+    sent (stored as sent; the drafted one stays untouched in the review); never a denial. Every decision is a
+    row of its own, so a case sent back with request_information and decided later keeps both; the case's
+    `decided_at` is its latest decision's time (`at`, now unless given)."""
     if user.role not in ("reviewer", "admin"):
         raise PermissionError("only reviewers decide")
     if decision not in DECISIONS:
@@ -36,7 +42,10 @@ def record_decision(
     prefilled = {i["id"]: (i["kind"], i["status"]) for i in review.get("indications", [])}
     if rationale is not None:
         rationale = rationale.replace("\r\n", "\n").strip() or None
-    row = Decision(case_id=case.id, user_id=user.id, decision=decision, note=note or "", rationale=rationale)
+    when = clock.naive_utc(at) if at else utcnow()
+    row = Decision(
+        case_id=case.id, user_id=user.id, decision=decision, note=note or "", rationale=rationale, created_at=when
+    )
     for ind_id, status in (overrides or {}).items():
         if ind_id not in prefilled:
             raise StoreError(f"unknown indication {ind_id!r}")
@@ -48,6 +57,7 @@ def record_decision(
             row.overrides.append(Override(indication_id=ind_id, prefilled_status=before, status=status))
     session.add(row)
     case.decision = decision
+    case.decided_at = when
     case.updated_at = utcnow()
     session.flush()
     return row

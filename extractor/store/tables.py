@@ -72,6 +72,13 @@ class Case(Base):
     patient_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     cpt_codes: Mapped[str | None] = mapped_column(String(100), nullable=True)
     decision: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    # the request clock (SPEC "Request clock"): sources say given | documents | default, given | documents | upload
+    urgency: Mapped[str] = mapped_column(String(10), default="standard", server_default="standard")
+    urgency_source: Mapped[str] = mapped_column(String(10), default="default", server_default="default")
+    received_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    received_source: Mapped[str] = mapped_column(String(10), default="upload", server_default="upload")
+    due_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # its latest decision's time
     documents: Mapped[list[StoredDocument]] = relationship(
         order_by="StoredDocument.position", cascade="all, delete-orphan", back_populates="case"
     )
@@ -159,3 +166,19 @@ class PasRequest(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     claim_json: Mapped[str] = mapped_column(Text)
+
+
+class QaReview(Base):
+    """A decided case drawn for the second-review sample: a different reviewer's decision beside the first."""
+
+    __tablename__ = "qa_reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True, unique=True)
+    first_decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))
+    sampled_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    first: Mapped[Decision] = relationship(lazy="joined")
+    reviewer: Mapped[User | None] = relationship(lazy="joined")

@@ -27,9 +27,9 @@ def test_migration_from_empty_database_to_head_matches_the_models(db):
     engine, _, _ = db
     tables = set(inspect(engine).get_table_names())
     assert {"users", "tokens", "cases", "documents", "reviews", "decisions", "overrides", "audit_events",
-            "pas_requests"} <= tables  # fmt: skip
+            "pas_requests", "qa_reviews"} <= tables  # fmt: skip
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0004"  # re-chained after 0003 at merge
+        assert MigrationContext.configure(conn).get_current_revision() == "0005"
         diff = compare_metadata(MigrationContext.configure(conn), store.Base.metadata)
     assert diff == []
     store.migrate(engine)  # a second start is a no-op
@@ -238,3 +238,45 @@ def test_audit_log_and_csv_export(db):
     assert lines[0] == ",".join(store.AUDIT_COLUMNS)
     assert lines[1].split(",")[2:5] == ["ada", "case_viewed", "abc"]
     assert "'=HYPERLINK(x).pdf" in lines[2]  # no spreadsheet formula injection through a file name
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_upgrading_to_the_request_clock_gives_old_cases_their_receipt_due_and_decision_times(backend, tmp_path):
+    """0004 -> 0005 on a database in use: a case of before was received when uploaded, is standard (due 7 days
+    later) and was decided when its latest decision was recorded."""
+    from datetime import datetime
+
+    from sqlalchemy import text
+
+    engine = store.make_engine(fresh_url(backend, tmp_path))
+    try:
+        store.migrate(engine, "0004")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (id, name, role, password_hash, active, created_at) "
+                              "VALUES (1, 'rev', 'reviewer', 'x', true, '2026-11-01 10:00:00')"))  # fmt: skip
+            for cid in ("c1", "c2"):
+                conn.execute(text("INSERT INTO cases (id, status, source, created_at, updated_at, attempts) "
+                                  f"VALUES ('{cid}', 'ready', 'upload', '2026-11-01 10:00:00', "
+                                  "'2026-11-01 10:00:00', 0)"))  # fmt: skip
+            for when, what in (("2026-11-02 09:00:00", "request_information"), ("2026-11-05 12:30:00", "approve")):
+                conn.execute(text("INSERT INTO decisions (case_id, user_id, decision, note, created_at) "
+                                  f"VALUES ('c1', 1, '{what}', '', '{when}')"))  # fmt: skip
+        store.migrate(engine)
+        with sessionmaker(engine)() as s:
+            c1, c2 = s.get(store.Case, "c1"), s.get(store.Case, "c2")
+            assert (c1.urgency, c1.urgency_source, c1.received_source) == ("standard", "default", "upload")
+            assert c1.received_at == datetime(2026, 11, 1, 10) and c1.due_at == datetime(2026, 11, 8, 10)
+            assert c1.decided_at == datetime(2026, 11, 5, 12, 30) and c2.decided_at is None
+            assert [d.decision for d in store.decisions_for(s, "c1")] == ["request_information", "approve"]
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(store.migrations_dir()))
+        with engine.begin() as conn:  # and back down
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0004")
+        assert "urgency" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+        assert "qa_reviews" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
