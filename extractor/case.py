@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from extractor import PIPELINE_VERSION, knowledge
@@ -18,6 +18,7 @@ from extractor.guideline.checklist import documentation
 from extractor.guideline.indications import evaluate_indications, recommend
 from extractor.guideline.inputs import DocContext, DocMention
 from extractor.guideline.rationale import draft_rationale
+from extractor.guideline.receipt import with_clock
 from extractor.guideline.request import request_details
 from extractor.ingest.document import Document, FailedDocument, sha256_bytes
 from extractor.ingest.files import read_file
@@ -135,9 +136,17 @@ def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]
 
 
 def prefill_documents(
-    docs: list[Document], failed: list[FailedDocument], request_date: date | None = None, today: date | None = None
+    docs: list[Document],
+    failed: list[FailedDocument],
+    request_date: date | None = None,
+    today: date | None = None,
+    *,
+    urgency: str | None = None,
+    received_at: datetime | None = None,
+    uploaded_at: datetime | None = None,
 ) -> Review:
-    """The review of documents already read (the web worker reads them from its store)."""
+    """The review of documents already read (the web worker reads them from its store); `urgency`,
+    `received_at` and `uploaded_at` as intake gave them (see receipt.with_clock)."""
     if not docs:
         raise NoReadableDocuments([(f.name, f.error) for f in failed])
     _unique_names(docs)
@@ -150,6 +159,7 @@ def prefill_documents(
         mentions += m
         contexts.append(c)
     request = request_details(contexts, request_date, today or date.today())
+    request = with_clock(request, [d.text for d in docs], urgency, received_at, uploaded_at)
     model = knowledge.guideline_for(date.fromisoformat(request.request_date))
     indications = evaluate_indications(model, findings)
     recommendation = recommend(model, indications)
@@ -197,7 +207,16 @@ def prefill_documents(
     return review
 
 
-def prefill(files: Sequence[Path], request_date: date | None = None, today: date | None = None) -> CaseResult:
+def prefill(
+    files: Sequence[Path],
+    request_date: date | None = None,
+    today: date | None = None,
+    *,
+    urgency: str | None = None,
+    received_at: datetime | None = None,
+    uploaded_at: datetime | None = None,
+) -> CaseResult:
     """Read the files of one case and prefill its review; the documents read come back with it."""
     docs, failed = read_documents(files)
-    return CaseResult(prefill_documents(docs, failed, request_date, today), docs, failed)
+    clock = {"urgency": urgency, "received_at": received_at, "uploaded_at": uploaded_at}
+    return CaseResult(prefill_documents(docs, failed, request_date, today, **clock), docs, failed)

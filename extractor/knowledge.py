@@ -132,6 +132,8 @@ class RequestFields(BaseModel):
     request_date: list[str]
     document_date: list[str]
     cpt_codes: list[str]
+    urgent: list[str] = []  # a cover sheet's checked URGENT / EXPEDITED / STAT box or line (group "value")
+    fax_received: list[str] = []  # a fax header's transmission time (groups "date", "time", "ampm", "tz")
 
     @field_validator("*")
     @classmethod

@@ -96,6 +96,11 @@ class RequestDetails(BaseModel):
     request_date: str
     request_date_source: Literal["given", "documents", "today"]
     document_dates: dict[str, str] = {}
+    # the request clock (SPEC "Request clock"); received_at is ISO 8601 UTC with "Z"
+    urgency: Literal["expedited", "standard"] = "standard"
+    urgency_source: Literal["given", "documents", "default"] = "default"
+    received_at: str | None = None
+    received_at_source: Literal["given", "documents", "upload"] | None = None
 
 
 class GuidelineRef(BaseModel):

@@ -238,7 +238,7 @@ class Dispatcher:
         self.submitted += 1
         fut = self.cluster.client.submit(
             score_cases,
-            [(case.case_id, [str(p) for p in case.files], iso_date(case.request_date)) for case in chunk],
+            [_item(case) for case in chunk],
             self.cluster.cluster is not None,
             key=f"cases-{self.owner[-8:]}-{self.submitted}",
             pure=False,
@@ -263,3 +263,9 @@ class Dispatcher:
             for address, keys in self.cluster.client.processing().items():
                 if key in keys:
                     self.cluster.client.restart_workers([address])
+
+
+def _item(case: CaseInput) -> tuple:
+    """What a Dask task gets of one case (see task.score_cases)."""
+    received = case.received_at.isoformat() if case.received_at else None
+    return (case.case_id, [str(p) for p in case.files], iso_date(case.request_date), case.urgency, received)

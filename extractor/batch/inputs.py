@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+from extractor.clock import URGENCIES, parse_received_at
 from extractor.errors import BackfillError
 
 # --- cases -----------------------------------------------------------------------------------------
@@ -15,11 +16,14 @@ from extractor.errors import BackfillError
 
 @dataclass
 class CaseInput:
-    """One case of the input: its documents, the request date if the manifest gives one, or why it cannot run."""
+    """One case of the input: its documents, the request date, urgency and receipt time if the manifest gives
+    them, or why it cannot run."""
 
     case_id: str
     files: list[Path] = field(default_factory=list)
     request_date: date | None = None
+    urgency: str | None = None
+    received_at: datetime | None = None
     error: str | None = None
     reason: str | None = None
 
@@ -68,7 +72,8 @@ def _from_folder(folder: Path) -> list[CaseInput]:
 
 
 def _from_manifest(manifest: Path) -> list[CaseInput]:
-    """Rows `case_id,path[,request_date]`; several rows of one case_id are the documents of one case.
+    """Rows `case_id,path[,request_date][,urgency][,received_at]`; several rows of one case_id are the documents
+    of one case (urgency `expedited` | `standard`, received_at ISO 8601: historical cases get real clock figures).
 
     A bad row never stops the rest: it becomes an error line for its case (or for `manifest-line-N`).
     """
@@ -84,7 +89,8 @@ def _from_manifest(manifest: Path) -> list[CaseInput]:
     header = [h.strip().lower() for h in rows[0]]
     if "case_id" not in header or "path" not in header:
         raise BackfillError(f"{manifest}: first line must be the header case_id,path[,request_date]")
-    col = {name: header.index(name) for name in ("case_id", "path", "request_date") if name in header}
+    names = ("case_id", "path", "request_date", "urgency", "received_at")
+    col = {name: header.index(name) for name in names if name in header}
     cases: dict[str, CaseInput] = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -112,6 +118,7 @@ def _from_manifest(manifest: Path) -> list[CaseInput]:
                     if case.request_date and case.request_date != given:
                         problem = "request_date differs from an earlier row of this case"
                     case.request_date = given
+            problem = problem or _clock_cells(case, cell("urgency").lower(), cell("received_at"))
             path = Path(cell("path"))
             path = path if path.is_absolute() else manifest.parent / path
             if problem is None:
@@ -131,3 +138,22 @@ def _from_manifest(manifest: Path) -> list[CaseInput]:
         if not case.error and not case.files:
             case.error, case.reason = "case has no files", "empty case folder"
     return list(cases.values())
+
+
+def _clock_cells(case: CaseInput, urgency: str, received: str) -> str | None:
+    """The row's urgency and receipt time onto its case; what is wrong with them, if anything."""
+    if urgency:
+        if urgency not in URGENCIES:
+            return f"urgency must be one of {', '.join(URGENCIES)}"
+        if case.urgency and case.urgency != urgency:
+            return "urgency differs from an earlier row of this case"
+        case.urgency = urgency
+    if received:
+        try:
+            when = parse_received_at(received)
+        except ValueError:
+            return "received_at is not a date and time (ISO 8601, e.g. 2026-12-03T14:05:00Z)"
+        if case.received_at and case.received_at != when:
+            return "received_at differs from an earlier row of this case"
+        case.received_at = when
+    return None

@@ -140,6 +140,8 @@ def content_hash(case: CaseInput, hashes: FileHashes) -> str:
         h.update(f"{path.name}\0{digest}\n".encode())
     if case.error:
         h.update(f"error\0{case.error}".encode())
+    if case.urgency or case.received_at:  # a manifest that changes them re-runs the case
+        h.update(f"clock\0{case.urgency}\0{case.received_at}".encode())
     return h.hexdigest()
 
 

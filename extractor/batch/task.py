@@ -6,7 +6,7 @@ import contextlib
 import gc
 import os
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,13 +27,20 @@ def _worker_settings() -> Settings:
 _cases_in_process = [0]
 
 
-def score_case(case_id: str, files: Sequence[str], request_date: str | None, replaceable: bool = False) -> dict:
+def score_case(
+    case_id: str,
+    files: Sequence[str],
+    request_date: str | None,
+    replaceable: bool = False,
+    urgency: str | None = None,
+    received_at: str | None = None,
+) -> dict:
     """Run `extractor.case.prefill` on one case; a bad case becomes an error result, never an exception.
 
     Every `backfill_reload_every` cases a worker process bounds its memory: a replaceable one (a worker of
     our own local cluster) asks the coordinator to replace it; any other rebuilds its pipeline."""
     settings = _worker_settings()
-    result = _run_case(files, request_date, settings)
+    result = _run_case(files, request_date, settings, urgency, received_at)
     _cases_in_process[0] += 1
     every = settings.backfill_reload_every
     if every and _cases_in_process[0] % every == 0:
@@ -54,9 +61,12 @@ def iso_date(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def score_cases(items: Sequence[tuple[str, Sequence[str], str | None]], replaceable: bool = False) -> list[dict]:
-    """Several cases in one Dask task: the scheduler's cost per task is paid once for all of them."""
-    return [score_case(case_id, files, request_date, replaceable) for case_id, files, request_date in items]
+def score_cases(items: Sequence[tuple], replaceable: bool = False) -> list[dict]:
+    """Several cases in one Dask task: the scheduler's cost per task is paid once for all of them. Each item is
+    (case_id, files, request_date[, urgency, received_at])."""
+    return [
+        score_case(case_id, files, request_date, replaceable, *clock) for case_id, files, request_date, *clock in items
+    ]
 
 
 def _rebuild_pipeline() -> None:
@@ -66,7 +76,13 @@ def _rebuild_pipeline() -> None:
     gc.collect()
 
 
-def _run_case(files: Sequence[str], request_date: str | None, settings: Settings) -> dict:
+def _run_case(
+    files: Sequence[str],
+    request_date: str | None,
+    settings: Settings,
+    urgency: str | None = None,
+    received_at: str | None = None,
+) -> dict:
     from extractor import case  # lazy: the coordinator imports this module to submit tasks; only workers load spaCy
 
     paths = [Path(f) for f in files]
@@ -74,7 +90,11 @@ def _run_case(files: Sequence[str], request_date: str | None, settings: Settings
     if crash and any(p.name == crash for p in paths):
         os._exit(70)
     try:
-        review = case.prefill(paths, date.fromisoformat(request_date) if request_date else None).review
+        when = datetime.fromisoformat(received_at) if received_at else None
+        # without the manifest's receipt time the review says "received at upload" (when the backfill read it)
+        review = case.prefill(
+            paths, date.fromisoformat(request_date) if request_date else None, urgency=urgency, received_at=when
+        ).review
     except NoReadableDocuments as exc:
         reasons = "; ".join(sorted({reason for _, reason in exc.errors}))
         return {"status": ERROR, "error": f"no document could be read: {exc}", "reason": f"unreadable: {reasons}"}

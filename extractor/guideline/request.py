@@ -63,6 +63,7 @@ def _person(name: str) -> str:
 def request_details(
     docs: list[DocContext], given: date | None, today: date, labels: Iterable[str] = ()
 ) -> RequestDetails:
+    """The request's details as the documents give them (the clock's urgency and receipt: `receipt.py`)."""
     fields = knowledge.request_fields()
     texts = [d.evidence_text for d in docs]
     if given:

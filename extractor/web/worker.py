@@ -75,7 +75,13 @@ def prefill_claimed(session: Session, case: store.Case, data_dir: Path) -> None:
     rows = {row.name: row for row in case.documents}
     try:
         with tempfile.TemporaryDirectory(prefix="extractor-case-") as tmp:
-            result = prefill(_linked(case, data_dir, tmp), case.request_date)
+            result = prefill(
+                _linked(case, data_dir, tmp),
+                case.request_date,
+                urgency=case.urgency if case.urgency_source == "given" else None,
+                received_at=case.received_at if case.received_source == "given" else None,
+                uploaded_at=case.created_at,
+            )
         _keep_views(rows, result.documents, data_dir, [f.model_dump() for f in result.review.findings])
         store.finish_case(session, case, result.review)
         log.info("case %s ready (%d documents)", case.id, len(rows))

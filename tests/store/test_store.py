@@ -212,11 +212,16 @@ def test_save_imported_case_stores_a_backfill_review_once(db, tmp_path):
         path = tmp_path / name
         path.write_bytes(content)
         files.append(path)
-    review = prefill(files).review
+    from datetime import datetime
+
+    # the manifest's urgency and receipt reach the review as given, and the imported case's clock from it
+    review = prefill(files, urgency="expedited", received_at=datetime(2025, 3, 1, 8, 0)).review
     with factory() as s:
         case = store.save_imported_case(s, "backfill-0001", files, review, data)
         s.commit()
         assert case.status == "ready" and case.source == "import"
+        assert (case.urgency, case.urgency_source, case.received_source) == ("expedited", "given", "given")
+        assert case.received_at == datetime(2025, 3, 1, 8, 0) and case.due_at == datetime(2025, 3, 4, 8, 0)
         assert case.recommendation == review.recommendation
         assert [d.name for d in case.documents] == [f.name for f in files]
         again = store.save_imported_case(s, "backfill-0001", files, review.model_dump(mode="json"), data)
@@ -280,3 +285,37 @@ def test_upgrading_to_the_request_clock_gives_old_cases_their_receipt_due_and_de
         assert "qa_reviews" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_the_worker_takes_urgency_and_receipt_from_the_documents_unless_intake_gave_them(db):
+    """A fax cover sheet's checked URGENT box and header time make the case expedited, received then, due 72 h
+    later; what intake gave is kept, and the review's request says where each came from."""
+    from datetime import datetime, timedelta
+
+    _, factory, data = db
+    cover = (b"12/03/2026 14:05 FROM: Neuro-Oncology Clinic  TO: UM  PAGE 1/3\nFAX COVER SHEET\n"
+             b"[X] URGENT    [ ] ROUTINE\n")  # fmt: skip
+    files = [("cover.txt", cover), *sample_case_files("c01_")]
+    uploaded = datetime(2026, 12, 4, 9, 0)
+    with factory() as s:
+        read, _ = store.create_case(s, None, files, data, now=uploaded)
+        given, _ = store.create_case(s, None, files, data, urgency="standard",
+                                     received_at=datetime(2026, 12, 4, 8, 30), now=uploaded)  # fmt: skip
+        plain, _ = store.create_case(s, None, sample_case_files("c01_"), data, now=uploaded)
+        assert (read.urgency, read.urgency_source, read.received_at) == ("standard", "default", uploaded)
+        assert read.due_at == uploaded + timedelta(days=7)
+        s.commit()
+    for _ in range(3):
+        worker.process_one(factory, data)
+    with factory() as s:
+        read, given, plain = (s.get(store.Case, c.id) for c in (read, given, plain))
+        assert (read.urgency, read.urgency_source, read.received_source) == ("expedited", "documents", "documents")
+        assert read.received_at == datetime(2026, 12, 3, 14, 5) and read.due_at == datetime(2026, 12, 6, 14, 5)
+        request = json.loads(store.load_review_json(s, read.id))["request"]
+        assert (request["urgency"], request["urgency_source"]) == ("expedited", "documents")
+        assert (request["received_at"], request["received_at_source"]) == ("2026-12-03T14:05:00Z", "documents")
+        assert (given.urgency, given.urgency_source, given.received_source) == ("standard", "given", "given")
+        assert given.received_at == datetime(2026, 12, 4, 8, 30) and given.due_at == datetime(2026, 12, 11, 8, 30)
+        assert json.loads(store.load_review_json(s, given.id))["request"]["urgency_source"] == "given"
+        assert (plain.urgency_source, plain.received_source, plain.received_at) == ("default", "upload", uploaded)
+        assert json.loads(store.load_review_json(s, plain.id))["request"]["received_at"] == "2026-12-04T09:00:00Z"

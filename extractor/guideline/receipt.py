@@ -1,0 +1,96 @@
+"""Urgency and receipt of a request read from its documents (SPEC "Request clock").
+
+A fax cover sheet's checked URGENT / EXPEDITED / STAT box or stamp makes a request expedited; a fax header's
+transmission time is when it was received. The patterns are data (models/request_fields.json): a box must be
+checked ("[ ] URGENT" is not) and prose ("no urgent findings", "not urgent") never matches."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from extractor import knowledge
+from extractor.config import get_settings
+from extractor.schemas import RequestDetails
+
+from .request import parse_date
+
+
+def urgent_in(texts: Iterable[str]) -> bool:
+    """Whether any document marks the request urgent, expedited or STAT."""
+    patterns = knowledge.request_fields().urgent
+    return any(re.search(pattern, text) for text in texts for pattern in patterns)
+
+
+def _clock_time(raw: str, ampm: str | None) -> time | None:
+    parts = [int(p) for p in raw.split(":")]
+    hour, minute, second = parts[0], parts[1], parts[2] if len(parts) > 2 else 0
+    if ampm:
+        pm = ampm.lower().startswith("p")
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if pm else 0)
+    try:
+        return time(hour, minute, second)
+    except ValueError:
+        return None
+
+
+def _zone(tz: str | None):
+    if tz in ("UTC", "GMT", "Z"):
+        return UTC
+    if tz:
+        sign = -1 if tz[0] == "-" else 1
+        return timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[3:5])))
+    try:
+        return ZoneInfo(get_settings().fax_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def fax_received_at(texts: Iterable[str]) -> datetime | None:
+    """The first fax header transmission time in the documents, as an aware UTC time; a header without a zone
+    is read in the fax_timezone setting."""
+    patterns = knowledge.request_fields().fax_received
+    for text in texts:
+        for pattern in patterns:
+            for m in re.finditer(pattern, text):
+                day = parse_date(re.sub(r"(?<=[A-Za-z])-|-(?=\d{4})", " ", m["date"]).replace("- ", " "))
+                at = _clock_time(m["time"], m.groupdict().get("ampm"))
+                if day is None or at is None:
+                    continue
+                return datetime.combine(day, at, _zone(m.groupdict().get("tz"))).astimezone(UTC)
+    return None
+
+
+def iso_z(value: datetime) -> str:
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def with_clock(
+    request: RequestDetails,
+    texts: list[str],
+    urgency: str | None = None,
+    received_at: datetime | None = None,
+    uploaded_at: datetime | None = None,
+) -> RequestDetails:
+    """The request with its urgency and receipt: as given, else as the documents say, else standard and
+    received at upload (`uploaded_at`, now when not given)."""
+    if urgency:
+        level, level_source = urgency, "given"
+    elif urgent_in(texts):
+        level, level_source = "expedited", "documents"
+    else:
+        level, level_source = "standard", "default"
+    faxed = None if received_at else fax_received_at(texts)
+    if received_at:
+        when, when_source = received_at, "given"
+    elif faxed:
+        when, when_source = faxed, "documents"
+    else:
+        when, when_source = uploaded_at or datetime.now(UTC), "upload"
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return request.model_copy(update={"urgency": level, "urgency_source": level_source,
+                                      "received_at": iso_z(when), "received_at_source": when_source})  # fmt: skip
