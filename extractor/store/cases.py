@@ -263,5 +263,6 @@ def list_cases(
         "newest": [Case.created_at.desc()],
         "recommendation": [Case.recommendation.asc(), Case.created_at.asc()],
         "member": [Case.member_id.asc(), Case.created_at.asc()],
+        "due": [Case.due_at.asc(), Case.created_at.asc()],
     }.get(sort, [Case.created_at.asc()])
     return list(session.scalars(query.order_by(*order).limit(limit)))

@@ -10,7 +10,7 @@ whichever front it came through. The two route modules import this one and never
 from __future__ import annotations
 
 import json
-from datetime import UTC, date
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from fastapi import HTTPException, Request, UploadFile
@@ -18,7 +18,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from extractor import store
+from extractor import clock, store
 from extractor.render import fhir
 from extractor.schemas import Review
 
@@ -92,23 +92,60 @@ def check_files(request: Request, files: list[tuple[str, bytes]]) -> list[tuple[
     return out
 
 
+def clock_fields(urgency: str | None, received_at: str | None) -> tuple[str | None, datetime | None]:
+    """Intake's optional urgency and receipt time, checked (400 for a bad one: it is the caller's input)."""
+    level = (urgency or "").strip().lower() or None
+    if level is not None and level not in clock.URGENCIES:
+        raise HTTPException(400, f"urgency: must be one of {', '.join(clock.URGENCIES)}")
+    when = None
+    if received_at and received_at.strip():
+        try:
+            when = clock.parse_received_at(received_at)
+        except ValueError:
+            raise HTTPException(400, "received_at: not a date and time (ISO 8601, e.g. 2026-12-03T14:05:00Z)") from None
+        if when > store.utcnow() + timedelta(minutes=5):
+            raise HTTPException(400, "received_at: in the future")
+    return level, when
+
+
 def create_case(
-    request: Request, session: Session, user: store.User, files: list[tuple[str, bytes]], request_date: str | None
+    request: Request,
+    session: Session,
+    user: store.User,
+    files: list[tuple[str, bytes]],
+    request_date: str | None,
+    *,
+    urgency: str | None = None,
+    received_at: str | None = None,
 ) -> dict:
-    """Queue a case of the uploaded files; its id, status and the files already seen in other cases."""
+    """Queue a case of the uploaded files; its id, status, clock and the files already seen in other cases."""
     when = None
     if request_date:
         try:
             when = date.fromisoformat(request_date)
         except ValueError:
             raise HTTPException(422, "request_date: not a date (YYYY-MM-DD)") from None
-    case, dups = store.create_case(session, user, files, state(request).data_dir, when)
+    level, received = clock_fields(urgency, received_at)
+    case, dups = store.create_case(
+        session, user, files, state(request).data_dir, when, urgency=level, received_at=received
+    )
     store.audit(session, user, "case_uploaded", case_id=case.id, detail=f"{len(files)} files", client=client(request))
     commit(request, session)
     return {
         "id": case.id,
         "status": case.status,
+        **case_clock(case),
         "duplicates": [{"name": d.name, "case_id": d.case_id} for d in dups],
+    }
+
+
+def case_clock(case: store.Case) -> dict:
+    """The case's request clock as the API answers it (SPEC "Request clock")."""
+    return {
+        "urgency": case.urgency,
+        "received_at": clock.iso_z(case.received_at),
+        "due_at": clock.iso_z(case.due_at),
+        "decided_at": clock.iso_z(case.decided_at),
     }
 
 

@@ -41,9 +41,13 @@ async def upload(
     user: ApiUser,
     files: Annotated[list[UploadFile], File()],
     request_date: Annotated[str | None, Form()] = None,
+    urgency: Annotated[str | None, Form()] = None,
+    received_at: Annotated[str | None, Form()] = None,
 ):
     require(user, "intake", "admin")
-    return actions.create_case(request, session, user, await actions.read_uploads(request, files), request_date)
+    actions.clock_fields(urgency, received_at)  # a bad value is refused before the files are read
+    uploads = await actions.read_uploads(request, files)
+    return actions.create_case(request, session, user, uploads, request_date, urgency=urgency, received_at=received_at)
 
 
 def case_summary(case: store.Case) -> dict:
@@ -56,6 +60,7 @@ def case_summary(case: store.Case) -> dict:
         "cpt_codes": case.cpt_codes.split(",") if case.cpt_codes else [],
         "decision": case.decision,
         "error": case.error,
+        **actions.case_clock(case),
     }
 
 
@@ -66,8 +71,10 @@ def list_cases(
     status: CaseStatus | None = None,
     recommendation: str | None = None,
     decided: bool | None = None,
-    sort: Literal["oldest", "newest", "recommendation", "member"] = "oldest",
+    sort: Literal["oldest", "newest", "recommendation", "member", "due"] = "oldest",
 ):
+    if sort == "due":  # SPEC: undecided cases, soonest due first
+        decided = False
     cases = store.list_cases(session, status=status, recommendation=recommendation, decided=decided, sort=sort)
     return {"cases": [case_summary(c) for c in cases]}
 
@@ -77,7 +84,8 @@ def get_case(request: Request, case_id: str, session: Db, user: ApiUser):
     case = actions.load_case(session, case_id)
     review = store.load_review_json(session, case.id) if case.status == "ready" else None
     actions.viewed(request, session, user, case, "api")
-    head = {"id": case.id, "status": case.status, "error": case.error, "decision": case.decision}
+    head = {"id": case.id, "status": case.status, "error": case.error, "decision": case.decision,
+            **actions.case_clock(case)}  # fmt: skip
     body = json.dumps(head)[:-1] + ', "review": ' + (review or "null") + "}"  # the stored JSON as it is
     return Response(body, media_type="application/json")
 

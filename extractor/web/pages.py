@@ -154,11 +154,16 @@ async def intake_upload(
     files: Annotated[list[UploadFile], File()],
     csrf_token: Annotated[str, Form()] = "",
     request_date: Annotated[str | None, Form()] = None,
+    urgency: Annotated[str | None, Form()] = None,
+    received_at: Annotated[str | None, Form()] = None,
 ):
     check_csrf(csrf_token, who.csrf)
     require(who.user, "intake", "admin")
+    actions.clock_fields(urgency, received_at)
     uploads = await actions.read_uploads(request, files)
-    result = actions.create_case(request, session, who.user, uploads, request_date or None)
+    result = actions.create_case(
+        request, session, who.user, uploads, request_date or None, urgency=urgency, received_at=received_at
+    )
     if request.headers.get("accept", "").startswith("application/json"):
         return JSONResponse(result, status_code=201)
     return RedirectResponse(f"/intake?case={result['id']}", status_code=303)

@@ -58,7 +58,11 @@ def submit(request: Request, session: Session, user: store.User, body: object) -
             raise
         raise PasRequestError(f"{exc.detail} (its content is neither, whatever its contentType says)",
                               "DocumentReference.content.attachment.data") from None  # fmt: skip
-    case, _ = store.create_case(session, user, files, state(request).data_dir, None, source="pas")
+    received = store.utcnow()  # the clock starts at submission; a PAS "stat" priority is an expedited request
+    urgency = "expedited" if sub.priority == "stat" else "standard"
+    case, _ = store.create_case(
+        session, user, files, state(request).data_dir, None, source="pas", urgency=urgency, received_at=received
+    )
     row = store.record_pas_request(
         session,
         case,
@@ -69,7 +73,7 @@ def submit(request: Request, session: Session, user: store.User, body: object) -
         provider=sub.provider,
         priority=sub.priority,
         expedited=sub.priority == "stat",
-        received_at=store.utcnow(),
+        received_at=received,
         claim_json=json.dumps({"claim": sub.claim, "parties": sub.parties}),
     )
     store.audit(

@@ -78,7 +78,9 @@ def test_upload_returns_201_and_the_case_is_queued_then_ready(env):
     assert r.status_code == 201 and r.json()["status"] == "queued" and r.json()["duplicates"] == []
     case_id = r.json()["id"]
     got = client.get(f"/api/cases/{case_id}", headers=tokens["ina"]).json()
+    clock = {k: got.pop(k) for k in ("urgency", "received_at", "due_at", "decided_at")}
     assert got == {"id": case_id, "status": "queued", "error": None, "decision": None, "review": None}
+    assert clock["urgency"] == "standard" and clock["received_at"].endswith("Z") and clock["decided_at"] is None
     worker.process_one(state.factory, state.data_dir)
     got = client.get(f"/api/cases/{case_id}", headers=tokens["rev"]).json()
     assert got["status"] == "ready"
@@ -357,3 +359,56 @@ def test_a_reviewers_rationale_is_stored_beside_the_draft_and_answers_in_the_bun
     assert "'display': 'rev'" in str(origin)
     csv = client.get("/api/audit.csv", headers=tokens["ada"]).text
     assert "approve; overrides: none; rationale: edited" in csv and EDITED not in csv
+
+
+def test_upload_takes_urgency_and_received_at_and_the_case_answers_its_clock(env):
+    client, tokens, _, _ = env
+    r = client.post(
+        "/api/cases",
+        headers=tokens["ina"],
+        files=[("files", sample_upload())],
+        data={"urgency": "expedited", "received_at": "2026-03-03T09:05:00-05:00"},
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["urgency"], r.json()["received_at"], r.json()["due_at"]) == (
+        "expedited", "2026-03-03T14:05:00Z", "2026-03-06T14:05:00Z")  # fmt: skip
+    got = client.get(f"/api/cases/{r.json()['id']}", headers=tokens["rev"]).json()
+    assert {k: got[k] for k in ("urgency", "received_at", "due_at", "decided_at")} == {
+        "urgency": "expedited", "received_at": "2026-03-03T14:05:00Z", "due_at": "2026-03-06T14:05:00Z",
+        "decided_at": None}  # fmt: skip
+    plain = client.post("/api/cases", headers=tokens["ina"], files=[("files", sample_upload())]).json()
+    assert plain["urgency"] == "standard" and plain["received_at"].endswith("Z") and plain["decided_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("urgency", "urgent-ish", "urgency: must be one of expedited, standard"),
+        ("received_at", "yesterday", "received_at: not a date and time"),
+        ("received_at", "2026-03-03", "received_at: not a date and time"),
+        ("received_at", "2999-01-01T00:00:00Z", "received_at: in the future"),
+    ],
+)
+def test_a_bad_urgency_or_received_at_is_a_400_in_the_one_error_shape(env, field, value, message):
+    client, tokens, _, _ = env
+    r = client.post("/api/cases", headers=tokens["ina"], files=[("files", sample_upload())], data={field: value})
+    assert r.status_code == 400
+    assert r.json()["error"]["status"] == 400 and r.json()["error"]["message"].startswith(message)
+
+
+def test_sort_due_lists_undecided_cases_soonest_due_first(env):
+    client, tokens, _, _ = env
+    made = {}
+    for name, urgency, received in [
+        ("standard-early", "standard", "2026-03-01T08:00:00Z"),  # due 03-08 08:00
+        ("expedited-late", "expedited", "2026-03-06T09:00:00Z"),  # due 03-09 09:00
+        ("expedited-early", "expedited", "2026-03-02T09:00:00Z"),  # due 03-05 09:00
+    ]:
+        r = client.post("/api/cases", headers=tokens["ina"], files=[("files", sample_upload())],
+                        data={"urgency": urgency, "received_at": received})  # fmt: skip
+        made[r.json()["id"]] = name
+    listed = client.get("/api/cases?sort=due", headers=tokens["rev"]).json()["cases"]
+    assert [made[c["id"]] for c in listed if c["id"] in made] == ["expedited-early", "standard-early", "expedited-late"]
+    assert all(c["decision"] is None for c in listed)
+    dues = [c["due_at"] for c in listed]
+    assert dues == sorted(dues)

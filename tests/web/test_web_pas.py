@@ -385,3 +385,24 @@ def test_the_upload_size_limit_applies_and_answers_an_operation_outcome(tmp_path
         assert "limit of 65536 bytes" in r.json()["issue"][0]["diagnostics"]
         with app.state.extractor.factory() as s:
             assert store.list_cases(s) == []
+
+
+def test_a_stat_claim_is_an_expedited_case_received_at_submission(env):
+    from datetime import timedelta
+
+    client, tokens, state = env
+    before = store.utcnow().replace(microsecond=0)
+    stat = claim_response(submit(client, tokens["ina"], pas_bundle("REQ-CLOCK-STAT", pdf_and_text(),
+                                                                  priority="stat")).json())  # fmt: skip
+    normal = claim_response(submit(client, tokens["ina"], pas_bundle("REQ-CLOCK-NORMAL", pdf_and_text())).json())
+    with state.factory() as s:
+        fast, slow = (
+            store.get_case(s, stat["identifier"][0]["value"]),
+            store.get_case(s, normal["identifier"][0]["value"]),
+        )
+        assert (fast.urgency, fast.urgency_source, fast.received_source) == ("expedited", "given", "given")
+        assert fast.received_at == store.pas_request_of(s, fast.id).received_at and fast.received_at >= before
+        assert fast.due_at - fast.received_at == timedelta(hours=72)
+        assert (slow.urgency, slow.due_at - slow.received_at) == ("standard", timedelta(days=7))
+    got = client.get(f"/api/cases/{fast.id}", headers=tokens["rev"]).json()
+    assert got["urgency"] == "expedited" and got["due_at"].endswith("Z")
