@@ -248,8 +248,15 @@ def list_cases(
     decided: bool | None = None,
     sort: str = "oldest",
     limit: int = 200,
+    urgency: str | None = None,
+    overdue_at: datetime | None = None,
 ) -> list[Case]:
+    """Cases by status, recommendation, decided or not, urgency, and (`overdue_at`: now) undecided past due."""
     query = select(Case)
+    if urgency:
+        query = query.where(Case.urgency == urgency)
+    if overdue_at is not None:
+        query = query.where(Case.decision.is_(None), Case.due_at < clock.naive_utc(overdue_at))
     if status:
         query = query.where(Case.status == status)
     if recommendation:

@@ -274,6 +274,8 @@ def record_decision(
         row = store.record_decision(session, case, user, decision, note, overrides, rationale)
     except store.StoreError as exc:
         raise HTTPException(409 if "not ready" in str(exc) else 422, str(exc)) from None
+    settings = state(request).settings
+    store.sample_decision(session, case, row, settings.qa_sample_share, settings.qa_seed)
     draft = json.loads(store.load_review_json(session, case.id) or "{}").get("rationale")
     kept = "none" if row.rationale is None else ("as drafted" if row.rationale == draft else "edited")
     store.audit(

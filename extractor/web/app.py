@@ -16,7 +16,7 @@ from extractor import store
 from extractor.config import Settings
 from extractor.render import fhir as render_fhir
 
-from . import api, fhir, pages
+from . import api, fhir, oversight, pages
 from .deps import AppState, LoginLimiter, LoginRequired
 from .pages import error_page
 from .worker_pool import WorkerPool
@@ -171,6 +171,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(fhir.router)
     app.include_router(pages.router)
+    app.include_router(oversight.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)

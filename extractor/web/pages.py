@@ -143,7 +143,7 @@ def intake(request: Request, session: Db, who: Who, case: str | None = None):
     require(who.user, "intake", "admin")
     cases = store.list_cases(session, sort="newest", limit=100)
     uploaded = store.get_case(session, case) if case else None
-    return page(request, "intake.html", who, cases=cases, uploaded=uploaded)
+    return page(request, "intake.html", who, cases=cases, uploaded=uploaded, now=store.utcnow())
 
 
 @router.post("/intake/upload")
@@ -188,16 +188,22 @@ def queue(
     who: Who,
     recommendation: str = "",
     decided: str = "no",
-    sort: str = "oldest",
+    sort: str = "due",
+    urgency: str = "",
+    overdue: str = "",
 ):
+    """Ready cases, by default the undecided ones soonest due first, each with its time left."""
     require(who.user, "reviewer", "admin")
     flag = {"yes": True, "no": False}.get(decided)
+    now = store.utcnow()
     cases = store.list_cases(
         session,
         status="ready",
         recommendation=recommendation if recommendation in RECOMMENDATIONS else None,
         decided=flag,
         sort=sort,
+        urgency=urgency if urgency in ("expedited", "standard") else None,
+        overdue_at=now if overdue == "yes" else None,
     )
     counts = store.count_cases(session)
     return page(
@@ -209,6 +215,9 @@ def queue(
         recommendation=recommendation,
         decided=decided,
         sort=sort,
+        urgency=urgency,
+        overdue=overdue,
+        now=now,
         recommendations=RECOMMENDATIONS,
     )
 
@@ -230,6 +239,7 @@ def case_page(request: Request, case_id: str, session: Db, who: Who):
         pas=store.pas_request_of(session, case.id) if case.source == "pas" else None,
         last_rationale=next((d for d in reversed(history) if d.rationale is not None), None),
         can_decide=who.user.role in ("reviewer", "admin") and case.status == "ready",
+        now=store.utcnow(),
     )
 
 

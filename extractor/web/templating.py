@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from extractor import store
+from extractor import clock, store
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 
@@ -23,3 +23,6 @@ def _age(when: datetime) -> str:
 
 templates.env.auto_reload = False  # templates ship inside the package; no stat per include
 templates.env.filters["age"] = _age
+templates.env.globals["time_left"] = clock.time_left_label
+templates.env.globals["is_overdue"] = clock.is_overdue
+templates.env.filters["utc"] = lambda when: clock.iso_z(when) or ""
