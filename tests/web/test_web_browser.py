@@ -145,3 +145,59 @@ def test_intake_to_decision_in_a_real_browser(server, tmp_path):
             assert errors == []  # no CSP violation or script error
         finally:
             browser.close()
+
+
+def test_the_queue_shows_time_left_and_marks_the_overdue_in_a_real_browser(server, tmp_path):
+    """Cases received at set times: the queue lists the overdue expedited case first, in red, and the standard
+    one with its days and hours left; the urgency and overdue filters narrow the list."""
+    from datetime import timedelta
+
+    from playwright.sync_api import sync_playwright
+
+    _, factory = store.open_store(store.default_url(tmp_path / "data"))
+    now = store.utcnow()
+    made = {}
+    with factory() as s:
+        for name, urgency, ago in (("late", "expedited", timedelta(hours=80, minutes=30)),
+                                   ("fresh", "standard", timedelta(hours=24, minutes=30))):  # fmt: skip
+            case, _ = store.create_case(s, None, [(f"{name}.txt", b"Office note.\n")], tmp_path / "data",
+                                        urgency=urgency, received_at=now - ago)  # fmt: skip
+            store.finish_case(s, case, {"recommendation": "needs_clinical_review", "request": {}})
+            made[name] = case.id
+        s.commit()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            log_in(page, server, "rev")
+            assert page.url.endswith("/queue")
+            rows = page.locator("#queue tbody tr[data-case]")
+            assert [rows.nth(i).get_attribute("data-case") for i in range(rows.count())] == [
+                made["late"],
+                made["fresh"],
+            ]
+            late = page.locator(f'#queue tr[data-case="{made["late"]}"] td.clock')
+            fresh = page.locator(f'#queue tr[data-case="{made["fresh"]}"] td.clock')
+            assert late.inner_text().strip() in ("overdue 8 h", "overdue 9 h")
+            assert "overdue" in late.get_attribute("class")
+            assert late.evaluate("td => getComputedStyle(td).color") == "rgb(179, 38, 30)"  # red
+            assert fresh.inner_text().strip() in ("5 d 23 h left", "5 d 22 h left")
+            assert "overdue" not in fresh.get_attribute("class")
+            assert fresh.evaluate("td => getComputedStyle(td).color") != "rgb(179, 38, 30)"
+            assert page.locator(f'#queue tr[data-case="{made["late"]}"] .badge.expedited').count() == 1
+            page.screenshot(path=str(SHOTS / "5-queue-clock.png"), full_page=True)
+            page.select_option("select[name=urgency]", "standard")
+            page.click(".filters button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            assert page.locator("#queue tbody tr[data-case]").count() == 1
+            assert page.get_attribute("#queue tbody tr[data-case]", "data-case") == made["fresh"]
+            page.select_option("select[name=urgency]", "")
+            page.check("input[name=overdue]")
+            page.click(".filters button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            assert [r.get_attribute("data-case") for r in page.locator("#queue tbody tr[data-case]").all()] == [
+                made["late"]
+            ]
+        finally:
+            browser.close()

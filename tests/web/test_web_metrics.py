@@ -163,3 +163,25 @@ def test_qa_second_review_by_another_reviewer_gives_agreement_and_kappa(env):
     client.cookies.clear()
     login(client, "rev")
     assert client.get("/admin/metrics").status_code == 403
+
+
+def test_a_decision_through_the_api_enters_the_qa_sample_by_the_settings_share(env):
+    client, ids, state = env
+    r = client.post(f"/api/cases/{ids['E']}/decision", headers=bearer(client, "rev"), json={"decision": "approve"})
+    assert r.status_code == 201, r.text
+    with state.factory() as s:
+        (qa,) = [q for q in s.query(store.QaReview).all() if q.case_id == ids["E"]]
+        assert qa.first.decision == "approve" and qa.reviewed_at is None
+        case = store.get_case(s, ids["E"])
+        assert case.decided_at is not None and case.decision == "approve"
+    got = client.get(f"/api/cases/{ids['E']}", headers=bearer(client, "rev")).json()
+    assert got["decided_at"].endswith("Z") and got["due_at"] == "2026-12-11T00:00:00Z"
+
+
+def test_the_qa_draw_is_reproducible_and_near_its_share():
+    ids = [f"case-{n}" for n in range(2000)]
+    drawn = [i for i in ids if store.in_sample(i, 0.1, "seed-a")]
+    assert drawn == [i for i in ids if store.in_sample(i, 0.1, "seed-a")]  # the same on every run
+    assert 150 <= len(drawn) <= 250
+    assert drawn != [i for i in ids if store.in_sample(i, 0.1, "seed-b")]  # another seed, another sample
+    assert not any(store.in_sample(i, 0.0, "seed-a") for i in ids) and all(store.in_sample(i, 1.0, "x") for i in ids)
