@@ -71,9 +71,9 @@ def test_every_command_and_flag_shown_exists(page, line):
 
 @pytest.fixture(scope="module")
 def app_routes():
-    from extractor.web import api, fhir, pages  # lazy: FastAPI loads only for this test
+    from extractor.web import api, fhir, oversight, pages  # lazy: FastAPI loads only for this test
 
-    routes = [*api.router.routes, *pages.router.routes, *fhir.router.routes]
+    routes = [*api.router.routes, *pages.router.routes, *fhir.router.routes, *oversight.router.routes]
     return {(method, re.sub(r"\{[^}]+\}", "{}", r.path)) for r in routes for method in r.methods}
 
 
