@@ -17,11 +17,15 @@ from extractor.schemas import RequestDetails
 
 from .request import parse_date
 
+# A cover sheet and a fax header open a document (each part of a split packet is one): only each document's
+# first characters are searched, so a long note costs nothing here.
+HEAD_CHARS = 20_000
+
 
 def urgent_in(texts: Iterable[str]) -> bool:
     """Whether any document marks the request urgent, expedited or STAT."""
     patterns = knowledge.request_fields().urgent
-    return any(re.search(pattern, text) for text in texts for pattern in patterns)
+    return any(re.search(pattern, text[:HEAD_CHARS]) for text in texts for pattern in patterns)
 
 
 def _clock_time(raw: str, ampm: str | None) -> time | None:
@@ -56,7 +60,7 @@ def fax_received_at(texts: Iterable[str]) -> datetime | None:
     patterns = knowledge.request_fields().fax_received
     for text in texts:
         for pattern in patterns:
-            for m in re.finditer(pattern, text):
+            for m in re.finditer(pattern, text[:HEAD_CHARS]):
                 day = parse_date(re.sub(r"(?<=[A-Za-z])-|-(?=\d{4})", " ", m["date"]).replace("- ", " "))
                 at = _clock_time(m["time"], m.groupdict().get("ampm"))
                 if day is None or at is None:
