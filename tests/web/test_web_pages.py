@@ -270,3 +270,30 @@ def test_the_fhir_bundle_download_from_the_case_page_is_authenticated_and_audite
     assert re.fullmatch(rf"http://testserver/cases/{ready}/documents/\d+", doc["content"][0]["attachment"]["url"])
     admin, _ = client_for(app, "ada")
     assert "fhir download" in admin.get("/admin/audit", params={"case_id": ready}).text
+
+
+def test_the_upload_form_sets_the_clock_shown_on_intake_and_beside_the_decision_form(app):
+    intake, csrf = client_for(app, "ina")
+    form = intake.get("/intake").text
+    assert 'name="urgency"' in form and 'name="received_at"' in form
+    r = intake.post("/intake/upload", data={"csrf_token": csrf, "urgency": "expedited",
+                                            "received_at": "2026-03-03T14:05"},
+                    files=[("files", sample_upload())], follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    case_id = r.headers["location"].split("case=")[1]
+    row = intake.get("/intake").text.split(f'id="row-{case_id}"')[1].split("</tr>")[0]
+    assert "expedited · overdue" in row and "received 2026-03-03T14:05:00Z (given)" in row
+    bad = intake.post(
+        "/intake/upload", data={"csrf_token": csrf, "urgency": "soon"}, files=[("files", sample_upload())]
+    )
+    assert bad.status_code == 400 and "urgency: must be one of expedited, standard" in bad.text
+    state = app.state.extractor
+    while worker.process_one(state.factory, state.data_dir) not in (case_id, None):
+        pass
+    reviewer, _ = client_for(app, "rev")
+    page = reviewer.get(f"/cases/{case_id}").text
+    clock = page.split('id="case-clock"')[1].split("</p>")[0]
+    assert "<strong>expedited</strong> (given)" in clock and "due 2026-03-06T14:05:00Z" in clock and "overdue" in clock
+    queue = reviewer.get("/queue?urgency=expedited&overdue=yes").text
+    assert f'data-case="{case_id}"' in queue and 'class="clock overdue"' in queue
+    assert f'data-case="{case_id}"' not in reviewer.get("/queue?urgency=standard").text
