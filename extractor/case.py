@@ -159,7 +159,9 @@ def prefill_documents(
         mentions += m
         contexts.append(c)
     request = request_details(contexts, request_date, today or date.today())
-    request = with_clock(request, [d.text for d in docs], urgency, received_at, uploaded_at)
+    # a fax's transmission header lines are off its text (no findings in them) but carry its receipt time
+    heads = ["\n".join([*d.fax_headers, d.text]) for d in docs]
+    request = with_clock(request, heads, urgency, received_at, uploaded_at)
     model = knowledge.guideline_for(date.fromisoformat(request.request_date))
     indications = evaluate_indications(model, findings)
     recommendation = recommend(model, indications)

@@ -132,7 +132,8 @@ class RequestFields(BaseModel):
     request_date: list[str]
     document_date: list[str]
     cpt_codes: list[str]
-    urgent: list[str] = []  # a cover sheet's checked URGENT / EXPEDITED / STAT box or line (group "value")
+    urgent: list[str] = []  # a cover sheet's URGENT / EXPEDITED / STAT stamp, field or sentence
+    urgent_box: list[str] = []  # a checkbox ([ ], [X], an OCR'd [X|), a checked one, and an urgent label
     fax_received: list[str] = []  # a fax header's transmission time (groups "date", "time", "ampm", "tz")
 
     @field_validator("*")

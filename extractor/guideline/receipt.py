@@ -23,9 +23,38 @@ HEAD_CHARS = 20_000
 
 
 def urgent_in(texts: Iterable[str]) -> bool:
-    """Whether any document marks the request urgent, expedited or STAT."""
+    """Whether any document marks the request urgent, expedited or STAT: a checked box of that label, a stamp
+    line, a field ("Priority: STAT"), a sentence ("expedited review requested")."""
     patterns = knowledge.request_fields().urgent
-    return any(re.search(pattern, text[:HEAD_CHARS]) for text in texts for pattern in patterns)
+    for text in texts:
+        head = text[:HEAD_CHARS]
+        if any(re.search(pattern, head) for pattern in patterns) or any(_boxed(line) for line in head.splitlines()):
+            return True
+    return False
+
+
+def _boxed(line: str) -> bool:
+    """A checked box whose label is urgent. A line's boxes stand before their labels ("[X] URGENT [ ] ROUTINE",
+    also after a field name: "Priority: [X] Urgent") or after them ("URGENT [X]  STANDARD [ ]"); the layout is
+    read off where the first box stands, so OCR's spacing does not matter."""
+    any_box, checked, label = knowledge.request_fields().urgent_box
+    boxes = list(re.finditer(any_box, line))
+    if not any(re.fullmatch(checked, b.group()) for b in boxes):
+        return False
+    before = line[: boxes[0].start()].strip()
+    boxes_first = not before or before.endswith(":")
+    for i, box in enumerate(boxes):
+        if not re.fullmatch(checked, box.group()):
+            continue
+        if boxes_first:
+            text = line[box.end() : boxes[i + 1].start() if i + 1 < len(boxes) else len(line)]
+            found = re.match(rf"[\W_]*(?:{label})", text)
+        else:
+            text = line[boxes[i - 1].end() if i else 0 : box.start()]
+            found = re.search(rf"(?:{label})[\W_]*$", text)
+        if found:
+            return True
+    return False
 
 
 def _clock_time(raw: str, ampm: str | None) -> time | None:

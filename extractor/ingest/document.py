@@ -29,6 +29,7 @@ class Document:
     ocr_confidence: dict[int, float] = field(default_factory=dict)
     page_rotation: dict[int, int] = field(default_factory=dict)  # page -> degrees turned clockwise to read it
     noise_pages: list[int] = field(default_factory=list)  # OCR'd pages that read as noise (no text kept)
+    fax_headers: list[str] = field(default_factory=list)  # transmission header lines taken off its pages
 
     @property
     def pages(self) -> int:

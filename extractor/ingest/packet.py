@@ -154,6 +154,7 @@ def assemble(name: str, sha256: str, pages: list[PageText], min_confidence: floa
         doc.ocr_pages = [p.number for p in part if p.ocr]
         doc.ocr_confidence = {p.number: round(p.confidence, 1) for p in part if p.confidence is not None}
         doc.page_rotation = {p.number: p.rotation for p in part if p.rotation}
+        doc.fax_headers = [line for p in part for line in p.dropped]  # their time is when the fax came in
         noise = [p for p in part if p.noise]
         if k == 1:  # noise pages of parts left out (nothing readable in them) are told on the first part
             noise += [p for p in pages if p.noise and p.number not in kept]

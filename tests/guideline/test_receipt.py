@@ -117,3 +117,30 @@ def test_the_patterns_are_data_that_must_compile(tmp_path, monkeypatch):
             knowledge.request_fields()
     finally:
         knowledge.request_fields.cache_clear()
+
+
+def test_a_scanned_cover_sheet_read_by_tesseract_gives_urgency_and_the_fax_time():
+    """A 200 dpi fax page drawn like the sample faxes and OCR'd by real Tesseract: the checked box and the
+    transmission header (taken off the document's text, kept for the clock) reach the review's request."""
+    import sys
+
+    from extractor.case import prefill_documents
+    from extractor.config import Settings
+    from extractor.ingest.sandbox import read_pdf
+    from tests.helpers import ROOT, image_page_pdf
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import render_samples
+
+    header = "DEC-03-2026 14:05   FROM: NEURO CLINIC   (312) 555-0192   TO: 18005550147   P.001/002"
+    lines = ["FAX COVER SHEET", "", "To: Utilization Management", "[X] URGENT      [ ] ROUTINE", "",
+             "Re: MR spectroscopy request. Glioblastoma s/p chemoradiation; recurrence versus necrosis."]  # fmt: skip
+    docs = read_pdf("cover.pdf", image_page_pdf(render_samples.fax_page(lines, header, 7)), Settings())
+    assert docs[0].ocr_pages == [1] and "URGENT" in docs[0].text
+    assert docs[0].fax_headers and "FROM" not in docs[0].text  # off the text: no finding comes from it
+    request = prefill_documents(docs, [], uploaded_at=datetime(2026, 12, 4, 9, 0, tzinfo=UTC)).request
+    assert (request.urgency, request.urgency_source) == ("expedited", "documents")
+    assert (request.received_at, request.received_at_source) == ("2026-12-03T14:05:00Z", "documents")
+    unchecked = [line.replace("[X]", "[ ]") for line in lines]
+    docs = read_pdf("cover.pdf", image_page_pdf(render_samples.fax_page(unchecked, header, 7)), Settings())
+    assert urgent_in([docs[0].text]) is False
