@@ -117,13 +117,17 @@ def with_clock(
         level, level_source = "expedited", "documents"
     else:
         level, level_source = "standard", "default"
+    uploaded_at = uploaded_at or datetime.now(UTC)
+    uploaded_at = uploaded_at if uploaded_at.tzinfo else uploaded_at.replace(tzinfo=UTC)
     faxed = None if received_at else fax_received_at(texts)
+    if faxed and faxed > uploaded_at + timedelta(minutes=5):  # a fax machine whose clock runs ahead
+        faxed = None
     if received_at:
         when, when_source = received_at, "given"
     elif faxed:
         when, when_source = faxed, "documents"
     else:
-        when, when_source = uploaded_at or datetime.now(UTC), "upload"
+        when, when_source = uploaded_at, "upload"
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     return request.model_copy(update={"urgency": level, "urgency_source": level_source,
                                       "received_at": iso_z(when), "received_at_source": when_source})  # fmt: skip

@@ -92,6 +92,8 @@ def test_given_beats_documents_beats_default():
     given = with_clock(base, faxed, "standard", datetime(2026, 12, 2, 10, 0), upload)
     assert (given.urgency, given.urgency_source, given.received_at, given.received_at_source) == (
         "standard", "given", "2026-12-02T10:00:00Z", "given")  # fmt: skip
+    ahead = with_clock(base, ["12/05/2026 14:05 FROM: Clinic PAGE 1/2"], uploaded_at=upload)
+    assert (ahead.received_at, ahead.received_at_source) == ("2026-12-04T08:00:00Z", "upload")  # clock runs ahead
     plain = with_clock(base, ["Office note. No urgent findings."], uploaded_at=upload)
     assert (plain.urgency, plain.urgency_source) == ("standard", "default")
     assert (plain.received_at, plain.received_at_source) == ("2026-12-04T08:00:00Z", "upload")
