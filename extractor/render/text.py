@@ -39,6 +39,8 @@ def to_text(review: Review, width: int = 110) -> str:
         f"Ordering: {r.ordering_clinician or '-'}   CPT: {', '.join(r.cpt_codes) or '-'}   "
         f"Request date: {r.request_date} ({r.request_date_source})"
     )
+    if r.received_at:
+        console.print(f"Urgency: {r.urgency} ({r.urgency_source})   Received: {r.received_at} ({r.received_at_source})")
     console.print(Text(f"Recommendation: {review.recommendation}", style="bold"))
     console.print()
     for ind in review.indications:
