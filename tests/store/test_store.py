@@ -263,6 +263,8 @@ def test_upgrading_to_the_request_clock_gives_old_cases_their_receipt_due_and_de
                 conn.execute(text("INSERT INTO cases (id, status, source, created_at, updated_at, attempts) "
                                   f"VALUES ('{cid}', 'ready', 'upload', '2026-11-01 10:00:00', "
                                   "'2026-11-01 10:00:00', 0)"))  # fmt: skip
+            conn.execute(text("INSERT INTO pas_requests (case_id, claim_system, claim_value, expedited, received_at, "
+                              "claim_json) VALUES ('c2', '', 'REQ-1', true, '2026-11-01 09:30:00', '{}')"))  # fmt: skip
             for when, what in (("2026-11-02 09:00:00", "request_information"), ("2026-11-05 12:30:00", "approve")):
                 conn.execute(text("INSERT INTO decisions (case_id, user_id, decision, note, created_at) "
                                   f"VALUES ('c1', 1, '{what}', '', '{when}')"))  # fmt: skip
@@ -272,6 +274,9 @@ def test_upgrading_to_the_request_clock_gives_old_cases_their_receipt_due_and_de
             assert (c1.urgency, c1.urgency_source, c1.received_source) == ("standard", "default", "upload")
             assert c1.received_at == datetime(2026, 11, 1, 10) and c1.due_at == datetime(2026, 11, 8, 10)
             assert c1.decided_at == datetime(2026, 11, 5, 12, 30) and c2.decided_at is None
+            assert (c2.urgency, c2.urgency_source) == ("expedited", "given")  # a PAS stat Claim
+            assert c2.received_at == datetime(2026, 11, 1, 9, 30)
+            assert c2.due_at == datetime(2026, 11, 4, 9, 30)
             assert [d.decision for d in store.decisions_for(s, "c1")] == ["request_information", "approve"]
         from alembic import command
         from alembic.config import Config

@@ -6,6 +6,8 @@ Revises: 0004
 Create Date: 2026-12-02 18:00:00
 """
 
+from datetime import datetime, timedelta
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -30,6 +32,17 @@ def upgrade() -> None:
                if op.get_bind().dialect.name == "postgresql"
                else "UPDATE cases SET received_at = created_at, due_at = datetime(created_at, '+7 days')")  # fmt: skip
     op.execute("UPDATE cases SET decided_at = (SELECT MAX(d.created_at) FROM decisions d WHERE d.case_id = cases.id)")
+    # a PAS case of before was received at $submit and is expedited for a "stat" Claim (the CMS windows)
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT case_id, expedited, received_at FROM pas_requests")).all()
+    for case_id, expedited, received in rows:
+        received = received if isinstance(received, datetime) else datetime.fromisoformat(str(received))
+        due = received + (timedelta(hours=72) if expedited else timedelta(days=7))
+        bind.execute(
+            sa.text("UPDATE cases SET urgency = :u, urgency_source = 'given', received_at = :r, "
+                    "received_source = 'given', due_at = :d WHERE id = :id"),
+            {"u": "expedited" if expedited else "standard", "r": received, "d": due, "id": case_id},
+        )  # fmt: skip
     op.create_table(
         "qa_reviews",
         sa.Column("id", sa.Integer(), primary_key=True),
