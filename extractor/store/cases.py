@@ -213,8 +213,12 @@ def list_cases(
     decided: bool | None = None,
     sort: str = "oldest",
     limit: int = 200,
+    created_by: int | None = None,
 ) -> list[Case]:
+    """Cases by filter; `created_by` keeps only one uploader's (the read policy's scope of an intake user)."""
     query = select(Case)
+    if created_by is not None:
+        query = query.where(Case.created_by == created_by)
     if status:
         query = query.where(Case.status == status)
     if recommendation:

@@ -112,14 +112,6 @@ def create_case(
     }
 
 
-def load_case(session: Session, case_id: str) -> store.Case:
-    """The case, or 404 (every signed-in role may look a case up; the routes check roles first)."""
-    case = store.get_case(session, case_id)
-    if case is None:
-        raise HTTPException(404, "no such case")
-    return case
-
-
 def viewed(request: Request, session: Session, user: store.User, case: store.Case, detail: str = "") -> None:
     """Audit that the user saw the case (its page, its JSON or its FHIR Bundle)."""
     store.audit(session, user, "case_viewed", case_id=case.id, detail=detail, client=client(request))

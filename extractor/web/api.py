@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from extractor import store
 from extractor.schemas import CaseStatus, DecisionOutcome, Role
 
-from . import actions
+from . import actions, policy
 from .deps import api_user, db, require
 
 router = APIRouter(prefix="/api")
@@ -68,13 +68,20 @@ def list_cases(
     decided: bool | None = None,
     sort: Literal["oldest", "newest", "recommendation", "member"] = "oldest",
 ):
-    cases = store.list_cases(session, status=status, recommendation=recommendation, decided=decided, sort=sort)
+    cases = store.list_cases(
+        session,
+        status=status,
+        recommendation=recommendation,
+        decided=decided,
+        sort=sort,
+        created_by=policy.owner_scope(user),
+    )
     return {"cases": [case_summary(c) for c in cases]}
 
 
 @router.get("/cases/{case_id}")
 def get_case(request: Request, case_id: str, session: Db, user: ApiUser):
-    case = actions.load_case(session, case_id)
+    case = policy.readable_case(session, user, case_id, "review")
     review = store.load_review_json(session, case.id) if case.status == "ready" else None
     actions.viewed(request, session, user, case, "api")
     head = {"id": case.id, "status": case.status, "error": case.error, "decision": case.decision}
@@ -84,7 +91,7 @@ def get_case(request: Request, case_id: str, session: Db, user: ApiUser):
 
 @router.get("/cases/{case_id}/fhir")
 def get_fhir(request: Request, case_id: str, session: Db, user: ApiUser):
-    case = actions.load_case(session, case_id)
+    case = policy.readable_case(session, user, case_id, "bundle")
     bundle = actions.fhir_bundle(request, session, case, "api_document")
     actions.viewed(request, session, user, case, "api fhir")
     return Response(json.dumps(bundle, ensure_ascii=False), media_type=actions.FHIR_JSON)
@@ -92,7 +99,8 @@ def get_fhir(request: Request, case_id: str, session: Db, user: ApiUser):
 
 @router.get("/cases/{case_id}/documents/{doc_id}", name="api_document")
 def api_document(request: Request, case_id: str, doc_id: int, session: Db, user: ApiUser):
-    return actions.document_response(request, session, user, actions.load_case(session, case_id), doc_id, " (api)")
+    case = policy.readable_case(session, user, case_id, "documents")
+    return actions.document_response(request, session, user, case, doc_id, " (api)")
 
 
 class DecisionIn(BaseModel):
@@ -105,7 +113,7 @@ class DecisionIn(BaseModel):
 @router.post("/cases/{case_id}/decision", status_code=201)
 def decide(request: Request, case_id: str, body: DecisionIn, session: Db, user: ApiUser):
     require(user, "reviewer", "admin")
-    case = actions.load_case(session, case_id)
+    case = policy.readable_case(session, user, case_id, "decisions")
     return actions.record_decision(
         request, session, case, user, body.decision, body.note, body.overrides, body.rationale
     )
@@ -113,7 +121,7 @@ def decide(request: Request, case_id: str, body: DecisionIn, session: Db, user: 
 
 @router.get("/cases/{case_id}/decisions")
 def decisions(case_id: str, session: Db, user: ApiUser):
-    actions.load_case(session, case_id)
+    policy.readable_case(session, user, case_id, "decisions")
     return {"decisions": [actions.decision_dict(d) for d in store.decisions_for(session, case_id)]}
 
 

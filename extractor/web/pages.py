@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from extractor import store
 from extractor.schemas import RECOMMENDATIONS
 
-from . import actions, case_view
+from . import actions, case_view, policy
 from .deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -141,8 +141,8 @@ def home(who: Who):
 @router.get("/intake")
 def intake(request: Request, session: Db, who: Who, case: str | None = None):
     require(who.user, "intake", "admin")
-    cases = store.list_cases(session, sort="newest", limit=100)
-    uploaded = store.get_case(session, case) if case else None
+    cases = store.list_cases(session, sort="newest", limit=100, created_by=policy.owner_scope(who.user))
+    uploaded = policy.readable_case(session, who.user, case, "status") if case else None
     return page(request, "intake.html", who, cases=cases, uploaded=uploaded)
 
 
@@ -169,7 +169,7 @@ def intake_statuses(session: Db, who: Who):
     require(who.user, "intake", "admin")
     return {
         c.id: {"status": c.status, "recommendation": c.recommendation, "error": c.error}
-        for c in store.list_cases(session, sort="newest", limit=100)
+        for c in store.list_cases(session, sort="newest", limit=100, created_by=policy.owner_scope(who.user))
     }
 
 
@@ -210,7 +210,7 @@ def queue(
 
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: str, session: Db, who: Who):
-    case = case_view.reviewer_case(session, who, case_id)
+    case = policy.readable_case(session, who.user, case_id, "page")
     actions.viewed(request, session, who.user, case)
     fragments = case_view.case_fragments(request, session, case)
     history = store.decisions_for(session, case.id)
@@ -232,7 +232,8 @@ def case_page(request: Request, case_id: str, session: Db, who: Who):
 async def case_decision(request: Request, case_id: str, session: Db, who: Who):
     form = await request.form()
     check_csrf(str(form.get("csrf_token", "")), who.csrf)
-    case = case_view.reviewer_case(session, who, case_id)
+    require(who.user, "reviewer", "admin")
+    case = policy.readable_case(session, who.user, case_id, "decisions")
     overrides = {
         key.removeprefix("override_"): str(value)
         for key, value in form.items()
@@ -257,14 +258,14 @@ async def case_decision(request: Request, case_id: str, session: Db, who: Who):
 
 @router.get("/cases/{case_id}/documents/{doc_id}")
 def download(request: Request, case_id: str, doc_id: int, session: Db, who: Who):
-    case = case_view.reviewer_case(session, who, case_id)
+    case = policy.readable_case(session, who.user, case_id, "documents")
     return actions.document_response(request, session, who.user, case, doc_id, "")
 
 
 @router.get("/cases/{case_id}/fhir")
 def fhir_download(request: Request, case_id: str, session: Db, who: Who):
     """The case's FHIR Bundle as a file, for a reviewer to hand on; the same Bundle as the API's."""
-    case = case_view.reviewer_case(session, who, case_id)
+    case = policy.readable_case(session, who.user, case_id, "bundle")
     bundle = actions.fhir_bundle(request, session, case, "download")
     actions.viewed(request, session, who.user, case, "fhir download")
     return Response(
@@ -276,7 +277,7 @@ def fhir_download(request: Request, case_id: str, session: Db, who: Who):
 
 @router.get("/cases/{case_id}/documents/{doc_id}/pages/{number}.png")
 def page_image(request: Request, case_id: str, doc_id: int, number: int, session: Db, who: Who):
-    case = case_view.reviewer_case(session, who, case_id)
+    case = policy.readable_case(session, who.user, case_id, "documents")
     png = case_view.page_png(request, session, who.user, case, doc_id, number)
     return Response(png, media_type="image/png")
 
