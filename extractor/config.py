@@ -17,8 +17,14 @@ class Settings(BaseSettings):
     web_workers: int = 1  # background processes that prefill queued cases
     session_hours: float = 12.0
     token_hours: float = 12.0
-    login_max_failures: int = 5  # per user name and client address within login_window_seconds
+    login_max_failures: int = 5  # per user name (from any client) within login_window_seconds
+    login_max_failures_per_client: int = 20  # per client address (whatever the user names)
     login_window_seconds: int = 300
+    login_tracked_keys: int = 10_000  # names and addresses the limiter remembers; the oldest are forgotten
+    # password hashing (argon2, ~50 ms of CPU each): so many at once, so many more waiting, else 503
+    password_hash_workers: int = 2
+    password_hash_waiting: int = 8
+    password_hash_wait_seconds: float = 5.0
 
     # PDF intake: every PDF is read in a separate worker process with these bounds.
     pdf_isolation: bool = True

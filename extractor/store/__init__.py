@@ -52,4 +52,15 @@ from .tables import (
     utcnow,
 )
 from .uploads import Duplicate, add_documents, display_name, sniff, stored_path, uploads_dir
-from .users import add_user, authenticate, issue_token, revoke, set_active, set_password, token_for
+from .users import (
+    MAX_NAME,
+    MAX_PASSWORD,
+    add_user,
+    authenticate,
+    issue_token,
+    revoke,
+    revoke_all,
+    set_active,
+    set_password,
+    token_for,
+)

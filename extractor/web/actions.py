@@ -10,6 +10,8 @@ whichever front it came through. The two route modules import this one and never
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date
 from typing import Literal
 
@@ -19,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extractor import store
+from extractor.errors import ServerBusy
 from extractor.render import fhir
 from extractor.schemas import Review
 
@@ -29,6 +32,16 @@ FHIR_JSON = "application/fhir+json"
 
 class TooManyLogins(Exception):
     """Too many failed logins from this client or for this name: each front answers 429 in its own way."""
+
+
+@contextmanager
+def hashing(request: Request) -> Iterator[None]:
+    """A slot of the bounded password-hashing pool, else 503 (retry in a second)."""
+    try:
+        with state(request).hashing.slot():
+            yield
+    except ServerBusy:
+        raise HTTPException(503, "the server is busy; try again in a moment", headers={"Retry-After": "1"}) from None
 
 
 # --- login ----------------------------------------------------------------------------------------
@@ -48,7 +61,8 @@ def log_in(request: Request, session: Session, username: str, password: str, kin
     failed_detail, action, hours = LOGINS[kind]
     if limiter.blocked(who, username):
         raise TooManyLogins
-    user = store.authenticate(session, username, password)
+    with hashing(request):
+        user = store.authenticate(session, username, password)
     if user is None:
         limiter.failed(who, username)
         store.audit(
@@ -254,14 +268,27 @@ def all_users(session: Session) -> list[store.User]:
 
 def add_user(request: Request, session: Session, admin: store.User, name: str, role: str, password: str) -> store.User:
     """Add a user, audited; raises store.StoreError (name taken, bad role or password) for the route to show."""
-    new = store.add_user(session, name, role, password)
+    with hashing(request):
+        new = store.add_user(session, name, role, password)
     store.audit(session, admin, "user_added", detail=f"{new.name} ({new.role})", client=client(request))
     commit(request, session)
     return new
 
 
+def user_dict(user: store.User) -> dict:
+    return {"name": user.name, "role": user.role, "active": user.active}
+
+
+def find_user(session: Session, name: str) -> store.User:
+    user = session.scalar(select(store.User).where(store.User.name == name))
+    if user is None:
+        raise HTTPException(404, f"no user {name!r}")
+    return user
+
+
 def set_active(request: Request, session: Session, admin: store.User, name: str, active: bool) -> dict:
-    """(De)activate a user, audited; an admin cannot lock themselves out."""
+    """(De)activate a user, audited; an admin cannot lock themselves out. Either way the user's sessions and
+    tokens end (store.set_active)."""
     if name == admin.name and not active:
         raise HTTPException(422, "an admin cannot deactivate themselves")
     try:
@@ -270,7 +297,27 @@ def set_active(request: Request, session: Session, admin: store.User, name: str,
         raise HTTPException(404, str(exc)) from None
     store.audit(session, admin, "user_activated" if active else "user_deactivated", detail=name, client=client(request))
     commit(request, session)
-    return {"name": target.name, "role": target.role, "active": target.active}
+    return user_dict(target)
+
+
+def change_password(request: Request, session: Session, admin: store.User, name: str, password: str) -> None:
+    """Set a user's password, audited (never the password); every session and token of theirs ends."""
+    target = find_user(session, name)
+    try:
+        with hashing(request):
+            store.set_password(session, target, password)
+    except store.StoreError as exc:
+        raise HTTPException(422, str(exc)) from None
+    store.audit(session, admin, "password_changed", detail=name, client=client(request))
+    commit(request, session)
+
+
+def revoke_token(request: Request, session: Session, user: store.User) -> None:
+    """Revoke the bearer token of this request, audited."""
+    _, _, secret = request.headers.get("authorization", "").partition(" ")
+    store.revoke(session, secret.strip(), "api")
+    store.audit(session, user, "token_revoked", client=client(request))
+    commit(request, session)
 
 
 # --- audit ----------------------------------------------------------------------------------------

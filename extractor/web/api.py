@@ -34,6 +34,13 @@ def token(request: Request, session: Db, username: Annotated[str, Form()], passw
     return {"access_token": secret, "token_type": "bearer"}
 
 
+@router.delete("/token", status_code=204)
+def revoke_token(request: Request, session: Db, user: ApiUser) -> Response:
+    """Revoke the presented token (a client logging out); other tokens of the user stay valid."""
+    actions.revoke_token(request, session, user)
+    return Response(status_code=204)
+
+
 @router.post("/cases", status_code=201)
 async def upload(
     request: Request,
@@ -148,13 +155,21 @@ def add_user(request: Request, body: UserIn, session: Db, user: ApiUser):
 
 
 class UserChange(BaseModel):
-    active: bool
+    active: bool | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=store.MAX_PASSWORD)
 
 
 @router.patch("/users/{name}")
 def change_user(request: Request, name: str, body: UserChange, session: Db, user: ApiUser):
+    """(De)activate a user or set their password; either ends every session and token they had."""
     require(user, "admin")
-    return actions.set_active(request, session, user, name, body.active)
+    if body.active is None and body.password is None:
+        raise HTTPException(422, "send active, password or both")
+    if body.password is not None:
+        actions.change_password(request, session, user, name, body.password)
+    if body.active is not None:
+        return actions.set_active(request, session, user, name, body.active)
+    return actions.user_dict(actions.find_user(session, name))
 
 
 @router.get("/audit")

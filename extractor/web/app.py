@@ -17,7 +17,7 @@ from extractor.config import Settings
 from extractor.render import fhir as render_fhir
 
 from . import api, fhir, pages
-from .deps import AppState, LoginLimiter, LoginRequired
+from .deps import AppState, HashPool, LoginLimiter, LoginRequired
 from .pages import error_page
 from .worker_pool import WorkerPool
 
@@ -145,6 +145,9 @@ def create_app(
         data_dir=data_dir,
         factory=factory,
         limiter=LoginLimiter(settings.login_max_failures, settings.login_window_seconds),
+        hashing=HashPool(
+            settings.password_hash_workers, settings.password_hash_waiting, settings.password_hash_wait_seconds
+        ),
     )
 
     @app.exception_handler(LoginRequired)

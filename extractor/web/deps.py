@@ -6,7 +6,8 @@ import secrets
 import threading
 import time
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from extractor import store
 from extractor.config import Settings
+from extractor.errors import ServerBusy
 
 SESSION_COOKIE = "extractor_session"
 LOGIN_CSRF_COOKIE = "extractor_login_csrf"
@@ -51,6 +53,7 @@ class AppState:
     data_dir: Path
     factory: sessionmaker[Session]
     limiter: LoginLimiter
+    hashing: HashPool
     fragments: FragmentCache = field(default_factory=FragmentCache)
     bundles: FragmentCache = field(default_factory=FragmentCache)  # FHIR Bundles, keyed by what they depend on
     write_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,6 +95,30 @@ class LoginLimiter:
     def succeeded(self, client: str, name: str) -> None:
         with self._lock:
             self._fails.pop((client, name.lower()), None)
+
+
+class HashPool:
+    """At most `size` password hashes at once and `waiting` more queued (each up to `wait_s`); beyond that,
+    ServerBusy at once: a flood of logins costs the server a bounded amount of CPU and no threads."""
+
+    def __init__(self, size: int, waiting: int, wait_s: float):
+        self.wait_s = wait_s
+        self._run = threading.BoundedSemaphore(max(1, size))
+        self._admitted = threading.BoundedSemaphore(max(1, size) + max(0, waiting))
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if not self._admitted.acquire(blocking=False):
+            raise ServerBusy("too many logins at once")
+        try:
+            if not self._run.acquire(timeout=self.wait_s):
+                raise ServerBusy("too many logins at once")
+            try:
+                yield
+            finally:
+                self._run.release()
+        finally:
+            self._admitted.release()
 
 
 class LoginRequired(Exception):

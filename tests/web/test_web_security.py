@@ -83,3 +83,49 @@ def test_the_intake_pages_show_only_the_users_own_uploads(env):
     admin = TestClient(app)
     login(admin, "ada")
     assert {mine, theirs} <= set(admin.get("/intake/statuses").json())
+
+
+# --- 2. tokens that end for good ---------------------------------------------------------------------
+
+
+def new_user(client, tokens, name: str, role: str = "reviewer") -> None:
+    r = client.post("/api/users", headers=tokens["ada"], json={"name": name, "role": role, "password": PASSWORD})
+    assert r.status_code == 201, r.text
+
+
+def test_reactivating_a_user_revives_none_of_their_old_tokens_or_sessions(env):
+    app, client, tokens, *_ = env
+    new_user(client, tokens, "temp.rev")
+    old = bearer(client, "temp.rev")
+    browser = TestClient(app)
+    login(browser, "temp.rev")
+    assert browser.get("/queue").status_code == 200
+    for active in (False, True):
+        r = client.patch("/api/users/temp.rev", headers=tokens["ada"], json={"active": active})
+        assert r.status_code == 200 and r.json()["active"] is active
+    assert client.get("/api/cases", headers=old).status_code == 401
+    assert browser.get("/queue", follow_redirects=False).status_code == 303  # back to the login page
+    assert client.get("/api/cases", headers=bearer(client, "temp.rev")).status_code == 200  # a new login works
+
+
+def test_delete_token_revokes_the_presented_token_only(env):
+    client = env[1]
+    one, two = bearer(client, "rev"), bearer(client, "rev")
+    assert client.delete("/api/token", headers=one).status_code == 204
+    assert client.get("/api/cases", headers=one).status_code == 401
+    assert client.delete("/api/token", headers=one).status_code == 401
+    assert client.get("/api/cases", headers=two).status_code == 200
+
+
+def test_changing_a_password_revokes_every_token(env):
+    _, client, tokens, *_ = env
+    new_user(client, tokens, "temp.pw")
+    old = bearer(client, "temp.pw")
+    r = client.patch("/api/users/temp.pw", headers=tokens["ada"], json={"password": "another long password"})
+    assert r.status_code == 200, r.text
+    assert client.get("/api/cases", headers=old).status_code == 401
+    assert client.post("/api/token", data={"username": "temp.pw", "password": PASSWORD}).status_code == 401
+    r = client.post("/api/token", data={"username": "temp.pw", "password": "another long password"})
+    assert r.status_code == 200
+    assert client.patch("/api/users/temp.pw", headers=tokens["ada"], json={"password": "short"}).status_code == 422
+    assert client.patch("/api/users/temp.pw", headers=tokens["rev"], json={"password": PASSWORD}).status_code == 403
