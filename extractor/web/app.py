@@ -11,6 +11,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from extractor import store
 from extractor.config import Settings
@@ -144,7 +145,12 @@ def create_app(
         url=url,
         data_dir=data_dir,
         factory=factory,
-        limiter=LoginLimiter(settings.login_max_failures, settings.login_window_seconds),
+        limiter=LoginLimiter(
+            settings.login_max_failures,
+            settings.login_window_seconds,
+            settings.login_max_failures_per_client,
+            settings.login_tracked_keys,
+        ),
         hashing=HashPool(
             settings.password_hash_workers, settings.password_hash_waiting, settings.password_hash_wait_seconds
         ),
@@ -185,4 +191,6 @@ def create_app(
         return {"status": "ok"}
 
     app.add_middleware(SecurityMiddleware, max_body=settings.max_upload_bytes)
+    if settings.trusted_proxies:  # outermost: everything after sees the client the proxy names
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     return app

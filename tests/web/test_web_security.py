@@ -1,12 +1,19 @@
 """Issue 12 (web security): reads scoped by role, tokens that end for good, login limits, uploads that make
 an anonymous client cost nothing, a formula-safe audit CSV, one error shape, hosts, purge."""
 
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from extractor import store
 from extractor.config import Settings
-from extractor.web import create_app, worker
+from extractor.web import commands, create_app, worker
+from extractor.web.deps import LoginLimiter
 from tests.helpers import PASSWORD, add_users, bearer, login, sample_upload
 
 
@@ -30,6 +37,37 @@ def env(tmp_path_factory):
         mine, theirs = mine.json()["id"], theirs.json()["id"]
         assert worker.process_one(state.factory, state.data_dir) == mine
         yield app, client, tokens, mine, theirs
+
+
+@contextmanager
+def live(app):
+    """The app served as `extractor serve` serves it (commands.server), on a free port of 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = commands.server(app, "127.0.0.1", port, log_level="warning")
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def fresh_app(tmp_path, **settings):
+    app = create_app(Settings(data_dir=tmp_path, **settings), workers=0)
+    add_users(app.state.extractor.factory)
+    return app
+
+
+def audit_clients(app, action: str) -> list[str]:
+    with app.state.extractor.factory() as s:
+        return [e.client for e in store.audit_events(s, action=action)]
 
 
 def document_id(state, case_id: str) -> int:
@@ -129,3 +167,45 @@ def test_changing_a_password_revokes_every_token(env):
     assert r.status_code == 200
     assert client.patch("/api/users/temp.pw", headers=tokens["ada"], json={"password": "short"}).status_code == 422
     assert client.patch("/api/users/temp.pw", headers=tokens["rev"], json={"password": PASSWORD}).status_code == 403
+
+
+# --- 3. login limits that hold ------------------------------------------------------------------------
+
+
+def test_a_forged_x_forwarded_for_neither_escapes_the_limit_nor_forges_the_audit(tmp_path):
+    app = fresh_app(tmp_path, login_max_failures=3)
+    with live(app) as base:
+        codes = [
+            httpx.post(base + "/api/token", data={"username": "rev", "password": "guess"},
+                       headers={"X-Forwarded-For": f"10.0.0.{i}"}, timeout=10).status_code
+            for i in range(5)
+        ]  # fmt: skip
+    assert codes == [401, 401, 401, 429, 429]
+    assert set(audit_clients(app, "login_failed")) == {"127.0.0.1"}
+
+
+def test_behind_a_trusted_proxy_the_limit_holds_per_name_across_clients_and_per_client_across_names(tmp_path):
+    app = fresh_app(tmp_path, login_max_failures=3, login_max_failures_per_client=4, trusted_proxies=["127.0.0.1"])
+    with live(app) as base:
+
+        def attempt(name: str, client: str, password: str = "guess") -> int:
+            data = {"username": name, "password": password}
+            r = httpx.post(base + "/api/token", data=data, headers={"X-Forwarded-For": client}, timeout=10)
+            return r.status_code
+
+        assert [attempt("rev", f"10.0.0.{i}") for i in range(4)] == [401, 401, 401, 429]  # one name, many clients
+        assert attempt("rev", "10.0.0.9", PASSWORD) == 429  # blocked before the password is checked
+        assert [attempt(f"user{i}", "10.1.1.1") for i in range(5)] == [401, 401, 401, 401, 429]  # one client
+        assert attempt("ada", "10.1.1.1", PASSWORD) == 429
+        assert attempt("ada", "10.2.2.2", PASSWORD) == 200  # another client is not held up
+    assert {"10.0.0.0", "10.0.0.1", "10.0.0.2", "10.1.1.1"} <= set(audit_clients(app, "login_failed"))
+
+
+def test_the_login_limiter_remembers_a_bounded_number_of_names_and_clients():
+    limiter = LoginLimiter(3, 300, per_client=1_000_000, max_keys=50)
+    for i in range(2000):
+        limiter.failed(f"10.{i // 250}.{i % 250}.1", f"name{i}")
+    assert limiter.tracked() <= 100
+    for _ in range(3):
+        limiter.failed("10.9.9.9", "victim")
+    assert limiter.blocked("10.8.8.8", "victim")  # the most recent are kept
