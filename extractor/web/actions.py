@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from datetime import UTC, date
 from typing import Literal
 
-from fastapi import HTTPException, Request, UploadFile
+from fastapi import HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from extractor import store
 from extractor.errors import ServerBusy
@@ -61,6 +62,11 @@ def log_in(request: Request, session: Session, username: str, password: str, kin
     failed_detail, action, hours = LOGINS[kind]
     if limiter.blocked(who, username):
         raise TooManyLogins
+    if len(username) > store.MAX_NAME or len(password) > store.MAX_PASSWORD:  # refused before any hashing
+        limiter.failed(who, username)
+        store.audit(session, None, "login_failed", detail=failed_detail.format("(too long)"), client=who)
+        commit(request, session)
+        return None
     with hashing(request):
         user = store.authenticate(session, username, password)
     if user is None:
@@ -80,14 +86,20 @@ def log_in(request: Request, session: Session, username: str, password: str, kin
 # --- cases ----------------------------------------------------------------------------------------
 
 
-async def read_uploads(request: Request, files: list[UploadFile]) -> list[tuple[str, bytes]]:
-    """The uploaded files as (display name, bytes), refusing too many, too large or neither PDF nor text."""
+async def read_upload_form(request: Request) -> tuple[list[tuple[str, bytes]], dict[str, str]]:
+    """The multipart body of an upload, read only now: the routes call this after the credentials and the role
+    were checked, so an anonymous client never makes the server parse a body. The files as (display name,
+    bytes), refusing too many, too large or neither PDF nor text, and the text fields."""
     settings = state(request).settings
-    if not files:
-        raise HTTPException(422, "files: at least one file is required")
-    if len(files) > settings.max_upload_files:
-        raise HTTPException(413, f"at most {settings.max_upload_files} files per case")
-    return check_files(request, [(f.filename or "", await f.read(settings.max_upload_bytes + 1)) for f in files])
+    async with request.form(max_files=settings.max_upload_files + 1, max_fields=20) as form:
+        uploads = [v for k, v in form.multi_items() if k == "files" and isinstance(v, StarletteUpload)]
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        if not uploads:
+            raise HTTPException(422, "files: at least one file is required")
+        if len(uploads) > settings.max_upload_files:
+            raise HTTPException(413, f"at most {settings.max_upload_files} files per case")
+        files = [(f.filename or "", await f.read(settings.max_upload_bytes + 1)) for f in uploads]
+    return check_files(request, files), fields
 
 
 def check_files(request: Request, files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
@@ -116,14 +128,21 @@ def create_case(
             when = date.fromisoformat(request_date)
         except ValueError:
             raise HTTPException(422, "request_date: not a date (YYYY-MM-DD)") from None
-    case, dups = store.create_case(session, user, files, state(request).data_dir, when)
+    data_dir = state(request).data_dir
+    case, dups = store.create_case(session, user, files, data_dir, when)
     store.audit(session, user, "case_uploaded", case_id=case.id, detail=f"{len(files)} files", client=client(request))
-    commit(request, session)
+    commit_or_remove(request, session, case)
     return {
         "id": case.id,
         "status": case.status,
         "duplicates": [{"name": d.name, "case_id": d.case_id} for d in dups],
     }
+
+
+def listed(request: Request, session: Session, user: store.User, what: str, count: int) -> None:
+    """Audit that the user saw a list of cases (which list, its filters, how many rows)."""
+    store.audit(session, user, "cases_listed", detail=f"{what}; {count} cases"[:500], client=client(request))
+    commit(request, session)
 
 
 def viewed(request: Request, session: Session, user: store.User, case: store.Case, detail: str = "") -> None:
@@ -168,7 +187,7 @@ def fhir_bundle(request: Request, session: Session, case: store.Case, document_u
             except store.StoreError:
                 pass
         meta[info.name] = found.model_copy(
-            update={"content_type": kind, "url": str(request.url_for(document_url, case_id=case.id, doc_id=doc.id))}
+            update={"content_type": kind, "url": link(request, document_url, case_id=case.id, doc_id=doc.id)}
         )
     bundle = fhir.bundle(
         review,
@@ -180,6 +199,37 @@ def fhir_bundle(request: Request, session: Session, case: store.Case, document_u
     )
     cache.put(key, bundle)
     return bundle
+
+
+def commit_or_remove(request: Request, session: Session, case: store.Case) -> None:
+    """Commit a new case; if the commit fails, its files written before go too (no orphaned uploads)."""
+    names = [d.stored_name for d in case.documents]
+    try:
+        commit(request, session)
+    except BaseException:
+        session.rollback()
+        store.remove_files(state(request).data_dir, names)
+        raise
+
+
+def purge_case(request: Request, session: Session, admin: store.User, case_id: str) -> dict:
+    """Delete a case and its files for good (an admin only), audited; the audit trail of the case stays."""
+    try:
+        removed = store.purge_case(session, case_id, state(request).data_dir)
+    except store.StoreError:
+        raise HTTPException(404, "no such case") from None
+    store.audit(session, admin, "case_purged", case_id=case_id, detail=f"{removed} files", client=client(request))
+    commit(request, session)
+    return {"id": case_id, "files_removed": removed}
+
+
+def link(request: Request, route: str, **params: object) -> str:
+    """An absolute link to a route: on `Settings.public_base_url` when it is set (what the users reach, not
+    what the request's Host says), else on the request's own URL (its Host checked by the app)."""
+    base = state(request).settings.public_base_url
+    if base:
+        return base.rstrip("/") + str(request.app.url_path_for(route, **params))
+    return str(request.url_for(route, **params))
 
 
 def stored_document(case: store.Case, doc_id: int) -> store.StoredDocument:

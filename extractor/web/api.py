@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from extractor import store
 from extractor.schemas import CaseStatus, DecisionOutcome, Role
 
 from . import actions, policy
-from .deps import api_user, db, require
+from .deps import api_user, client, commit, db, require
 
 router = APIRouter(prefix="/api")
 Db = Annotated[Session, Depends(db)]
@@ -42,15 +42,11 @@ def revoke_token(request: Request, session: Db, user: ApiUser) -> Response:
 
 
 @router.post("/cases", status_code=201)
-async def upload(
-    request: Request,
-    session: Db,
-    user: ApiUser,
-    files: Annotated[list[UploadFile], File()],
-    request_date: Annotated[str | None, Form()] = None,
-):
+async def upload(request: Request, session: Db, user: ApiUser):
+    """Multipart: one or more `files`, optional `request_date`; the body is read after the token and role."""
     require(user, "intake", "admin")
-    return actions.create_case(request, session, user, await actions.read_uploads(request, files), request_date)
+    files, fields = await actions.read_upload_form(request)
+    return actions.create_case(request, session, user, files, fields.get("request_date") or None)
 
 
 def case_summary(case: store.Case) -> dict:
@@ -68,6 +64,7 @@ def case_summary(case: store.Case) -> dict:
 
 @router.get("/cases")
 def list_cases(
+    request: Request,
     session: Db,
     user: ApiUser,
     status: CaseStatus | None = None,
@@ -83,6 +80,8 @@ def list_cases(
         sort=sort,
         created_by=policy.owner_scope(user),
     )
+    filters = f"api status={status} recommendation={recommendation} decided={decided}"
+    actions.listed(request, session, user, filters, len(cases))
     return {"cases": [case_summary(c) for c in cases]}
 
 
@@ -94,6 +93,13 @@ def get_case(request: Request, case_id: str, session: Db, user: ApiUser):
     head = {"id": case.id, "status": case.status, "error": case.error, "decision": case.decision}
     body = json.dumps(head)[:-1] + ', "review": ' + (review or "null") + "}"  # the stored JSON as it is
     return Response(body, media_type="application/json")
+
+
+@router.delete("/cases/{case_id}")
+def purge(request: Request, case_id: str, session: Db, user: ApiUser):
+    """An admin deletes a case and its stored files for good (audited)."""
+    require(user, "admin")
+    return actions.purge_case(request, session, user, case_id)
 
 
 @router.get("/cases/{case_id}/fhir")
@@ -127,9 +133,13 @@ def decide(request: Request, case_id: str, body: DecisionIn, session: Db, user: 
 
 
 @router.get("/cases/{case_id}/decisions")
-def decisions(case_id: str, session: Db, user: ApiUser):
-    policy.readable_case(session, user, case_id, "decisions")
-    return {"decisions": [actions.decision_dict(d) for d in store.decisions_for(session, case_id)]}
+def decisions(request: Request, case_id: str, session: Db, user: ApiUser):
+    case = policy.readable_case(session, user, case_id, "decisions")
+    rows = [actions.decision_dict(d) for d in store.decisions_for(session, case_id)]
+    store.audit(session, user, "decisions_viewed", case_id=case.id, detail=f"{len(rows)} decisions",
+                client=client(request))  # fmt: skip
+    commit(request, session)
+    return {"decisions": rows}
 
 
 class UserIn(BaseModel):

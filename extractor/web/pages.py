@@ -10,7 +10,7 @@ import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -65,14 +65,22 @@ def _safe_next(target: str | None) -> str:
 # --- login ----------------------------------------------------------------------------------------
 
 
+def _login_page(request: Request, status: int, next: str, message: str | None, token: str = "") -> HTMLResponse:
+    """The login form. Its CSRF token is minted here (a cookie the client brought is never echoed back: one an
+    attacker planted would become the form's), or after a failed login the one just checked against ours."""
+    fresh = not token
+    token = token or secrets.token_urlsafe(32)
+    response = page(request, "login.html", None, status, login_csrf=token, next=_safe_next(next), message=message)
+    if fresh:
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), max_age=3600
+        )
+    return response
+
+
 @router.get("/login")
 def login_form(request: Request, next: str = "/"):
-    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
-    response = page(request, "login.html", None, login_csrf=token, next=_safe_next(next), message=None)
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), max_age=3600
-    )
-    return response
+    return _login_page(request, 200, next, None)
 
 
 @router.post("/login")
@@ -88,25 +96,9 @@ def login(
     try:
         secret = actions.log_in(request, session, username, password, "session")
     except actions.TooManyLogins:
-        return page(
-            request,
-            "login.html",
-            None,
-            429,
-            login_csrf=csrf_token,
-            next=_safe_next(next),
-            message="Too many failed logins. Wait a few minutes and try again.",
-        )
+        return _login_page(request, 429, next, "Too many failed logins. Wait a few minutes and try again.", csrf_token)
     if secret is None:
-        return page(
-            request,
-            "login.html",
-            None,
-            401,
-            login_csrf=csrf_token,
-            next=_safe_next(next),
-            message="Wrong user name or password.",
-        )
+        return _login_page(request, 401, next, "Wrong user name or password.", csrf_token)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -143,22 +135,17 @@ def intake(request: Request, session: Db, who: Who, case: str | None = None):
     require(who.user, "intake", "admin")
     cases = store.list_cases(session, sort="newest", limit=100, created_by=policy.owner_scope(who.user))
     uploaded = policy.readable_case(session, who.user, case, "status") if case else None
+    actions.listed(request, session, who.user, "intake page", len(cases))
     return page(request, "intake.html", who, cases=cases, uploaded=uploaded)
 
 
 @router.post("/intake/upload")
-async def intake_upload(
-    request: Request,
-    session: Db,
-    who: Who,
-    files: Annotated[list[UploadFile], File()],
-    csrf_token: Annotated[str, Form()] = "",
-    request_date: Annotated[str | None, Form()] = None,
-):
-    check_csrf(csrf_token, who.csrf)
+async def intake_upload(request: Request, session: Db, who: Who):
+    """The upload form (files, csrf_token, request_date): read after the session and the role are checked."""
     require(who.user, "intake", "admin")
-    uploads = await actions.read_uploads(request, files)
-    result = actions.create_case(request, session, who.user, uploads, request_date or None)
+    uploads, fields = await actions.read_upload_form(request)
+    check_csrf(fields.get("csrf_token", ""), who.csrf)
+    result = actions.create_case(request, session, who.user, uploads, fields.get("request_date") or None)
     if request.headers.get("accept", "").startswith("application/json"):
         return JSONResponse(result, status_code=201)
     return RedirectResponse(f"/intake?case={result['id']}", status_code=303)
@@ -195,6 +182,7 @@ def queue(
         sort=sort,
     )
     counts = store.count_cases(session)
+    actions.listed(request, session, who.user, f"queue recommendation={recommendation} decided={decided}", len(cases))
     return page(
         request,
         "queue.html",

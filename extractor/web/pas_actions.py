@@ -16,7 +16,7 @@ from extractor.render import fhir
 from extractor.render.fhir import pas
 
 from . import policy
-from .actions import check_files
+from .actions import check_files, commit_or_remove
 from .deps import client, commit, state
 
 
@@ -77,7 +77,7 @@ def submit(request: Request, session: Session, user: store.User, body: object) -
         session, user, "case_uploaded", case_id=case.id,
         detail=f"{len(files)} files; PAS Claim {sub.claim_value}"[:500], client=client(request),
     )  # fmt: skip
-    commit(request, session)
+    commit_or_remove(request, session, case)
     return response_bundle(session, row)
 
 
