@@ -17,7 +17,7 @@ from extractor import store
 from extractor.config import Settings
 from extractor.web import commands, create_app, worker
 from extractor.web.deps import LoginLimiter
-from tests.helpers import PASSWORD, add_users, bearer, login, make_pdf, sample_upload
+from tests.helpers import PASSWORD, PG_URL, add_users, bearer, fresh_url, login, make_pdf, needs, sample_upload
 
 
 @pytest.fixture(scope="module")
@@ -403,3 +403,23 @@ def test_an_admin_purges_a_case_and_its_files(env):
     with state.factory() as s:
         purged = store.audit_events(s, case_id=case_id, action="case_purged")
     assert [e.username for e in purged] == ["ada"]
+
+
+@needs(bool(PG_URL), "PostgreSQL (EXTRACTOR_TEST_PG_URL)")
+def test_the_read_policy_revocation_and_purge_hold_on_postgresql(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path), db_url=fresh_url("postgresql", tmp_path), workers=0)
+    add_users(app.state.extractor.factory)
+    with app.state.extractor.factory() as s:
+        store.add_user(s, "ivy", "intake", PASSWORD)
+        s.commit()
+    with TestClient(app) as client:
+        ina, ivy, ada = bearer(client, "ina"), bearer(client, "ivy"), bearer(client, "ada")
+        mine = client.post("/api/cases", headers=ina, files=[("files", ("n.txt", b"Glioma. MRS."))]).json()["id"]
+        assert [c["id"] for c in client.get("/api/cases", headers=ina).json()["cases"]] == [mine]
+        assert client.get("/api/cases", headers=ivy).json()["cases"] == []
+        assert client.get(f"/api/cases/{mine}", headers=ivy).status_code == 404
+        for active in (False, True):
+            assert client.patch("/api/users/ivy", headers=ada, json={"active": active}).status_code == 200
+        assert client.get("/api/cases", headers=ivy).status_code == 401
+        assert client.delete(f"/api/cases/{mine}", headers=ada).json()["files_removed"] == 1
+        assert client.get(f"/api/cases/{mine}", headers=ina).status_code == 404
