@@ -1,8 +1,10 @@
 """One pydantic-settings object for every tunable the product reads from the environment."""
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -17,8 +19,21 @@ class Settings(BaseSettings):
     web_workers: int = 1  # background processes that prefill queued cases
     session_hours: float = 12.0
     token_hours: float = 12.0
-    login_max_failures: int = 5  # per user name and client address within login_window_seconds
+    # X-Forwarded-For / -Proto are believed only from these addresses or networks (EXTRACTOR_TRUSTED_PROXIES,
+    # comma-separated); from anyone else they are ignored, so a client cannot forge its address
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    # Host headers answered (EXTRACTOR_ALLOWED_HOSTS, comma-separated; "*" any); others get 400
+    allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "::1", "testserver"]
+    public_base_url: str | None = None  # links in FHIR Bundles start with it (else the request's own URL)
+    body_idle_seconds: float = 30.0  # a request body that sends nothing for this long is cut off with 408
+    login_max_failures: int = 5  # per user name (from any client) within login_window_seconds
+    login_max_failures_per_client: int = 20  # per client address (whatever the user names)
     login_window_seconds: int = 300
+    login_tracked_keys: int = 10_000  # names and addresses the limiter remembers; the oldest are forgotten
+    # password hashing (argon2, ~50 ms of CPU each): so many at once, so many more waiting, else 503
+    password_hash_workers: int = 2
+    password_hash_waiting: int = 8
+    password_hash_wait_seconds: float = 5.0
 
     # Request clock (CMS-0057-F): a decision is due this long after receipt; a plan whose line of business has
     # other windows sets these. A fax header's transmission time without a zone is read in fax_timezone.
@@ -69,6 +84,14 @@ class Settings(BaseSettings):
     # Test hook only: a backfill worker that meets a document of this file name exits at once,
     # as a worker killed by a hostile file would.
     test_crash_file: str | None = None
+
+    @field_validator("trusted_proxies", "allowed_hosts", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        """A list from the environment is written `a,b,c`."""
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
 
 def get_settings() -> Settings:

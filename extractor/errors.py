@@ -40,3 +40,7 @@ class PasRequestError(FhirError):
     def __init__(self, diagnostic: str, expression: str = "Bundle", status: int = 400):
         self.diagnostic, self.expression, self.status = diagnostic, expression, status
         super().__init__(diagnostic)
+
+
+class ServerBusy(ExtractorError):
+    """The server's bounded pool for expensive work (password hashing) is full: the client retries later."""

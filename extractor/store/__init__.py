@@ -18,6 +18,7 @@ from __future__ import annotations
 from .audit import AUDIT_COLUMNS, audit, audit_csv, audit_events, count_cases
 from .cases import (
     MAX_ATTEMPTS,
+    check_case_id,
     claim_next,
     create_case,
     fail_case,
@@ -26,6 +27,7 @@ from .cases import (
     import_reviews,
     list_cases,
     load_review_json,
+    purge_case,
     release_claims,
     requeue_processing,
     save_imported_case,
@@ -54,5 +56,16 @@ from .tables import (
     User,
     utcnow,
 )
-from .uploads import Duplicate, add_documents, display_name, sniff, stored_path, uploads_dir
-from .users import add_user, authenticate, issue_token, revoke, set_active, set_password, token_for
+from .uploads import Duplicate, add_documents, display_name, remove_files, sniff, stored_path, uploads_dir
+from .users import (
+    MAX_NAME,
+    MAX_PASSWORD,
+    add_user,
+    authenticate,
+    issue_token,
+    revoke,
+    revoke_all,
+    set_active,
+    set_password,
+    token_for,
+)

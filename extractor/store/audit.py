@@ -72,25 +72,29 @@ def audit_csv(session: Session) -> Iterator[str]:
         for ev in rows:
             buf.seek(0)
             buf.truncate()
-            writer.writerow(
-                [
-                    ev.id,
-                    ev.at.isoformat(timespec="seconds") + "Z",
-                    ev.username,
-                    ev.action,
-                    ev.case_id or "",
-                    ev.document_id or "",
-                    _csv_safe(ev.detail),
-                    ev.client,
-                ]
-            )
+            cells = [
+                ev.id,
+                ev.at.isoformat(timespec="seconds") + "Z",
+                ev.username,
+                ev.action,
+                ev.case_id or "",
+                ev.document_id or "",
+                ev.detail,
+                ev.client,
+            ]
+            writer.writerow([csv_safe(str(c)) for c in cells])
             yield buf.getvalue()
         last = rows[-1].id
 
 
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; a file name must not."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: str) -> str:
+    """Spreadsheets run a cell starting with = + - @ (or a tab or CR before one) as a formula: every cell of
+    the export, whoever chose its text (a file name, a user name, a case id, a forwarded address), is
+    prefixed with ' so it stays text."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def count_cases(session: Session) -> dict[str, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -19,8 +20,8 @@ from extractor import clock
 from extractor.config import get_settings
 
 from .db import open_store
-from .tables import Case, ReviewRow, StoreError, User, utcnow
-from .uploads import Duplicate, add_documents
+from .tables import Case, Decision, PasRequest, ReviewRow, StoreError, User, utcnow
+from .uploads import Duplicate, add_documents, remove_files
 
 # --- cases --------------------------------------------------------------------------------------
 
@@ -172,6 +173,32 @@ def fail_case(session: Session, case: Case, error: str) -> None:
     case.updated_at = utcnow()
 
 
+CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+
+
+def check_case_id(case_id: str) -> str:
+    """An imported case id goes into URLs, pages and the audit CSV: 1-200 letters, digits, . _ -, starting with
+    a letter or digit; anything else is a StoreError naming the rule (never the id's full text)."""
+    if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
+        raise StoreError("case id: 1-200 letters, digits, . _ - (starting with a letter or digit)")
+    return case_id
+
+
+def purge_case(session: Session, case_id: str, data_dir: Path) -> int:
+    """Delete a case, its review, decisions, PAS request and stored files (uploads and page renders); the
+    audit trail stays. How many files went; the caller commits (the files are gone already)."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise StoreError(f"no case {case_id!r}")
+    names = [d.stored_name for d in case.documents]
+    for model in (Decision, ReviewRow, PasRequest):
+        for row in session.scalars(select(model).where(model.case_id == case_id)):
+            session.delete(row)
+    session.delete(case)
+    session.flush()
+    return remove_files(data_dir, names)
+
+
 def save_imported_case(
     session: Session,
     case_id: str,
@@ -188,6 +215,7 @@ def save_imported_case(
     its dict or its JSON. An existing `case_id` is left as it is (re-running a backfill stores nothing
     twice) unless `replace` is true. The caller commits.
     """
+    check_case_id(case_id)
     existing = session.get(Case, case_id)
     if existing is not None:
         if not replace:
@@ -250,9 +278,13 @@ def list_cases(
     limit: int = 200,
     urgency: str | None = None,
     overdue_at: datetime | None = None,
+    created_by: int | None = None,
 ) -> list[Case]:
-    """Cases by status, recommendation, decided or not, urgency, and (`overdue_at`: now) undecided past due."""
+    """Cases by status, recommendation, decided or not, urgency, and (`overdue_at`: now) undecided past due;
+    `created_by` keeps only one uploader's (the read policy's scope of an intake user)."""
     query = select(Case)
+    if created_by is not None:
+        query = query.where(Case.created_by == created_by)
     if urgency:
         query = query.where(Case.urgency == urgency)
     if overdue_at is not None:

@@ -47,14 +47,15 @@ def pas_request_of(session: Session, case_id: str) -> PasRequest | None:
 
 def find_pas_request(
     session: Session,
-    user: User,
+    owner: int | None,
     claim_system: str,
     claim_value: str,
     member_id: str | None = None,
     provider: str | None = None,
 ) -> PasRequest | None:
     """The latest request with this Claim identifier (and, when given, member id and provider: PAS's inquiry
-    matches on the subscriber and the requesting provider too), scoped to its submitter unless an admin asks."""
+    matches on the subscriber and the requesting provider too); `owner` (the read policy's scope) keeps only
+the requests that user submitted, None searches all."""
     query = select(PasRequest).where(PasRequest.claim_value == claim_value)
     if claim_system:
         query = query.where(PasRequest.claim_system == claim_system)
@@ -62,8 +63,8 @@ def find_pas_request(
         query = query.where(PasRequest.member_id == member_id)
     if provider:
         query = query.where(PasRequest.provider == provider)
-    if user.role != "admin":
-        query = query.where(PasRequest.submitted_by == user.id)
+    if owner is not None:
+        query = query.where(PasRequest.submitted_by == owner)
     return session.scalar(query.order_by(PasRequest.received_at.desc()).limit(1))
 
 

@@ -91,7 +91,37 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
+def remove_files(data_dir: Path, stored_names: Sequence[str | None]) -> int:
+    """Delete stored uploads and their page renders (a purged case, or an intake that failed after writing
+    them); how many files went."""
+    removed = 0
+    for name in stored_names:
+        if not name or not re.fullmatch(r"[0-9a-f]{32}", name):
+            continue
+        targets = [Path(data_dir) / "uploads" / name, *(Path(data_dir) / "renders").glob(f"{name}-*")]
+        for target in targets:
+            try:
+                target.unlink()
+                removed += 1
+            except FileNotFoundError:
+                pass
+    return removed
+
+
 def add_documents(session: Session, case: Case, files: Sequence[tuple[str, bytes]], data_dir: Path) -> list[Duplicate]:
+    """Write the files under random names and add them to the case; a failure part way removes what was
+    written (the caller's rollback drops the rows, this the files)."""
+    written: list[str] = []
+    try:
+        return _add_documents(session, case, files, data_dir, written)
+    except BaseException:
+        remove_files(data_dir, written)
+        raise
+
+
+def _add_documents(
+    session: Session, case: Case, files: Sequence[tuple[str, bytes]], data_dir: Path, written: list[str]
+) -> list[Duplicate]:
     duplicates: list[Duplicate] = []
     names = _unique([display_name(n) for n, _ in files])
     for position, ((_, data), name) in enumerate(zip(files, names, strict=True)):
@@ -106,11 +136,12 @@ def add_documents(session: Session, case: Case, files: Sequence[tuple[str, bytes
         )
         if earlier:
             duplicates.append(Duplicate(name=name, case_id=earlier))
+        written.append(_write_file(data_dir, data))
         case.documents.append(
             StoredDocument(
                 position=position,
                 name=name,
-                stored_name=_write_file(data_dir, data),
+                stored_name=written[-1],
                 sha256=digest,
                 size=len(data),
                 kind=kind,

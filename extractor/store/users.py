@@ -31,6 +31,15 @@ def _password_hasher():
 
 
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
+MAX_NAME = 100
+MAX_PASSWORD = 1024  # longer is refused before hashing: argon2 hashes any length, at a cost the caller chooses
+
+
+def check_password(password: str) -> None:
+    if len(password) < 8:
+        raise StoreError("password must have at least 8 characters")
+    if len(password) > MAX_PASSWORD:
+        raise StoreError(f"password must have at most {MAX_PASSWORD} characters")
 
 
 def add_user(session: Session, name: str, role: str, password: str) -> User:
@@ -38,8 +47,7 @@ def add_user(session: Session, name: str, role: str, password: str) -> User:
         raise StoreError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
     if not _NAME.match(name):
         raise StoreError("user name: 1-100 letters, digits, _ . @ -")
-    if len(password) < 8:
-        raise StoreError("password must have at least 8 characters")
+    check_password(password)
     if session.scalar(select(User).where(User.name == name)):
         raise StoreError(f"user {name!r} exists")
     user = User(name=name, role=role, password_hash=_password_hasher().hash(password))
@@ -49,22 +57,37 @@ def add_user(session: Session, name: str, role: str, password: str) -> User:
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    if len(password) < 8:
-        raise StoreError("password must have at least 8 characters")
+    """A new password revokes every session and token the old one gave out."""
+    check_password(password)
     user.password_hash = _password_hasher().hash(password)
+    revoke_all(session, user)
 
 
 def set_active(session: Session, name: str, active: bool) -> User:
-    """Deactivating a user ends every session and token at once (token_for checks `active`)."""
+    """Deactivating a user ends every session and token for good: they are deleted, so reactivating the user
+    revives none of them. Reactivating deletes them too: a token issued by a login racing the deactivation
+    (refused meanwhile, as token_for checks `active`) must not come back with the user."""
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         raise StoreError(f"no user {name!r}")
     user.active = active
+    revoke_all(session, user)
     return user
 
 
+def revoke_all(session: Session, user: User) -> int:
+    """Delete every session and API token of the user; how many there were."""
+    result = session.execute(delete(Token).where(Token.user_id == user.id))
+    return result.rowcount or 0
+
+
 def authenticate(session: Session, name: str, password: str) -> User | None:
+    """The active user of this name and password, else None; an over-long name or password is refused before
+    any hashing (the caller bounds how many hashes run at once)."""
     from argon2.exceptions import InvalidHashError, VerificationError
+
+    if len(name) > MAX_NAME or len(password) > MAX_PASSWORD:
+        return None
 
     user = session.scalar(select(User).where(User.name == name, User.active.is_(True)))
     if user is None:
@@ -104,7 +127,12 @@ def token_for(session: Session, secret: str, kind: str) -> Token | None:
     return token
 
 
-def revoke(session: Session, secret: str) -> None:
-    token = session.scalar(select(Token).where(Token.token_hash == _digest(secret)))
+def revoke(session: Session, secret: str, kind: str | None = None) -> bool:
+    """Delete the token of this secret (of this kind, when given); whether there was one."""
+    query = select(Token).where(Token.token_hash == _digest(secret))
+    if kind is not None:
+        query = query.where(Token.kind == kind)
+    token = session.scalar(query)
     if token is not None:
         session.delete(token)
+    return token is not None

@@ -10,15 +10,19 @@ whichever front it came through. The two route modules import this one and never
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from fastapi import HTTPException, Request, UploadFile
+from fastapi import HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from extractor import clock, store
+from extractor.errors import ServerBusy
 from extractor.render import fhir
 from extractor.schemas import Review
 
@@ -29,6 +33,16 @@ FHIR_JSON = "application/fhir+json"
 
 class TooManyLogins(Exception):
     """Too many failed logins from this client or for this name: each front answers 429 in its own way."""
+
+
+@contextmanager
+def hashing(request: Request) -> Iterator[None]:
+    """A slot of the bounded password-hashing pool, else 503 (retry in a second)."""
+    try:
+        with state(request).hashing.slot():
+            yield
+    except ServerBusy:
+        raise HTTPException(503, "the server is busy; try again in a moment", headers={"Retry-After": "1"}) from None
 
 
 # --- login ----------------------------------------------------------------------------------------
@@ -48,7 +62,13 @@ def log_in(request: Request, session: Session, username: str, password: str, kin
     failed_detail, action, hours = LOGINS[kind]
     if limiter.blocked(who, username):
         raise TooManyLogins
-    user = store.authenticate(session, username, password)
+    if len(username) > store.MAX_NAME or len(password) > store.MAX_PASSWORD:  # refused before any hashing
+        limiter.failed(who, username)
+        store.audit(session, None, "login_failed", detail=failed_detail.format("(too long)"), client=who)
+        commit(request, session)
+        return None
+    with hashing(request):
+        user = store.authenticate(session, username, password)
     if user is None:
         limiter.failed(who, username)
         store.audit(
@@ -66,14 +86,20 @@ def log_in(request: Request, session: Session, username: str, password: str, kin
 # --- cases ----------------------------------------------------------------------------------------
 
 
-async def read_uploads(request: Request, files: list[UploadFile]) -> list[tuple[str, bytes]]:
-    """The uploaded files as (display name, bytes), refusing too many, too large or neither PDF nor text."""
+async def read_upload_form(request: Request) -> tuple[list[tuple[str, bytes]], dict[str, str]]:
+    """The multipart body of an upload, read only now: the routes call this after the credentials and the role
+    were checked, so an anonymous client never makes the server parse a body. The files as (display name,
+    bytes), refusing too many, too large or neither PDF nor text, and the text fields."""
     settings = state(request).settings
-    if not files:
-        raise HTTPException(422, "files: at least one file is required")
-    if len(files) > settings.max_upload_files:
-        raise HTTPException(413, f"at most {settings.max_upload_files} files per case")
-    return check_files(request, [(f.filename or "", await f.read(settings.max_upload_bytes + 1)) for f in files])
+    async with request.form(max_files=settings.max_upload_files + 1, max_fields=20) as form:
+        uploads = [v for k, v in form.multi_items() if k == "files" and isinstance(v, StarletteUpload)]
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        if not uploads:
+            raise HTTPException(422, "files: at least one file is required")
+        if len(uploads) > settings.max_upload_files:
+            raise HTTPException(413, f"at most {settings.max_upload_files} files per case")
+        files = [(f.filename or "", await f.read(settings.max_upload_bytes + 1)) for f in uploads]
+    return check_files(request, files), fields
 
 
 def check_files(request: Request, files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
@@ -126,11 +152,10 @@ def create_case(
         except ValueError:
             raise HTTPException(422, "request_date: not a date (YYYY-MM-DD)") from None
     level, received = clock_fields(urgency, received_at)
-    case, dups = store.create_case(
-        session, user, files, state(request).data_dir, when, urgency=level, received_at=received
-    )
+    data_dir = state(request).data_dir
+    case, dups = store.create_case(session, user, files, data_dir, when, urgency=level, received_at=received)
     store.audit(session, user, "case_uploaded", case_id=case.id, detail=f"{len(files)} files", client=client(request))
-    commit(request, session)
+    commit_or_remove(request, session, case)
     return {
         "id": case.id,
         "status": case.status,
@@ -149,12 +174,10 @@ def case_clock(case: store.Case) -> dict:
     }
 
 
-def load_case(session: Session, case_id: str) -> store.Case:
-    """The case, or 404 (every signed-in role may look a case up; the routes check roles first)."""
-    case = store.get_case(session, case_id)
-    if case is None:
-        raise HTTPException(404, "no such case")
-    return case
+def listed(request: Request, session: Session, user: store.User, what: str, count: int) -> None:
+    """Audit that the user saw a list of cases (which list, its filters, how many rows)."""
+    store.audit(session, user, "cases_listed", detail=f"{what}; {count} cases"[:500], client=client(request))
+    commit(request, session)
 
 
 def viewed(request: Request, session: Session, user: store.User, case: store.Case, detail: str = "") -> None:
@@ -199,7 +222,7 @@ def fhir_bundle(request: Request, session: Session, case: store.Case, document_u
             except store.StoreError:
                 pass
         meta[info.name] = found.model_copy(
-            update={"content_type": kind, "url": str(request.url_for(document_url, case_id=case.id, doc_id=doc.id))}
+            update={"content_type": kind, "url": link(request, document_url, case_id=case.id, doc_id=doc.id)}
         )
     bundle = fhir.bundle(
         review,
@@ -211,6 +234,37 @@ def fhir_bundle(request: Request, session: Session, case: store.Case, document_u
     )
     cache.put(key, bundle)
     return bundle
+
+
+def commit_or_remove(request: Request, session: Session, case: store.Case) -> None:
+    """Commit a new case; if the commit fails, its files written before go too (no orphaned uploads)."""
+    names = [d.stored_name for d in case.documents]
+    try:
+        commit(request, session)
+    except BaseException:
+        session.rollback()
+        store.remove_files(state(request).data_dir, names)
+        raise
+
+
+def purge_case(request: Request, session: Session, admin: store.User, case_id: str) -> dict:
+    """Delete a case and its files for good (an admin only), audited; the audit trail of the case stays."""
+    try:
+        removed = store.purge_case(session, case_id, state(request).data_dir)
+    except store.StoreError:
+        raise HTTPException(404, "no such case") from None
+    store.audit(session, admin, "case_purged", case_id=case_id, detail=f"{removed} files", client=client(request))
+    commit(request, session)
+    return {"id": case_id, "files_removed": removed}
+
+
+def link(request: Request, route: str, **params: object) -> str:
+    """An absolute link to a route: on `Settings.public_base_url` when it is set (what the users reach, not
+    what the request's Host says), else on the request's own URL (its Host checked by the app)."""
+    base = state(request).settings.public_base_url
+    if base:
+        return base.rstrip("/") + str(request.app.url_path_for(route, **params))
+    return str(request.url_for(route, **params))
 
 
 def stored_document(case: store.Case, doc_id: int) -> store.StoredDocument:
@@ -301,14 +355,27 @@ def all_users(session: Session) -> list[store.User]:
 
 def add_user(request: Request, session: Session, admin: store.User, name: str, role: str, password: str) -> store.User:
     """Add a user, audited; raises store.StoreError (name taken, bad role or password) for the route to show."""
-    new = store.add_user(session, name, role, password)
+    with hashing(request):
+        new = store.add_user(session, name, role, password)
     store.audit(session, admin, "user_added", detail=f"{new.name} ({new.role})", client=client(request))
     commit(request, session)
     return new
 
 
+def user_dict(user: store.User) -> dict:
+    return {"name": user.name, "role": user.role, "active": user.active}
+
+
+def find_user(session: Session, name: str) -> store.User:
+    user = session.scalar(select(store.User).where(store.User.name == name))
+    if user is None:
+        raise HTTPException(404, f"no user {name!r}")
+    return user
+
+
 def set_active(request: Request, session: Session, admin: store.User, name: str, active: bool) -> dict:
-    """(De)activate a user, audited; an admin cannot lock themselves out."""
+    """(De)activate a user, audited; an admin cannot lock themselves out. Either way the user's sessions and
+    tokens end (store.set_active)."""
     if name == admin.name and not active:
         raise HTTPException(422, "an admin cannot deactivate themselves")
     try:
@@ -317,7 +384,27 @@ def set_active(request: Request, session: Session, admin: store.User, name: str,
         raise HTTPException(404, str(exc)) from None
     store.audit(session, admin, "user_activated" if active else "user_deactivated", detail=name, client=client(request))
     commit(request, session)
-    return {"name": target.name, "role": target.role, "active": target.active}
+    return user_dict(target)
+
+
+def change_password(request: Request, session: Session, admin: store.User, name: str, password: str) -> None:
+    """Set a user's password, audited (never the password); every session and token of theirs ends."""
+    target = find_user(session, name)
+    try:
+        with hashing(request):
+            store.set_password(session, target, password)
+    except store.StoreError as exc:
+        raise HTTPException(422, str(exc)) from None
+    store.audit(session, admin, "password_changed", detail=name, client=client(request))
+    commit(request, session)
+
+
+def revoke_token(request: Request, session: Session, user: store.User) -> None:
+    """Revoke the bearer token of this request, audited."""
+    _, _, secret = request.headers.get("authorization", "").partition(" ")
+    store.revoke(session, secret.strip(), "api")
+    store.audit(session, user, "token_revoked", client=client(request))
+    commit(request, session)
 
 
 # --- audit ----------------------------------------------------------------------------------------

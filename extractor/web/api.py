@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from extractor import store
 from extractor.schemas import CaseStatus, DecisionOutcome, Role
 
-from . import actions
-from .deps import api_user, db, require
+from . import actions, policy
+from .deps import api_user, client, commit, db, require
 
 router = APIRouter(prefix="/api")
 Db = Annotated[Session, Depends(db)]
@@ -34,20 +34,24 @@ def token(request: Request, session: Db, username: Annotated[str, Form()], passw
     return {"access_token": secret, "token_type": "bearer"}
 
 
+@router.delete("/token", status_code=204)
+def revoke_token(request: Request, session: Db, user: ApiUser) -> Response:
+    """Revoke the presented token (a client logging out); other tokens of the user stay valid."""
+    actions.revoke_token(request, session, user)
+    return Response(status_code=204)
+
+
 @router.post("/cases", status_code=201)
-async def upload(
-    request: Request,
-    session: Db,
-    user: ApiUser,
-    files: Annotated[list[UploadFile], File()],
-    request_date: Annotated[str | None, Form()] = None,
-    urgency: Annotated[str | None, Form()] = None,
-    received_at: Annotated[str | None, Form()] = None,
-):
+async def upload(request: Request, session: Db, user: ApiUser):
+    """Multipart: one or more `files`, optional `request_date`, `urgency`, `received_at`; the body is read after
+    the token and role, and a bad clock value is refused before the case is made."""
     require(user, "intake", "admin")
-    actions.clock_fields(urgency, received_at)  # a bad value is refused before the files are read
-    uploads = await actions.read_uploads(request, files)
-    return actions.create_case(request, session, user, uploads, request_date, urgency=urgency, received_at=received_at)
+    files, fields = await actions.read_upload_form(request)
+    urgency, received_at = fields.get("urgency") or None, fields.get("received_at") or None
+    actions.clock_fields(urgency, received_at)
+    return actions.create_case(
+        request, session, user, files, fields.get("request_date") or None, urgency=urgency, received_at=received_at
+    )
 
 
 def case_summary(case: store.Case) -> dict:
@@ -66,6 +70,7 @@ def case_summary(case: store.Case) -> dict:
 
 @router.get("/cases")
 def list_cases(
+    request: Request,
     session: Db,
     user: ApiUser,
     status: CaseStatus | None = None,
@@ -75,13 +80,22 @@ def list_cases(
 ):
     if sort == "due":  # SPEC: undecided cases, soonest due first
         decided = False
-    cases = store.list_cases(session, status=status, recommendation=recommendation, decided=decided, sort=sort)
+    cases = store.list_cases(
+        session,
+        status=status,
+        recommendation=recommendation,
+        decided=decided,
+        sort=sort,
+        created_by=policy.owner_scope(user),
+    )
+    filters = f"api status={status} recommendation={recommendation} decided={decided} sort={sort}"
+    actions.listed(request, session, user, filters, len(cases))
     return {"cases": [case_summary(c) for c in cases]}
 
 
 @router.get("/cases/{case_id}")
 def get_case(request: Request, case_id: str, session: Db, user: ApiUser):
-    case = actions.load_case(session, case_id)
+    case = policy.readable_case(session, user, case_id, "review")
     review = store.load_review_json(session, case.id) if case.status == "ready" else None
     actions.viewed(request, session, user, case, "api")
     head = {"id": case.id, "status": case.status, "error": case.error, "decision": case.decision,
@@ -90,9 +104,16 @@ def get_case(request: Request, case_id: str, session: Db, user: ApiUser):
     return Response(body, media_type="application/json")
 
 
+@router.delete("/cases/{case_id}")
+def purge(request: Request, case_id: str, session: Db, user: ApiUser):
+    """An admin deletes a case and its stored files for good (audited)."""
+    require(user, "admin")
+    return actions.purge_case(request, session, user, case_id)
+
+
 @router.get("/cases/{case_id}/fhir")
 def get_fhir(request: Request, case_id: str, session: Db, user: ApiUser):
-    case = actions.load_case(session, case_id)
+    case = policy.readable_case(session, user, case_id, "bundle")
     bundle = actions.fhir_bundle(request, session, case, "api_document")
     actions.viewed(request, session, user, case, "api fhir")
     return Response(json.dumps(bundle, ensure_ascii=False), media_type=actions.FHIR_JSON)
@@ -100,7 +121,8 @@ def get_fhir(request: Request, case_id: str, session: Db, user: ApiUser):
 
 @router.get("/cases/{case_id}/documents/{doc_id}", name="api_document")
 def api_document(request: Request, case_id: str, doc_id: int, session: Db, user: ApiUser):
-    return actions.document_response(request, session, user, actions.load_case(session, case_id), doc_id, " (api)")
+    case = policy.readable_case(session, user, case_id, "documents")
+    return actions.document_response(request, session, user, case, doc_id, " (api)")
 
 
 class DecisionIn(BaseModel):
@@ -113,16 +135,20 @@ class DecisionIn(BaseModel):
 @router.post("/cases/{case_id}/decision", status_code=201)
 def decide(request: Request, case_id: str, body: DecisionIn, session: Db, user: ApiUser):
     require(user, "reviewer", "admin")
-    case = actions.load_case(session, case_id)
+    case = policy.readable_case(session, user, case_id, "decisions")
     return actions.record_decision(
         request, session, case, user, body.decision, body.note, body.overrides, body.rationale
     )
 
 
 @router.get("/cases/{case_id}/decisions")
-def decisions(case_id: str, session: Db, user: ApiUser):
-    actions.load_case(session, case_id)
-    return {"decisions": [actions.decision_dict(d) for d in store.decisions_for(session, case_id)]}
+def decisions(request: Request, case_id: str, session: Db, user: ApiUser):
+    case = policy.readable_case(session, user, case_id, "decisions")
+    rows = [actions.decision_dict(d) for d in store.decisions_for(session, case_id)]
+    store.audit(session, user, "decisions_viewed", case_id=case.id, detail=f"{len(rows)} decisions",
+                client=client(request))  # fmt: skip
+    commit(request, session)
+    return {"decisions": rows}
 
 
 class UserIn(BaseModel):
@@ -148,13 +174,21 @@ def add_user(request: Request, body: UserIn, session: Db, user: ApiUser):
 
 
 class UserChange(BaseModel):
-    active: bool
+    active: bool | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=store.MAX_PASSWORD)
 
 
 @router.patch("/users/{name}")
 def change_user(request: Request, name: str, body: UserChange, session: Db, user: ApiUser):
+    """(De)activate a user or set their password; either ends every session and token they had."""
     require(user, "admin")
-    return actions.set_active(request, session, user, name, body.active)
+    if body.active is None and body.password is None:
+        raise HTTPException(422, "send active, password or both")
+    if body.password is not None:
+        actions.change_password(request, session, user, name, body.password)
+    if body.active is not None:
+        return actions.set_active(request, session, user, name, body.active)
+    return actions.user_dict(actions.find_user(session, name))
 
 
 @router.get("/audit")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import traceback
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -11,13 +13,15 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from extractor import store
 from extractor.config import Settings
 from extractor.render import fhir as render_fhir
 
 from . import api, fhir, oversight, pages
-from .deps import AppState, LoginLimiter, LoginRequired
+from .deps import AppState, HashPool, LoginLimiter, LoginRequired
 from .pages import error_page
 from .worker_pool import WorkerPool
 
@@ -37,29 +41,64 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"upload larger than the limit of {limit} bytes")
 
 
-class SecurityMiddleware:
-    """Pure ASGI: refuses bodies over the limit (declared or streamed) with 413 and sets security headers."""
+class BodyStalled(HTTPException):
+    """A request body that sent nothing for the idle limit: the connection is not held open for it."""
 
-    def __init__(self, app, max_body: int):
-        self.app, self.max_body = app, max_body
+    def __init__(self, seconds: float):
+        super().__init__(408, f"the request body stalled for {seconds:g} s")
+
+
+UPLOAD_PATHS = ("/api/cases", "/intake/upload", "/fhir/Claim/$submit")  # the only routes taking big bodies
+SMALL_BODY = 1024 * 1024  # any other request (a login, a decision, a form)
+
+
+def host_name(header: str) -> str:
+    """The host of a Host header, without its port (`[::1]:8000` -> `::1`)."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class SecurityMiddleware:
+    """Pure ASGI: refuses bodies over the limit (declared or streamed) with 413 (uploads may be `max_body`,
+    anything else 1 MiB), cuts off a body idle for `idle_s` with 408, and sets security headers."""
+
+    def __init__(self, app, max_body: int, idle_s: float = 30.0, hosts: list[str] | None = None):
+        self.app, self.max_body, self.idle_s = app, max_body, idle_s
+        self.hosts = None if hosts is None or "*" in hosts else {h.lower() for h in hosts}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
+        if self.hosts is not None and scope.get("path") != "/healthz":
+            host = host_name(headers.get(b"host", b"").decode("latin1"))
+            if host not in self.hosts:  # a rebinding DNS name, or links built on a forged Host
+                return await self._refuse(send, scope, 400, "unknown host (see EXTRACTOR_ALLOWED_HOSTS)")
+        limit = self.max_body if scope.get("path", "") in UPLOAD_PATHS else min(self.max_body, SMALL_BODY)
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body:
-            return await self._too_large(send, scope)
+        if length is not None and length.isdigit() and int(length) > limit:
+            return await self._too_large(send, scope, limit)
         seen = 0
         started = False
+        body_done = False
 
         async def limited_receive():
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, body_done
+            if body_done:  # after the body: a wait for the client's disconnect, as long as a response streams
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.idle_s)
+            except TimeoutError:
+                raise BodyStalled(self.idle_s) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise BodyTooLarge(self.max_body)
+                body_done = not message.get("more_body", False)
+                if seen > limit:
+                    raise BodyTooLarge(limit)
+            else:
+                body_done = True
             return message
 
         async def secure_send(message):
@@ -80,16 +119,18 @@ class SecurityMiddleware:
 
         try:
             await self.app(scope, limited_receive, secure_send)
-        except BodyTooLarge:
+        except (BodyTooLarge, BodyStalled) as exc:
             if not started:
-                await self._too_large(send, scope)
+                await self._refuse(send, scope, exc.status_code, str(exc.detail))
 
-    async def _too_large(self, send, scope):
-        message = f"upload larger than the limit of {self.max_body} bytes"
+    async def _too_large(self, send, scope, limit: int):
+        await self._refuse(send, scope, 413, f"upload larger than the limit of {limit} bytes")
+
+    async def _refuse(self, send, scope, status: int, message: str):
         if str(scope.get("path", "")).startswith("/fhir/"):
-            response = _outcome(413, message)
+            response = _outcome(status, message)
         else:
-            response = JSONResponse({"error": {"status": 413, "message": message}}, status_code=413)
+            response = JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
         await response({"type": "http"}, None, send)
 
 
@@ -97,7 +138,10 @@ def _error(status: int, message: str, headers=None) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "message": message}}, status_code=status, headers=headers)
 
 
-OUTCOME_CODES = {401: "login", 403: "forbidden", 404: "not-found", 413: "too-long", 415: "not-supported"}
+OUTCOME_CODES = {
+    401: "login", 403: "forbidden", 404: "not-found", 408: "timeout", 413: "too-long", 415: "not-supported",
+    429: "throttled", 500: "exception", 503: "transient",
+}  # fmt: skip
 
 
 def _outcome(status: int, message: str, headers=None) -> JSONResponse:
@@ -144,7 +188,15 @@ def create_app(
         url=url,
         data_dir=data_dir,
         factory=factory,
-        limiter=LoginLimiter(settings.login_max_failures, settings.login_window_seconds),
+        limiter=LoginLimiter(
+            settings.login_max_failures,
+            settings.login_window_seconds,
+            settings.login_max_failures_per_client,
+            settings.login_tracked_keys,
+        ),
+        hashing=HashPool(
+            settings.password_hash_workers, settings.password_hash_waiting, settings.password_hash_wait_seconds
+        ),
     )
 
     @app.exception_handler(LoginRequired)
@@ -152,13 +204,26 @@ def create_app(
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException):
+    def _answer(request: Request, status: int, message: str, headers=None) -> Response:
+        """The one error shape of each front: an OperationOutcome on /fhir, `{"error": ...}` on /api (or when
+        JSON is asked for), else the error page."""
         if request.url.path.startswith("/fhir/"):
-            return _outcome(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+            return _outcome(status, message, headers)
         if request.url.path.startswith("/api/") or request.headers.get("accept", "").startswith("application/json"):
-            return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
-        return error_page(request, exc.status_code, str(exc.detail))
+            return _error(status, message, headers)
+        return error_page(request, status, message)
+
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException and Starlette's own 404 and 405
+    async def _http(request: Request, exc: StarletteHTTPException):
+        return _answer(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception):
+        """A bug answers in the same shape; the log names the exception type and where, never its message
+        (which may quote a document)."""
+        where = "".join(traceback.format_tb(exc.__traceback__)[-3:])
+        log.error("unhandled %s on %s %s\n%s", type(exc).__name__, request.method, request.url.path, where)
+        return _answer(request, 500, "internal error")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -182,5 +247,12 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.add_middleware(SecurityMiddleware, max_body=settings.max_upload_bytes)
+    app.add_middleware(
+        SecurityMiddleware,
+        max_body=settings.max_upload_bytes,
+        idle_s=settings.body_idle_seconds,
+        hosts=list(settings.allowed_hosts),
+    )
+    if settings.trusted_proxies:  # outermost: everything after sees the client the proxy names
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     return app

@@ -1,6 +1,6 @@
 """The case page's content: the review summary and the documents with the findings drawn on them.
 
-The HTML route (`pages.case_page`) only checks the role, audits and fills the page; what is drawn is built here,
+The HTML route (`pages.case_page`) only asks the read policy, audits and fills the page; what is drawn is built here,
 once per stored review (cached by case and review time), since it does not depend on who reads it."""
 
 from __future__ import annotations
@@ -15,14 +15,8 @@ from sqlalchemy.orm import Session
 from extractor import knowledge, store
 
 from . import actions, page_images
-from .deps import PageUser, client, commit, require, state
+from .deps import client, commit, state
 from .templating import templates
-
-
-def reviewer_case(session: Session, who: PageUser, case_id: str) -> store.Case:
-    """The case, for a reviewer or an admin only (intake staff see cases on the intake page, never their notes)."""
-    require(who.user, "reviewer", "admin")
-    return actions.load_case(session, case_id)
 
 
 def on_files(case: store.Case, findings: list[dict]) -> list[dict]:

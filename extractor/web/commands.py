@@ -102,8 +102,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Requests hop between the event loop and the thread pool; under load a thread waits up to the GIL switch
     # interval at each hop (5 ms by default), which dominated the slowest requests.
     sys.setswitchinterval(0.0005)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    server(app, args.host, args.port).run()
     return 0
+
+
+def server(app, host: str, port: int, log_level: str = "info") -> uvicorn.Server:
+    """The uvicorn server `serve` runs. uvicorn's own proxy headers are off: it would believe X-Forwarded-For
+    from any loopback client; the app believes it only from `Settings.trusted_proxies`."""
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, proxy_headers=False)
+    return uvicorn.Server(config)
 
 
 def _safe_url(url: str) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import OrderedDict, defaultdict, deque
-from collections.abc import AsyncIterator
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from extractor import store
 from extractor.config import Settings
+from extractor.errors import ServerBusy
 
 SESSION_COOKIE = "extractor_session"
 LOGIN_CSRF_COOKIE = "extractor_login_csrf"
@@ -51,6 +53,7 @@ class AppState:
     data_dir: Path
     factory: sessionmaker[Session]
     limiter: LoginLimiter
+    hashing: HashPool
     fragments: FragmentCache = field(default_factory=FragmentCache)
     bundles: FragmentCache = field(default_factory=FragmentCache)  # FHIR Bundles, keyed by what they depend on
     write_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -68,30 +71,82 @@ def commit(request: Request, session: Session) -> None:
 
 
 class LoginLimiter:
-    """Failed logins per (client address, user name) in a sliding window; in memory, per server process."""
+    """Failed logins in a sliding window, counted per user name (from any client: guessing one account from many
+    addresses) and per client address (whatever the names: spraying many accounts from one). In memory, per
+    server process; at most `max_keys` names and as many addresses are remembered, the least recently failed
+    forgotten first, so a flood of made-up names cannot grow the server."""
 
-    def __init__(self, max_failures: int, window_seconds: float):
+    def __init__(self, max_failures: int, window_seconds: float, per_client: int | None = None, max_keys: int = 10_000):
         self.max, self.window = max_failures, window_seconds
-        self._fails: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self.per_client = per_client if per_client is not None else 4 * max_failures
+        self.max_keys = max_keys
+        self._names: OrderedDict[str, deque[float]] = OrderedDict()
+        self._clients: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        q = self._fails[key]
+    def _recent(self, table: OrderedDict[str, deque[float]], key: str) -> int:
+        q = table.get(key)
+        if q is None:
+            return 0
         while q and q[0] < time.monotonic() - self.window:
             q.popleft()
-        return q
+        if not q:
+            del table[key]
+        return len(q)
+
+    def _add(self, table: OrderedDict[str, deque[float]], key: str) -> None:
+        q = table.pop(key, None) or deque()
+        q.append(time.monotonic())
+        table[key] = q  # most recent last
+        while len(table) > self.max_keys:
+            table.popitem(last=False)
 
     def blocked(self, client: str, name: str) -> bool:
         with self._lock:
-            return len(self._recent((client, name.lower()))) >= self.max
+            return (
+                self._recent(self._names, name.lower()[:200]) >= self.max
+                or self._recent(self._clients, client) >= self.per_client
+            )
 
     def failed(self, client: str, name: str) -> None:
         with self._lock:
-            self._recent((client, name.lower())).append(time.monotonic())
+            self._add(self._names, name.lower()[:200])
+            self._add(self._clients, client)
 
     def succeeded(self, client: str, name: str) -> None:
+        """The right password clears its name's count; the client's stays (else logging in to one's own account
+        between guesses would reset it)."""
         with self._lock:
-            self._fails.pop((client, name.lower()), None)
+            self._names.pop(name.lower()[:200], None)
+
+    def tracked(self) -> int:
+        """How many names and addresses are remembered (bounded by 2 * max_keys)."""
+        with self._lock:
+            return len(self._names) + len(self._clients)
+
+
+class HashPool:
+    """At most `size` password hashes at once and `waiting` more queued (each up to `wait_s`); beyond that,
+    ServerBusy at once: a flood of logins costs the server a bounded amount of CPU and no threads."""
+
+    def __init__(self, size: int, waiting: int, wait_s: float):
+        self.wait_s = wait_s
+        self._run = threading.BoundedSemaphore(max(1, size))
+        self._admitted = threading.BoundedSemaphore(max(1, size) + max(0, waiting))
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if not self._admitted.acquire(blocking=False):
+            raise ServerBusy("too many logins at once")
+        try:
+            if not self._run.acquire(timeout=self.wait_s):
+                raise ServerBusy("too many logins at once")
+            try:
+                yield
+            finally:
+                self._run.release()
+        finally:
+            self._admitted.release()
 
 
 class LoginRequired(Exception):

@@ -10,14 +10,14 @@ import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from extractor import store
 from extractor.schemas import RECOMMENDATIONS
 
-from . import actions, case_view
+from . import actions, case_view, policy
 from .deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -65,14 +65,22 @@ def _safe_next(target: str | None) -> str:
 # --- login ----------------------------------------------------------------------------------------
 
 
+def _login_page(request: Request, status: int, next: str, message: str | None, token: str = "") -> HTMLResponse:
+    """The login form. Its CSRF token is minted here (a cookie the client brought is never echoed back: one an
+    attacker planted would become the form's), or after a failed login the one just checked against ours."""
+    fresh = not token
+    token = token or secrets.token_urlsafe(32)
+    response = page(request, "login.html", None, status, login_csrf=token, next=_safe_next(next), message=message)
+    if fresh:
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), max_age=3600
+        )
+    return response
+
+
 @router.get("/login")
 def login_form(request: Request, next: str = "/"):
-    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
-    response = page(request, "login.html", None, login_csrf=token, next=_safe_next(next), message=None)
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), max_age=3600
-    )
-    return response
+    return _login_page(request, 200, next, None)
 
 
 @router.post("/login")
@@ -88,25 +96,9 @@ def login(
     try:
         secret = actions.log_in(request, session, username, password, "session")
     except actions.TooManyLogins:
-        return page(
-            request,
-            "login.html",
-            None,
-            429,
-            login_csrf=csrf_token,
-            next=_safe_next(next),
-            message="Too many failed logins. Wait a few minutes and try again.",
-        )
+        return _login_page(request, 429, next, "Too many failed logins. Wait a few minutes and try again.", csrf_token)
     if secret is None:
-        return page(
-            request,
-            "login.html",
-            None,
-            401,
-            login_csrf=csrf_token,
-            next=_safe_next(next),
-            message="Wrong user name or password.",
-        )
+        return _login_page(request, 401, next, "Wrong user name or password.", csrf_token)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -141,29 +133,25 @@ def home(who: Who):
 @router.get("/intake")
 def intake(request: Request, session: Db, who: Who, case: str | None = None):
     require(who.user, "intake", "admin")
-    cases = store.list_cases(session, sort="newest", limit=100)
-    uploaded = store.get_case(session, case) if case else None
+    cases = store.list_cases(session, sort="newest", limit=100, created_by=policy.owner_scope(who.user))
+    uploaded = policy.readable_case(session, who.user, case, "status") if case else None
+    actions.listed(request, session, who.user, "intake page", len(cases))
     return page(request, "intake.html", who, cases=cases, uploaded=uploaded, now=store.utcnow())
 
 
 @router.post("/intake/upload")
-async def intake_upload(
-    request: Request,
-    session: Db,
-    who: Who,
-    files: Annotated[list[UploadFile], File()],
-    csrf_token: Annotated[str, Form()] = "",
-    request_date: Annotated[str | None, Form()] = None,
-    urgency: Annotated[str | None, Form()] = None,
-    received_at: Annotated[str | None, Form()] = None,
-):
-    check_csrf(csrf_token, who.csrf)
+async def intake_upload(request: Request, session: Db, who: Who):
+    """The upload form (files, csrf_token, request_date, urgency, received_at): read after the session and the
+    role are checked."""
     require(who.user, "intake", "admin")
+    uploads, fields = await actions.read_upload_form(request)
+    check_csrf(fields.get("csrf_token", ""), who.csrf)
+    urgency, received_at = fields.get("urgency") or None, fields.get("received_at") or None
     actions.clock_fields(urgency, received_at)
-    uploads = await actions.read_uploads(request, files)
     result = actions.create_case(
-        request, session, who.user, uploads, request_date or None, urgency=urgency, received_at=received_at
-    )
+        request, session, who.user, uploads, request_date=fields.get("request_date") or None,
+        urgency=urgency, received_at=received_at,
+    )  # fmt: skip
     if request.headers.get("accept", "").startswith("application/json"):
         return JSONResponse(result, status_code=201)
     return RedirectResponse(f"/intake?case={result['id']}", status_code=303)
@@ -174,7 +162,7 @@ def intake_statuses(session: Db, who: Who):
     require(who.user, "intake", "admin")
     return {
         c.id: {"status": c.status, "recommendation": c.recommendation, "error": c.error}
-        for c in store.list_cases(session, sort="newest", limit=100)
+        for c in store.list_cases(session, sort="newest", limit=100, created_by=policy.owner_scope(who.user))
     }
 
 
@@ -206,6 +194,7 @@ def queue(
         overdue_at=now if overdue == "yes" else None,
     )
     counts = store.count_cases(session)
+    actions.listed(request, session, who.user, f"queue recommendation={recommendation} decided={decided}", len(cases))
     return page(
         request,
         "queue.html",
@@ -224,7 +213,7 @@ def queue(
 
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: str, session: Db, who: Who):
-    case = case_view.reviewer_case(session, who, case_id)
+    case = policy.readable_case(session, who.user, case_id, "page")
     actions.viewed(request, session, who.user, case)
     fragments = case_view.case_fragments(request, session, case)
     history = store.decisions_for(session, case.id)
@@ -247,7 +236,8 @@ def case_page(request: Request, case_id: str, session: Db, who: Who):
 async def case_decision(request: Request, case_id: str, session: Db, who: Who):
     form = await request.form()
     check_csrf(str(form.get("csrf_token", "")), who.csrf)
-    case = case_view.reviewer_case(session, who, case_id)
+    require(who.user, "reviewer", "admin")
+    case = policy.readable_case(session, who.user, case_id, "decisions")
     overrides = {
         key.removeprefix("override_"): str(value)
         for key, value in form.items()
@@ -272,14 +262,14 @@ async def case_decision(request: Request, case_id: str, session: Db, who: Who):
 
 @router.get("/cases/{case_id}/documents/{doc_id}")
 def download(request: Request, case_id: str, doc_id: int, session: Db, who: Who):
-    case = case_view.reviewer_case(session, who, case_id)
+    case = policy.readable_case(session, who.user, case_id, "documents")
     return actions.document_response(request, session, who.user, case, doc_id, "")
 
 
 @router.get("/cases/{case_id}/fhir")
 def fhir_download(request: Request, case_id: str, session: Db, who: Who):
     """The case's FHIR Bundle as a file, for a reviewer to hand on; the same Bundle as the API's."""
-    case = case_view.reviewer_case(session, who, case_id)
+    case = policy.readable_case(session, who.user, case_id, "bundle")
     bundle = actions.fhir_bundle(request, session, case, "download")
     actions.viewed(request, session, who.user, case, "fhir download")
     return Response(
@@ -291,7 +281,7 @@ def fhir_download(request: Request, case_id: str, session: Db, who: Who):
 
 @router.get("/cases/{case_id}/documents/{doc_id}/pages/{number}.png")
 def page_image(request: Request, case_id: str, doc_id: int, number: int, session: Db, who: Who):
-    case = case_view.reviewer_case(session, who, case_id)
+    case = policy.readable_case(session, who.user, case_id, "documents")
     png = case_view.page_png(request, session, who.user, case, doc_id, number)
     return Response(png, media_type="image/png")
 

@@ -15,7 +15,8 @@ from extractor.errors import PasRequestError
 from extractor.render import fhir
 from extractor.render.fhir import pas
 
-from .actions import check_files
+from . import policy
+from .actions import check_files, commit_or_remove
 from .deps import client, commit, state
 
 
@@ -80,7 +81,7 @@ def submit(request: Request, session: Session, user: store.User, body: object) -
         session, user, "case_uploaded", case_id=case.id,
         detail=f"{len(files)} files; PAS Claim {sub.claim_value}"[:500], client=client(request),
     )  # fmt: skip
-    commit(request, session)
+    commit_or_remove(request, session, case)
     return response_bundle(session, row)
 
 
@@ -88,7 +89,8 @@ def inquire(request: Request, session: Session, user: store.User, body: object) 
     """The current ClaimResponse of the caller's request with this Claim identifier (and member id and
     provider, when the inquiry names them); 404 when there is none."""
     sub = fhir.parse_inquiry(body)
-    row = store.find_pas_request(session, user, sub.claim_system, sub.claim_value, sub.member_id, sub.provider)
+    owner = policy.owner_scope(user)
+    row = store.find_pas_request(session, owner, sub.claim_system, sub.claim_value, sub.member_id, sub.provider)
     if row is None:
         raise HTTPException(404, f"no prior-authorization request with Claim identifier {sub.claim_value!r} "
                                  "from this submitter")  # fmt: skip

@@ -162,7 +162,8 @@ def test_decision_roles_values_and_overrides(env):
     assert body["overrides"] == [
         {"indication": "recurrence_vs_treatment_effect", "prefilled": "supported", "status": "partial"}
     ]
-    history = client.get(f"/api/cases/{ready}/decisions", headers=tokens["ina"]).json()["decisions"]
+    assert client.get(f"/api/cases/{ready}/decisions", headers=tokens["ina"]).status_code == 403
+    history = client.get(f"/api/cases/{ready}/decisions", headers=tokens["rev"]).json()["decisions"]
     assert history[-1]["note"] == "margin ambiguous" and history[-1]["by"] == "rev"
     assert client.get(f"/api/cases/{ready}", headers=tokens["rev"]).json()["decision"] == "refer_to_physician"
 
