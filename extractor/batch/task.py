@@ -6,7 +6,7 @@ import contextlib
 import gc
 import os
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -76,6 +76,15 @@ def _rebuild_pipeline() -> None:
     gc.collect()
 
 
+def _landed_at(paths: Sequence[Path]) -> datetime | None:
+    """When the case's files landed in the input (their newest mtime): without a manifest receipt time this is
+    the case's "upload", the same on every re-run, so a re-score does not move its clock."""
+    try:
+        return datetime.fromtimestamp(max(p.stat().st_mtime for p in paths), UTC)
+    except (OSError, ValueError):
+        return None
+
+
 def _run_case(
     files: Sequence[str],
     request_date: str | None,
@@ -91,9 +100,12 @@ def _run_case(
         os._exit(70)
     try:
         when = datetime.fromisoformat(received_at) if received_at else None
-        # without the manifest's receipt time the review says "received at upload" (when the backfill read it)
         review = case.prefill(
-            paths, date.fromisoformat(request_date) if request_date else None, urgency=urgency, received_at=when
+            paths,
+            date.fromisoformat(request_date) if request_date else None,
+            urgency=urgency,
+            received_at=when,
+            uploaded_at=_landed_at(paths),
         ).review
     except NoReadableDocuments as exc:
         reasons = "; ".join(sorted({reason for _, reason in exc.errors}))

@@ -525,3 +525,19 @@ def test_report_charts_recommendations_by_month_and_escapes_text(tmp_path):
     assert "<title>2019-03 needs_clinical_review: 1</title>" in page
     assert "unreadable: &lt;binary&gt;" in page and "<binary>" not in page
     assert "<script" not in page and "http" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_rescoring_a_case_without_a_receipt_time_does_not_move_its_clock(tmp_path):
+    """Regression: without a manifest `received_at` the review said "received" at the moment the backfill read
+    the case, so every re-score moved the clock (and a cached re-score differed from a full read)."""
+    from extractor.batch import task
+
+    note = tmp_path / "note.txt"
+    note.write_text(EPILEPSY)
+    os.utime(note, (1_767_261_600, 1_767_261_600))  # 2026-01-01T10:00:00Z: the file landed then
+    first = task.score_case("c1", [str(note)], "2026-01-02")
+    time.sleep(1.1)
+    again = task.score_case("c1", [str(note)], "2026-01-02")
+    request = json.loads(first["review"])["request"]
+    assert (request["received_at"], request["received_at_source"]) == ("2026-01-01T10:00:00Z", "upload")
+    assert json.loads(again["review"])["request"] == request
