@@ -29,6 +29,9 @@ class Document:
     ocr_confidence: dict[int, float] = field(default_factory=dict)
     page_rotation: dict[int, int] = field(default_factory=dict)  # page -> degrees turned clockwise to read it
     noise_pages: list[int] = field(default_factory=list)  # OCR'd pages that read as noise (no text kept)
+    # [width, height] in PDF points of every page of the file it came from (the case page draws them
+    # without opening the PDF); empty for text notes
+    page_sizes: list[list[float]] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
