@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from extractor.errors import DocumentError
-
 from extractor.config import get_settings
+from extractor.errors import DocumentError
 
 from .cache import ReadingCache
 from .document import Document, classify, sha256_bytes

@@ -2,10 +2,11 @@
 
 A hostile PDF (a decompression bomb, a cyclic or deeply nested object graph, a page 200 inches wide)
 can make a PDF library grow without bound, loop, or crash the process outright. The worker runs
-`pdf.read_pages` (and `images.render_pngs`, the case page's images) under `RLIMIT_AS` (Settings.pdf_memory_mb, inherited by its Tesseract children) and
-is killed, with its process group, when a document takes longer than Settings.pdf_timeout_s. Workers
-are reused from document to document (starting one costs ~0.3 s of imports), so isolation costs
-a pickle round trip per document, not a process start. A worker that failed is replaced.
+`pdf.read_pages` (and `images.render_pngs`, the case page's images) under `RLIMIT_AS`
+(Settings.pdf_memory_mb, inherited by its Tesseract children) and is killed, with its process group,
+when a document takes longer than Settings.pdf_timeout_s. Workers are reused from document to document
+(starting one costs ~0.3 s of imports), so isolation costs a pickle round trip per document, not a
+process start. A worker that failed is replaced.
 """
 
 from __future__ import annotations
