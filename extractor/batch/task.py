@@ -13,6 +13,7 @@ from pathlib import Path
 from extractor import knowledge
 from extractor.config import Settings, get_settings
 from extractor.errors import ExtractorError, NoReadableDocuments
+from extractor.ingest.cache import MemoryCache, reader_key
 
 from .state import ERROR, OK
 
@@ -24,16 +25,36 @@ def _worker_settings() -> Settings:
     return get_settings()
 
 
+@lru_cache(maxsize=1)
+def _worker_reader_key() -> str:
+    return reader_key(_worker_settings())
+
+
+Shipped = dict[str, tuple[str, bytes]]  # sha256 -> (reader key, cached reading), sent with the task
+
+
 _cases_in_process = [0]
 
 
-def score_case(case_id: str, files: Sequence[str], request_date: str | None, replaceable: bool = False) -> dict:
+def score_case(
+    case_id: str,
+    files: Sequence[str],
+    request_date: str | None,
+    replaceable: bool = False,
+    shipped: Shipped | None = None,
+) -> dict:
     """Run `extractor.case.prefill` on one case; a bad case becomes an error result, never an exception.
+
+    PDFs whose reading the coordinator shipped (`shipped`, from the state's document-text cache) are not
+    read; the readings of the others come back in the result (`readings`) for the coordinator to keep.
 
     Every `backfill_reload_every` cases a worker process bounds its memory: a replaceable one (a worker of
     our own local cluster) asks the coordinator to replace it; any other rebuilds its pipeline."""
     settings = _worker_settings()
-    result = _run_case(files, request_date, settings)
+    cache = MemoryCache(shipped or {}, _worker_reader_key())
+    result = _run_case(files, request_date, settings, cache)
+    result["readings"] = [(sha, cache.key, payload) for sha, payload in cache.new.items()]
+    result["cache_hits"], result["cache_misses"] = cache.hits, cache.misses
     _cases_in_process[0] += 1
     every = settings.backfill_reload_every
     if every and _cases_in_process[0] % every == 0:
@@ -54,9 +75,11 @@ def iso_date(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def score_cases(items: Sequence[tuple[str, Sequence[str], str | None]], replaceable: bool = False) -> list[dict]:
+def score_cases(
+    items: Sequence[tuple[str, Sequence[str], str | None, Shipped]], replaceable: bool = False
+) -> list[dict]:
     """Several cases in one Dask task: the scheduler's cost per task is paid once for all of them."""
-    return [score_case(case_id, files, request_date, replaceable) for case_id, files, request_date in items]
+    return [score_case(cid, files, day, replaceable, shipped) for cid, files, day, shipped in items]
 
 
 def _rebuild_pipeline() -> None:
@@ -66,7 +89,7 @@ def _rebuild_pipeline() -> None:
     gc.collect()
 
 
-def _run_case(files: Sequence[str], request_date: str | None, settings: Settings) -> dict:
+def _run_case(files: Sequence[str], request_date: str | None, settings: Settings, cache: MemoryCache) -> dict:
     from extractor import case  # lazy: the coordinator imports this module to submit tasks; only workers load spaCy
 
     paths = [Path(f) for f in files]
@@ -74,7 +97,7 @@ def _run_case(files: Sequence[str], request_date: str | None, settings: Settings
     if crash and any(p.name == crash for p in paths):
         os._exit(70)
     try:
-        review = case.prefill(paths, date.fromisoformat(request_date) if request_date else None).review
+        review = case.prefill(paths, date.fromisoformat(request_date) if request_date else None, cache=cache).review
     except NoReadableDocuments as exc:
         reasons = "; ".join(sorted({reason for _, reason in exc.errors}))
         return {"status": ERROR, "error": f"no document could be read: {exc}", "reason": f"unreadable: {reasons}"}

@@ -194,9 +194,7 @@ def store(conn: sa.Connection, table: sa.Table, entries: list[tuple[str, str, by
         for s, k, p in entries
     ]
     conn.execute(
-        sa.delete(table).where(
-            sa.tuple_(c.sha256, c.reader_key).in_([(r["sha256"], r["reader_key"]) for r in rows])
-        )
+        sa.delete(table).where(sa.tuple_(c.sha256, c.reader_key).in_([(r["sha256"], r["reader_key"]) for r in rows]))
     )
     conn.execute(sa.insert(table), rows)
 

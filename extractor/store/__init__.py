@@ -49,6 +49,7 @@ from .tables import (
     StoreError,
     Token,
     User,
+    cache_table,
     utcnow,
 )
 from .uploads import Duplicate, add_documents, display_name, sniff, stored_path, uploads_dir

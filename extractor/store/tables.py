@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from extractor.errors import StoreError  # noqa: F401  re-exported: store.StoreError
+from extractor.ingest.cache import define_table
 from extractor.schemas import CASE_STATUSES, DECISIONS, ROLES, Role  # noqa: F401  re-exported by store
 
 
@@ -159,3 +160,7 @@ class PasRequest(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     claim_json: Mapped[str] = mapped_column(Text)
+
+
+# The document-text cache (ingest/cache.py): each uploaded PDF's reading, made once by the worker at intake.
+cache_table = define_table(Base.metadata)

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from extractor import store
 from extractor.case import prefill, read_documents
+from extractor.config import get_settings
 from extractor.errors import NoReadableDocuments
+from extractor.ingest.cache import SqlCache, reader_key
 from extractor.nlp.pipeline import load
 
-from .page_images import pdf_page_sizes, span_boxes
+from .page_images import render_all, shown_sizes, span_boxes
 from .worker_pool import worker_id
 
 log = logging.getLogger("extractor.web.worker")
@@ -38,8 +40,14 @@ def _linked(case: store.Case, data_dir: Path, tmp: str) -> list[Path]:
     return paths
 
 
+def doc_cache(session: Session) -> SqlCache:
+    """The web store's document-text cache: a PDF uploaded again (or re-scored) is not read or OCR'd again."""
+    return SqlCache(session.get_bind(), store.cache_table, reader_key(get_settings()))
+
+
 def _keep_views(rows: dict[str, store.StoredDocument], docs, data_dir: Path, findings: list[dict]) -> None:
-    """What the case page draws: the text offsets index, the page sizes, one box per line of a finding.
+    """What the case page draws: the text offsets index, the page sizes, one box per line of a finding, and
+    the page images (rendered here, by the bounded PDF worker, so the server never opens a PDF).
 
     The parts of a fax packet split into documents ("fax.pdf#1", "fax.pdf#2") are kept on their file's row:
     their texts joined, each part's offset in `parts`, the line boxes keyed by offsets in the joined text."""
@@ -64,9 +72,10 @@ def _keep_views(rows: dict[str, store.StoredDocument], docs, data_dir: Path, fin
                     boxes[f"{start + pos}:{end + pos}"] = value
                 pos += len(part.text)
             row.text, row.parts, row.line_boxes = "".join(p.text for p in parts), offsets, boxes
-        if row.kind == "pdf":
+        if row.kind == "pdf" and parts[0].page_sizes:
             turned = {n: r for part in parts for n, r in part.page_rotation.items()}
-            row.page_sizes = pdf_page_sizes(store.stored_path(data_dir, row).read_bytes(), turned)
+            row.page_sizes = shown_sizes(parts[0].page_sizes, turned)
+            render_all(store.stored_path(data_dir, row), data_dir / "renders", turned)
 
 
 def prefill_claimed(session: Session, case: store.Case, data_dir: Path) -> None:
@@ -75,7 +84,7 @@ def prefill_claimed(session: Session, case: store.Case, data_dir: Path) -> None:
     rows = {row.name: row for row in case.documents}
     try:
         with tempfile.TemporaryDirectory(prefix="extractor-case-") as tmp:
-            result = prefill(_linked(case, data_dir, tmp), case.request_date)
+            result = prefill(_linked(case, data_dir, tmp), case.request_date, cache=doc_cache(session))
         _keep_views(rows, result.documents, data_dir, [f.model_dump() for f in result.review.findings])
         store.finish_case(session, case, result.review)
         log.info("case %s ready (%d documents)", case.id, len(rows))
@@ -100,7 +109,7 @@ def fill_views(session: Session, case: store.Case, data_dir: Path) -> None:
     if not missing:
         return
     with tempfile.TemporaryDirectory(prefix="extractor-view-") as tmp:
-        docs, _ = read_documents(_linked(case, data_dir, tmp))
+        docs, _ = read_documents(_linked(case, data_dir, tmp), doc_cache(session))
     review = json.loads(store.load_review_json(session, case.id) or "{}")
     _keep_views({row.name: row for row in missing}, docs, data_dir, review.get("findings", []))
     session.commit()
