@@ -40,6 +40,7 @@ class _Worker:
     def __init__(self, settings: Settings):
         package_root = str(Path(__file__).resolve().parent.parent)  # the worker runs this same extractor
         path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
+        self.memory_mb = settings.pdf_memory_mb  # set once, at start: a worker serves only this cap
         env = dict(os.environ, EXTRACTOR_PDF_WORKER_MEMORY_MB=str(settings.pdf_memory_mb), PYTHONPATH=path)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "extractor.ingest.sandbox"],
@@ -157,7 +158,10 @@ def _bounded(op: str, data: bytes, settings: Settings, extra: object = None) -> 
         return _run(op, data, settings, extra)
     with _slots(settings.pdf_workers):
         with _lock:
-            worker = _idle.pop() if _idle else None
+            same = [w for w in _idle if w.memory_mb == settings.pdf_memory_mb]
+            worker = same[-1] if same else None
+            if worker is not None:
+                _idle.remove(worker)
         if worker is None or not worker.alive():
             worker = _Worker(settings)
         try:

@@ -270,3 +270,44 @@ def test_the_fhir_bundle_download_from_the_case_page_is_authenticated_and_audite
     assert re.fullmatch(rf"http://testserver/cases/{ready}/documents/\d+", doc["content"][0]["attachment"]["url"])
     admin, _ = client_for(app, "ada")
     assert "fhir download" in admin.get("/admin/audit", params={"case_id": ready}).text
+
+
+def test_the_server_never_opens_a_pdf_pages_and_images_come_from_intake(app, ready, monkeypatch, tmp_path):
+    """Page sizes and images are made at intake by the bounded PDF worker and kept 0600 under the data dir;
+    reading the case page, its images and the review (also of a case the backfill imported, whose views are
+    made on first view) never calls pdfium or pdfplumber in the server process."""
+    import stat
+
+    import pdfplumber
+    import pypdfium2
+
+    from extractor.case import prefill
+
+    state = app.state.extractor
+    renders = sorted((state.data_dir / "renders").glob("*.png"))
+    with state.factory() as session:
+        stored = store.get_case(session, ready).documents[0].stored_name
+    mine = [p for p in renders if p.name.startswith(stored)]
+    assert len(mine) == 3 and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in mine)
+    name, data = sample_upload()
+    path = tmp_path / name
+    path.write_bytes(data)
+    with state.factory() as session:
+        store.save_imported_case(session, "backfill-case-9", [path], prefill([path]).review, state.data_dir)
+        session.commit()
+
+    def no_pdf(*_args, **_kwargs):
+        raise AssertionError("the server process opened a PDF")
+
+    monkeypatch.setattr(pypdfium2, "PdfDocument", no_pdf)
+    monkeypatch.setattr(pdfplumber, "open", no_pdf)
+    reviewer, _ = client_for(app, "rev")
+    for case_id in (ready, "backfill-case-9"):
+        html = reviewer.get(f"/cases/{case_id}").text
+        assert html.count('<figure class="page"') == 3
+        for img in re.findall(r'<img src="(/cases/[^"]+/pages/\d+\.png)"', html):
+            r = reviewer.get(img)
+            assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
+    token = reviewer.post("/api/token", data={"username": "rev", "password": PASSWORD}).json()["access_token"]
+    r = reviewer.get(f"/api/cases/{ready}", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and sum(d["pages"] for d in r.json()["review"]["documents"]) == 3
