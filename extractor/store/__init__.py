@@ -26,6 +26,7 @@ from .cases import (
     import_reviews,
     list_cases,
     load_review_json,
+    purge_case,
     release_claims,
     requeue_processing,
     save_imported_case,

@@ -16,10 +16,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from extractor.config import get_settings
+from extractor.ingest.cache import forget
 
 from .db import open_store
-from .tables import Case, ReviewRow, StoreError, User, utcnow
-from .uploads import Duplicate, add_documents
+from .tables import Case, ReviewRow, StoredDocument, StoreError, User, cache_table, utcnow
+from .uploads import Duplicate, add_documents, stored_path
 
 # --- cases --------------------------------------------------------------------------------------
 
@@ -230,3 +231,24 @@ def list_cases(
         "member": [Case.member_id.asc(), Case.created_at.asc()],
     }.get(sort, [Case.created_at.asc()])
     return list(session.scalars(query.order_by(*order).limit(limit)))
+
+
+def purge_case(session: Session, case_id: str, data_dir: Path) -> bool:
+    """Remove a case and everything kept for it: rows (documents, review, decisions), uploaded files, page
+    images, and the document-text cache entries of files no other case holds. False if there is no such
+    case. The caller commits (the files are gone at once)."""
+    case = session.get(Case, case_id)
+    if case is None:
+        return False
+    digests = {d.sha256 for d in case.documents}
+    files = [stored_path(data_dir, d) for d in case.documents if d.stored_name]
+    session.delete(case)
+    session.flush()
+    kept = set(session.scalars(select(StoredDocument.sha256).where(StoredDocument.sha256.in_(digests))))
+    forget(session.connection(), cache_table, sorted(digests - kept))
+    renders = Path(data_dir) / "renders"
+    for path in files:
+        path.unlink(missing_ok=True)
+        for image in renders.glob(f"{path.name}-*.png"):
+            image.unlink(missing_ok=True)
+    return True

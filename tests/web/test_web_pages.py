@@ -311,3 +311,43 @@ def test_the_server_never_opens_a_pdf_pages_and_images_come_from_intake(app, rea
     token = reviewer.post("/api/token", data={"username": "rev", "password": PASSWORD}).json()["access_token"]
     r = reviewer.get(f"/api/cases/{ready}", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and sum(d["pages"] for d in r.json()["review"]["documents"]) == 3
+
+
+def test_purging_a_case_removes_its_files_images_and_cache_entries_no_other_case_holds(app):
+    import sqlalchemy as sa
+
+    from tests.helpers import make_pdf
+
+    state = app.state.extractor
+    pdf = ("purge.pdf", make_pdf([["NEUROLOGY NOTE", "Glioblastoma, recurrence versus radiation necrosis."]]))
+    with state.factory() as session:
+        first, _ = store.create_case(session, None, [pdf], state.data_dir)
+        second, _ = store.create_case(session, None, [pdf], state.data_dir)
+        session.commit()
+    while worker.process_one(state.factory, state.data_dir):  # these two, and any left queued before
+        pass
+    with state.factory() as session:
+        sha = store.get_case(session, first.id).documents[0].sha256
+        names = [store.get_case(session, c.id).documents[0].stored_name for c in (first, second)]
+
+    def kept() -> tuple[int, list[str]]:
+        with state.factory() as session:
+            rows = session.scalar(
+                sa.select(sa.func.count()).select_from(store.cache_table).where(store.cache_table.c.sha256 == sha)
+            )
+        files = sorted(p.name for p in state.data_dir.rglob("*") if any(n in p.name for n in names))
+        return rows, files
+
+    rows, files = kept()
+    assert rows == 1 and len(files) == 4  # two uploads, one page image each, one cache entry for both
+    with state.factory() as session:
+        assert store.purge_case(session, first.id, state.data_dir)
+        session.commit()
+    rows, files = kept()
+    assert rows == 1 and files == sorted([names[1], f"{names[1]}-1.png"])  # the other case still holds it
+    with state.factory() as session:
+        assert store.purge_case(session, second.id, state.data_dir)
+        assert not store.purge_case(session, second.id, state.data_dir)
+        session.commit()
+        assert store.get_case(session, second.id) is None
+    assert kept() == (0, [])
