@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from extractor.config import get_settings
 from extractor.errors import ExtractorError, NoReadableDocuments
 from extractor.schemas import ROLES
 
@@ -153,7 +154,6 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 def cmd_cache(args: argparse.Namespace) -> int:
     """`extractor cache prune`: bound the document-text cache of a backfill state or of the web store."""
-    from extractor.config import get_settings
     from extractor.ingest import cache  # lazy: SQLAlchemy loads only for the cache command
 
     settings = get_settings()

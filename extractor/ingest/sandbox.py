@@ -203,7 +203,7 @@ def _serve() -> None:
     limit = int(os.environ.get("EXTRACTOR_PDF_WORKER_MEMORY_MB", "2048")) * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     sys.setrecursionlimit(5000)
-    from . import images, pdf  # noqa: F401  lazy: imported after the memory limit is set
+    from . import images, pdf  # lazy: imported after the memory limit is set  # noqa: F401
 
     stdin = sys.stdin.buffer
     stdout = os.fdopen(os.dup(1), "wb")
