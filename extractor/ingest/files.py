@@ -57,7 +57,7 @@ def read_pdf_cached(name: str, data: bytes, cache: ReadingCache | None = None) -
     reading = cache.get(digest) if cache is not None else None
     if reading is None:
         reading = read_reading(data, settings)
-        if cache is not None:
+        if cache is not None and reading.complete:
             cache.put(digest, reading)  # before assembling, which drops fax header lines in place
     return documents_of(name, digest, reading, settings)
 

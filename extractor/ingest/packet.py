@@ -55,6 +55,7 @@ class PdfReading:
     pages: list[PageText]
     warnings: list[str] = field(default_factory=list)
     page_sizes: list[tuple[float, float]] = field(default_factory=list)  # per page, PDF points, as pdfium gives
+    complete: bool = True  # False when a time limit cut OCR short: such a reading is not cached
 
 
 def _key(text: str) -> str:

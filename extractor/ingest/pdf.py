@@ -21,7 +21,7 @@ from extractor.config import Settings
 from extractor.errors import DocumentError
 from extractor.ingest.document import Document, sha256_bytes
 
-from .ocr import Line, OcrResult, native_dpi, parse_tsv, render, run_tesseract, scan_dpi
+from .ocr import Line, OcrResult, OcrTimeout, native_dpi, parse_tsv, render, run_tesseract, scan_dpi
 from .orientation import dictionary_words, is_noise, read_upright
 from .packet import PageText, PdfReading, documents_of
 
@@ -186,6 +186,7 @@ def read_pages(data: bytes, settings: Settings) -> PdfReading:
         workers = settings.ocr_workers or os.cpu_count() or 1
         skipped: list[int] = []
         late: list[int] = []
+        timed_out = False
         budget = _Budget(settings, workers)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for number in range(1, n + 1):
@@ -223,6 +224,7 @@ def read_pages(data: bytes, settings: Settings) -> PdfReading:
                     continue
                 except DocumentError as exc:  # one page Tesseract cannot read costs that page only
                     warnings.append(f"page {number}: {exc}")
+                    timed_out = timed_out or isinstance(exc, OcrTimeout)
                     continue
                 page_text = pages[number - 1]
                 page_text.lines = [] if noise else result.lines  # noise gives no findings
@@ -233,7 +235,8 @@ def read_pages(data: bytes, settings: Settings) -> PdfReading:
             warnings.append(f"pages not OCR'd (limit {settings.ocr_max_pages} a document): {_ranges(skipped)}")
         if late:
             warnings.append(f"pages not OCR'd (time limit {settings.pdf_timeout_s:g} s): {_ranges(late)}")
-        return PdfReading(pages, warnings, sizes)
+        # a reading cut short by a clock depends on the machine's load, not on the file: never cached
+        return PdfReading(pages, warnings, sizes, complete=not (late or timed_out))
     finally:
         pdf.close()
 

@@ -95,3 +95,21 @@ def test_cache_prune_command_on_a_backfill_state(tmp_path):
         used = conn.execute(sa.select(state.cache_table.c.used_at)).scalar_one()
     assert used > time.time() - 60
     engine.dispose()
+
+
+def test_a_reading_cut_short_by_a_time_limit_is_not_cached(monkeypatch):
+    """Pages left out for time depend on the machine's load that day: the next run reads the file again."""
+    from extractor.ingest import files
+
+    data = make_pdf([NOTE])
+    real = files.read_reading
+
+    def late(data, settings=None):
+        reading = real(data, settings)
+        reading.complete = False
+        return reading
+
+    monkeypatch.setattr(files, "read_reading", late)
+    memory = cache.MemoryCache({}, "k")
+    assert read_pdf_cached("a.pdf", data, memory)[0].text.startswith("NEURO-ONCOLOGY")
+    assert memory.new == {}
