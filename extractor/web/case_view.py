@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from extractor import knowledge, store
 
-from . import actions, page_images
+from . import actions, page_images, views
 from .deps import PageUser, client, commit, require, state
 from .templating import templates
 
@@ -96,9 +96,7 @@ def case_fragments(request: Request, session: Session, case: store.Case) -> dict
     cache = state(request).fragments
     fragments = cache.get((case.id, stamp))
     if fragments is None:
-        from .worker import fill_views  # lazy: reads documents; the server loads the PDF readers only here
-
-        fill_views(session, case, state(request).data_dir)
+        views.fill_views(session, case, state(request).data_dir)
         review = json.loads(store.load_review_json(session, case.id) or "null")
         fragments = review_fragments(case, review)
         cache.put((case.id, stamp), fragments)
