@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extractor import knowledge, store
+from extractor.errors import DocumentError
 
 from . import actions, page_images, views
 from .deps import PageUser, client, commit, require, state
@@ -110,7 +111,10 @@ def page_png(request: Request, session: Session, user: store.User, case: store.C
         raise HTTPException(404, "no such page")
     st = state(request)
     turn = page_images.page_rotation(doc.page_sizes[number - 1])
-    png = page_images.page_png(store.stored_path(st.data_dir, doc), st.data_dir / "renders", number, turn)
+    try:
+        png = page_images.page_png(store.stored_path(st.data_dir, doc), st.data_dir / "renders", number, turn)
+    except (IndexError, DocumentError):  # a page the bounded worker cannot draw has no image
+        raise HTTPException(404, "no such page") from None
     store.audit(
         session,
         user,

@@ -69,7 +69,10 @@ def keep_views(rows: dict[str, store.StoredDocument], docs, data_dir: Path, find
         if row.kind == "pdf" and parts[0].page_sizes:
             turned = {n: r for part in parts for n, r in part.page_rotation.items()}
             row.page_sizes = shown_sizes(parts[0].page_sizes, turned)
-            render_all(store.stored_path(data_dir, row), data_dir / "renders", turned)
+            try:
+                render_all(store.stored_path(data_dir, row), data_dir / "renders", turned)
+            except DocumentError:  # the review stands; the case page asks the bounded worker again per page
+                pass
 
 
 def _read(paths: list[Path], cache: ReadingCache) -> list[Document]:
