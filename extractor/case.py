@@ -20,6 +20,7 @@ from extractor.guideline.inputs import DocContext, DocMention
 from extractor.guideline.rationale import draft_rationale
 from extractor.guideline.receipt import with_clock
 from extractor.guideline.request import request_details
+from extractor.ingest.cache import ReadingCache
 from extractor.ingest.document import Document, FailedDocument, sha256_bytes
 from extractor.ingest.files import read_file
 from extractor.nlp.extract import extract
@@ -43,14 +44,17 @@ class CaseResult:
 _WS = re.compile(r"\s+")
 
 
-def read_documents(files: Sequence[Path]) -> tuple[list[Document], list[FailedDocument]]:
-    """Read every file; one unreadable file is listed with its error and never stops the rest."""
+def read_documents(
+    files: Sequence[Path], cache: ReadingCache | None = None
+) -> tuple[list[Document], list[FailedDocument]]:
+    """Read every file (a PDF from the document-text cache when given and it has the bytes); one unreadable
+    file is listed with its error and never stops the rest."""
     docs: list[Document] = []
     failed: list[FailedDocument] = []
     for path in files:
         path = Path(path)
         try:
-            docs.extend(read_file(path))
+            docs.extend(read_file(path, cache))
         except DocumentError as exc:
             digest = None
             try:
@@ -213,12 +217,13 @@ def prefill(
     files: Sequence[Path],
     request_date: date | None = None,
     today: date | None = None,
+    cache: ReadingCache | None = None,
     *,
     urgency: str | None = None,
     received_at: datetime | None = None,
     uploaded_at: datetime | None = None,
 ) -> CaseResult:
     """Read the files of one case and prefill its review; the documents read come back with it."""
-    docs, failed = read_documents(files)
+    docs, failed = read_documents(files, cache)
     clock = {"urgency": urgency, "received_at": received_at, "uploaded_at": uploaded_at}
     return CaseResult(prefill_documents(docs, failed, request_date, today, **clock), docs, failed)

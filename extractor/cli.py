@@ -1,4 +1,4 @@
-"""Every command in one group: prefill, evaluate, backfill, serve, users.
+"""Every command in one group: prefill, evaluate, backfill, serve, users, cache.
 
 Errors are one line on stderr and a non-zero exit, never a traceback. Each command imports its step when it
 runs (marked lazy): `extractor --help` must not load spaCy, Dask or FastAPI.
@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from extractor.config import get_settings
 from extractor.errors import ExtractorError, NoReadableDocuments
 from extractor.schemas import ROLES
 
@@ -78,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--report", type=Path, default=None, metavar="HTML", help="summary report (default RESULTS.report.html)"
     )
+    b.add_argument(
+        "--no-cache", action="store_true", help="read and OCR every PDF again, not from the document-text cache"
+    )
+    c = sub.add_parser("cache", help="the document-text cache (each PDF's reading, kept so it is read once)")
+    csub = c.add_subparsers(dest="cache_command", required=True)
+    pr = csub.add_parser("prune", help="drop cache entries unused for DAYS, then the oldest beyond MB")
+    pr.add_argument("--max-age", type=float, default=None, metavar="DAYS", help="default from settings: 365")
+    pr.add_argument("--max-size", type=float, default=None, metavar="MB", help="default from settings: 10240")
+    where = pr.add_mutually_exclusive_group()
+    where.add_argument("--state", default=None, metavar="PATH|URL", help="a backfill's progress database")
+    where.add_argument("--db", default=None, metavar="URL", help="the web app's database")
+    where.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help="the web app's data dir")
     return parser
 
 
@@ -122,6 +135,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             state=args.state,
             db_url=args.db,
             retry_failed=args.retry_failed,
+            use_cache=not args.no_cache,
             on_start=started,
             on_progress=moved,
         )
@@ -133,6 +147,34 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     summary.print_summary(totals, Console(), report=report, output=job.output)
     if last and last[0].replaced:
         print(f"Worker processes replaced to bound memory: {last[0].replaced}")
+    if job.cache_hits or job.cache_misses:
+        print(f"PDFs from the document-text cache: {job.cache_hits}; read: {job.cache_misses}")
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    """`extractor cache prune`: bound the document-text cache of a backfill state or of the web store."""
+    from extractor.ingest import cache  # lazy: SQLAlchemy loads only for the cache command
+
+    settings = get_settings()
+    max_age = args.max_age if args.max_age is not None else settings.cache_max_age_days
+    max_size = args.max_size if args.max_size is not None else settings.cache_max_mb
+    if args.state:
+        from extractor.batch import state  # lazy: the backfill's tables
+
+        engine = state.state_engine(args.state)
+        table = state.cache_table
+    else:
+        from extractor import store  # lazy: the web store's tables
+
+        url = store.resolve_url(args.db or settings.database_url, args.data_dir or settings.data_dir)
+        engine = store.open_store(url)[0]
+        table = store.cache_table
+    try:
+        entries, freed = cache.prune(engine, table, max_age, max_size)
+    finally:
+        engine.dispose()
+    print(f"pruned {entries} cache entr{'y' if entries == 1 else 'ies'} ({freed / 2**20:.1f} MB)")
     return 0
 
 
@@ -196,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             return commands.main(args)
         if args.command == "backfill":
             return cmd_backfill(args)
+        if args.command == "cache":
+            return cmd_cache(args)
         return cmd_evaluate(args)
     except ExtractorError as exc:
         print(f"error: {exc}", file=sys.stderr)

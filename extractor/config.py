@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     ocr_noise_confidence: float = 50.0
     ocr_noise_word_share: float = 0.15
     ocr_language: str = "eng"
+    # page images of the case page, rendered once at intake by the bounded PDF worker
+    page_image_scale: float = 1.5  # 108 dpi
+    page_image_max_pixels: int = 6_000_000
+    # document-text cache (extractor cache prune): bounds applied by the prune command's defaults
+    cache_max_age_days: float = 365.0
+    cache_max_mb: float = 10_240.0
 
     # Batch backfill: how long a dispatched case may stay claimed before it counts as a crashed
     # attempt, and how many attempts a case gets before it is quarantined.

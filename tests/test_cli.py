@@ -147,3 +147,29 @@ def test_no_note_text_in_error_output(tmp_path):
     secret.write_bytes(b"Patient Jane Secret has glioblastoma")
     out = run("prefill", secret)
     assert out.returncode == 2 and "Jane" not in out.stderr and "glioblastoma" not in out.stderr
+
+
+@pytest.mark.parametrize("fmt", ["html", "json", "fhir"])
+def test_prefill_reads_each_pdf_once_whatever_the_format(tmp_path, monkeypatch, capsys, fmt):
+    """Regression: `--format html` re-read (and re-OCR'd) every file to show its text."""
+    from extractor import cli
+    from extractor.ingest import files
+    from tests.helpers import SAMPLE_PAGES, make_pdf
+
+    paths = []
+    for i in range(2):
+        path = tmp_path / f"part{i}.pdf"
+        path.write_bytes(make_pdf(SAMPLE_PAGES[i::2]))
+        paths.append(path)
+    reads: list[int] = []
+    real = files.read_reading
+
+    def counted(data, settings=None):
+        reads.append(len(data))
+        return real(data, settings)
+
+    monkeypatch.setattr(files, "read_reading", counted)
+    assert cli.main(["prefill", *map(str, paths), "--format", fmt, "--request-date", "2026-03-05"]) == 0
+    out = capsys.readouterr().out
+    assert len(reads) == 2
+    assert "glioblastoma" in out

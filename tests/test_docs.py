@@ -16,7 +16,7 @@ from extractor.cli import build_parser
 from tests.helpers import ROOT
 
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
-COMMAND = re.compile(r"(?:^|[`(\s$])extractor ((?:prefill|evaluate|backfill|serve|users)\b[^`\n#]*)")
+COMMAND = re.compile(r"(?:^|[`(\s$])extractor ((?:prefill|evaluate|backfill|serve|users|cache)\b[^`\n#]*)")
 ROUTE = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE) +(/[\w/{}.\[\]$-]*)")
 MAKE = re.compile(r"`make ([a-z-]+)`|^make ([a-z-]+)", re.M)
 MODULE = re.compile(r"python -m (extractor[\w.]*)")
@@ -52,7 +52,7 @@ def shown_routes() -> list[tuple[str, str, str]]:
 def test_the_docs_show_commands_and_routes_at_all():
     """The checks below would pass vacuously if the patterns stopped matching the pages."""
     commands = {c.split()[0] for _, c in shown_commands()}
-    assert commands == {"prefill", "evaluate", "backfill", "serve", "users"}
+    assert commands == {"prefill", "evaluate", "backfill", "serve", "users", "cache"}
     assert len(shown_routes()) >= 10
 
 
@@ -60,8 +60,8 @@ def test_the_docs_show_commands_and_routes_at_all():
 def test_every_command_and_flag_shown_exists(page, line):
     words = shlex.split(line.replace("[", " ").replace("]", " ").replace("|", " "), posix=True)
     parser = _subparsers(build_parser())[words[0]]
-    if words[0] == "users" and len(words) > 1 and not words[1].startswith("-"):
-        assert words[1] in _subparsers(parser), f"{page}: extractor users {words[1]}"
+    if words[0] in ("users", "cache") and len(words) > 1 and not words[1].startswith("-"):
+        assert words[1] in _subparsers(parser), f"{page}: extractor {words[0]} {words[1]}"
         parser = _subparsers(parser)[words[1]]
     known = _options(parser)
     for word in words[1:]:

@@ -49,6 +49,8 @@ class JobResult:
     output: Path
     state: str
     case_ids: list[str]
+    cache_hits: int = 0
+    cache_misses: int = 0
 
 
 def run_backfill(
@@ -60,10 +62,15 @@ def run_backfill(
     state: str | None = None,
     db_url: str | None = None,
     retry_failed: bool = False,
+    use_cache: bool = True,
     on_start: Callable[[Progress], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> JobResult:
-    """Run (or resume) a backfill; returns once every case of the input has exactly one line in `out`."""
+    """Run (or resume) a backfill; returns once every case of the input has exactly one line in `out`.
+
+    A PDF read by an earlier run (same bytes, same reader) comes from the state's document-text cache, so a
+    re-score after a pipeline or guideline change reads no PDF and runs no OCR; `use_cache=False`
+    (--no-cache) reads every file again (and refreshes the cache)."""
     settings = get_settings()
     out = Path(out)
     state = state or str(out.with_name(out.name + ".state.sqlite"))
@@ -78,7 +85,8 @@ def run_backfill(
     output = Output(out, engine)
     output.lock()
     try:
-        by_id = sync_state(engine, cases, retry_failed, output)
+        hashes = FileHashes(engine)
+        by_id = sync_state(engine, cases, retry_failed, output, hashes)
         output.reconcile()
         output.append_unwritten()
         status = statuses(engine)
@@ -86,13 +94,15 @@ def run_backfill(
         done = len(by_id) - len(pending)
         failed = sum(1 for cid in by_id if status.get(cid) == ERROR)
         processed = 0
+        tally = Progress(len(by_id), done, failed)
         if pending:
             cluster = Cluster(workers, scheduler)
             try:
                 if on_start:
                     on_start(Progress(len(by_id), done, failed))
+                digests = {path: sha for path, (_, _, sha) in hashes.known.items()} if use_cache else None
                 processed = Dispatcher(
-                    cluster, pending, engine, output, settings, Progress(len(by_id), done, failed), db_url, on_progress
+                    cluster, pending, engine, output, settings, tally, db_url, on_progress, digests
                 ).run()
             finally:
                 cluster.close()
@@ -100,15 +110,17 @@ def run_backfill(
             on_start(Progress(len(by_id), done, failed))
         if db_url:
             store_pending(engine, db_url, {cid: c.files for cid, c in by_id.items()})
-        return JobResult(len(by_id), processed, out, state, list(by_id))
+        return JobResult(len(by_id), processed, out, state, list(by_id), tally.cache_hits, tally.cache_misses)
     finally:
         output.close()
         engine.dispose()
 
 
-def sync_state(engine: sa.Engine, cases: list[CaseInput], retry_failed: bool, output: Output) -> dict[str, CaseInput]:
+def sync_state(
+    engine: sa.Engine, cases: list[CaseInput], retry_failed: bool, output: Output, hashes: FileHashes | None = None
+) -> dict[str, CaseInput]:
     """Bring the state up to the input: new cases in, changed ones reset, claims of a killed run released."""
-    hashes = FileHashes(engine)
+    hashes = hashes or FileHashes(engine)
     catalogue = guideline_catalogue()
     known = known_cases(engine)
     next_seq = max((r.seq for r in known.values()), default=-1) + 1

@@ -14,14 +14,24 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from extractor.config import Settings
+from extractor.ingest import cache as doc_cache
 
 from .cluster import Cluster
 from .inputs import CaseInput
 from .output import Output, result_line
 from .progress import Progress
-from .state import ERROR, attempts_of, claim_case, count_failure, finish_case, finish_values, quarantine_values
+from .state import (
+    ERROR,
+    attempts_of,
+    cache_table,
+    claim_case,
+    count_failure,
+    finish_case,
+    finish_values,
+    quarantine_values,
+)
 from .store_sync import store_pending
-from .task import iso_date, score_cases
+from .task import Shipped, iso_date, score_cases
 
 if TYPE_CHECKING:
     from distributed import Future
@@ -50,6 +60,9 @@ class Collected:
 
     finished: list[Finished] = field(default_factory=list)
     replace: set[str] = field(default_factory=set)
+    readings: list[tuple[str, str, bytes]] = field(default_factory=list)  # new cache entries from workers
+    hits: int = 0
+    misses: int = 0
 
 
 class Dispatcher:
@@ -57,7 +70,11 @@ class Dispatcher:
 
     A worker's death fails every task it holds, not only the one that killed it. Such cases become
     `suspects` and run again alone (`solo`), so a death or hang is only counted against a case that was
-    running by itself; after `backfill_max_attempts` the case is quarantined with an error line."""
+    running by itself; after `backfill_max_attempts` the case is quarantined with an error line.
+
+    With `digests` (resolved path -> sha256, from the state's file hashes) each task carries the cached
+    readings of its cases' PDFs, so workers read from the state without sharing its disk; without, every
+    PDF is read again (--no-cache). The readings workers send back are kept with the cases' lines."""
 
     def __init__(
         self,
@@ -69,6 +86,7 @@ class Dispatcher:
         progress: Progress,
         db_url: str | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        digests: dict[str, str] | None = None,
     ):
         self.cluster = cluster
         self.pending = pending
@@ -78,6 +96,7 @@ class Dispatcher:
         self.progress = progress
         self.db_url = db_url
         self.on_progress = on_progress
+        self.digests = digests
         self.owner = _owner()
         self.queue: Iterator[CaseInput] = iter(pending)
         # future -> (its cases, the time after which it counts as hung)
@@ -156,6 +175,9 @@ class Dispatcher:
                 self.solo.clear()
                 if fut.status == "finished":
                     for case, result in zip(cases, fut.result(), strict=True):
+                        collected.readings += result.pop("readings", [])
+                        collected.hits += result.pop("cache_hits", 0)
+                        collected.misses += result.pop("cache_misses", 0)
                         address = result.pop("replace_worker", None)
                         if address:
                             collected.replace.add(address)
@@ -199,8 +221,11 @@ class Dispatcher:
         append the new lines to the output and store the reviews in the app's database (--db)."""
         if collected.finished:
             with self.engine.begin() as conn:
+                doc_cache.store(conn, cache_table, collected.readings)
                 for f in collected.finished:
                     finish_case(conn, f.case.case_id, result_line(f.case.case_id, f.result), f.values)
+            self.progress.cache_hits += collected.hits
+            self.progress.cache_misses += collected.misses
             self.progress.done += len(collected.finished)
             self.progress.failed += sum(1 for f in collected.finished if f.result["status"] == ERROR)
             self.processed += len(collected.finished)
@@ -234,11 +259,22 @@ class Dispatcher:
 
     # --- the cluster --------------------------------------------------------------------------------
 
+    def _shipped(self, chunk: list[CaseInput]) -> list[dict[str, tuple[str, bytes]]]:
+        """Each case's cached readings (sha256 -> (reader key, payload)), fetched in one query."""
+        if self.digests is None:
+            return [{} for _ in chunk]
+        wanted = [[d for p in case.files if (d := self.digests.get(str(p.resolve())))] for case in chunk]
+        found = doc_cache.fetch(self.engine, cache_table, sorted({d for ds in wanted for d in ds}))
+        if found:
+            doc_cache.touch(self.engine, cache_table, [(sha, key) for sha, (key, _) in found.items()])
+        return [{d: found[d] for d in ds if d in found} for ds in wanted]
+
     def _submit(self, chunk: list[CaseInput]) -> None:
         self.submitted += 1
+        shipped = self._shipped(chunk)
         fut = self.cluster.client.submit(
             score_cases,
-            [_item(case) for case in chunk],
+            [_item(case, cached) for case, cached in zip(chunk, shipped, strict=True)],
             self.cluster.cluster is not None,
             key=f"cases-{self.owner[-8:]}-{self.submitted}",
             pure=False,
@@ -265,7 +301,7 @@ class Dispatcher:
                     self.cluster.client.restart_workers([address])
 
 
-def _item(case: CaseInput) -> tuple:
+def _item(case: CaseInput, cached: Shipped) -> tuple:
     """What a Dask task gets of one case (see task.score_cases)."""
     received = case.received_at.isoformat() if case.received_at else None
-    return (case.case_id, [str(p) for p in case.files], iso_date(case.request_date), case.urgency, received)
+    return (case.case_id, [str(p) for p in case.files], iso_date(case.request_date), cached, case.urgency, received)

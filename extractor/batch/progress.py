@@ -19,6 +19,8 @@ class Progress:
     done: int
     failed: int
     replaced: int = 0
+    cache_hits: int = 0  # PDFs of this run taken from the document-text cache (no PDF read, no OCR)
+    cache_misses: int = 0  # PDFs read (and OCR'd) in this run
 
 
 class RateColumn(ProgressColumn):

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from extractor import knowledge
+from extractor.ingest.cache import define_table
 
 from .inputs import CaseInput
 
@@ -58,6 +59,8 @@ files_table = sa.Table(
     sa.Column("mtime_ns", sa.BigInteger, nullable=False),
     sa.Column("sha256", sa.String, nullable=False),
 )
+# The document-text cache (ingest/cache.py): each PDF's reading, so a re-score reads no PDF and runs no OCR.
+cache_table = define_table(metadata)
 sa.Index("ix_cases_status", cases_table.c.status)
 sa.Index("ix_cases_out_end", cases_table.c.out_end)
 sa.Index("ix_cases_written", cases_table.c.written, cases_table.c.status)

@@ -13,6 +13,7 @@ from pathlib import Path
 from extractor import knowledge
 from extractor.config import Settings, get_settings
 from extractor.errors import ExtractorError, NoReadableDocuments
+from extractor.ingest.cache import MemoryCache, reader_key
 
 from .state import ERROR, OK
 
@@ -24,6 +25,14 @@ def _worker_settings() -> Settings:
     return get_settings()
 
 
+@lru_cache(maxsize=1)
+def _worker_reader_key() -> str:
+    return reader_key(_worker_settings())
+
+
+Shipped = dict[str, tuple[str, bytes]]  # sha256 -> (reader key, cached reading), sent with the task
+
+
 _cases_in_process = [0]
 
 
@@ -32,15 +41,22 @@ def score_case(
     files: Sequence[str],
     request_date: str | None,
     replaceable: bool = False,
+    shipped: Shipped | None = None,
     urgency: str | None = None,
     received_at: str | None = None,
 ) -> dict:
     """Run `extractor.case.prefill` on one case; a bad case becomes an error result, never an exception.
 
+    PDFs whose reading the coordinator shipped (`shipped`, from the state's document-text cache) are not
+    read; the readings of the others come back in the result (`readings`) for the coordinator to keep.
+
     Every `backfill_reload_every` cases a worker process bounds its memory: a replaceable one (a worker of
     our own local cluster) asks the coordinator to replace it; any other rebuilds its pipeline."""
     settings = _worker_settings()
-    result = _run_case(files, request_date, settings, urgency, received_at)
+    cache = MemoryCache(shipped or {}, _worker_reader_key())
+    result = _run_case(files, request_date, settings, cache, urgency, received_at)
+    result["readings"] = [(sha, cache.key, payload) for sha, payload in cache.new.items()]
+    result["cache_hits"], result["cache_misses"] = cache.hits, cache.misses
     _cases_in_process[0] += 1
     every = settings.backfill_reload_every
     if every and _cases_in_process[0] % every == 0:
@@ -63,9 +79,10 @@ def iso_date(day: date | None) -> str | None:
 
 def score_cases(items: Sequence[tuple], replaceable: bool = False) -> list[dict]:
     """Several cases in one Dask task: the scheduler's cost per task is paid once for all of them. Each item is
-    (case_id, files, request_date[, urgency, received_at])."""
+    (case_id, files, request_date, shipped readings[, urgency, received_at])."""
     return [
-        score_case(case_id, files, request_date, replaceable, *clock) for case_id, files, request_date, *clock in items
+        score_case(case_id, files, request_date, replaceable, shipped, *clock)
+        for case_id, files, request_date, shipped, *clock in items
     ]
 
 
@@ -89,6 +106,7 @@ def _run_case(
     files: Sequence[str],
     request_date: str | None,
     settings: Settings,
+    cache: MemoryCache,
     urgency: str | None = None,
     received_at: str | None = None,
 ) -> dict:
@@ -103,6 +121,7 @@ def _run_case(
         review = case.prefill(
             paths,
             date.fromisoformat(request_date) if request_date else None,
+            cache=cache,
             urgency=urgency,
             received_at=when,
             uploaded_at=_landed_at(paths),

@@ -30,6 +30,9 @@ class Document:
     page_rotation: dict[int, int] = field(default_factory=dict)  # page -> degrees turned clockwise to read it
     noise_pages: list[int] = field(default_factory=list)  # OCR'd pages that read as noise (no text kept)
     fax_headers: list[str] = field(default_factory=list)  # transmission header lines taken off its pages
+    # [width, height] in PDF points of every page of the file it came from (the case page draws them
+    # without opening the PDF); empty for text notes
+    page_sizes: list[list[float]] = field(default_factory=list)
 
     @property
     def pages(self) -> int:

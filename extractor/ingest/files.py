@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from extractor.config import get_settings
 from extractor.errors import DocumentError
 
+from .cache import ReadingCache
 from .document import Document, classify, sha256_bytes
-from .sandbox import read_pdf
+from .packet import documents_of
+from .sandbox import read_reading
 
 TEXT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 _CONTROL = set(range(0, 32)) - {9, 10, 12, 13}
@@ -46,7 +49,20 @@ def read_text_document(name: str, data: bytes) -> Document:
     return doc
 
 
-def read_file(path: Path) -> list[Document]:
+def read_pdf_cached(name: str, data: bytes, cache: ReadingCache | None = None) -> list[Document]:
+    """A PDF's documents, from the cache's reading of the same bytes when it has one (no PDF opened, no
+    OCR), else read in the bounded worker and the reading kept."""
+    settings = get_settings()
+    digest = sha256_bytes(data)
+    reading = cache.get(digest) if cache is not None else None
+    if reading is None:
+        reading = read_reading(data, settings)
+        if cache is not None and reading.complete:
+            cache.put(digest, reading)  # before assembling, which drops fax header lines in place
+    return documents_of(name, digest, reading, settings)
+
+
+def read_file(path: Path, cache: ReadingCache | None = None) -> list[Document]:
     """One file in, its documents out: a fax packet PDF may hold several documents."""
     try:
         data = path.read_bytes()
@@ -61,7 +77,7 @@ def read_file(path: Path) -> list[Document]:
     if not data:
         raise DocumentError("file is empty")
     if data.lstrip()[:5] == b"%PDF-" or (b"%PDF-" in data[:1024] and path.suffix.lower() == ".pdf"):
-        return read_pdf(path.name, data)
+        return read_pdf_cached(path.name, data, cache)
     if path.suffix.lower() == ".pdf":
         raise DocumentError("not a PDF (no %PDF- header)")
     return [read_text_document(path.name, data)]

@@ -32,6 +32,10 @@ class OcrResult:
     words: int
 
 
+class OcrTimeout(DocumentError):
+    """Tesseract outlived its page deadline: the page depends on the machine's load, not only on the file."""
+
+
 def tesseract_available() -> bool:
     return shutil.which("tesseract") is not None
 
@@ -99,7 +103,7 @@ def run_tesseract(image: bytes, language: str, threads: int, timeout: float) -> 
     try:
         proc = tesseract(["-l", language, "--psm", "3", "tsv"], image, threads, timeout)
     except subprocess.TimeoutExpired:
-        raise DocumentError(f"OCR of a page took longer than {timeout:.0f} s") from None
+        raise OcrTimeout(f"OCR of a page took longer than {timeout:.0f} s") from None
     if proc.returncode != 0:
         raise DocumentError(f"OCR failed (tesseract exit {proc.returncode})")
     return proc.stdout.decode("utf-8", "replace")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from extractor.config import Settings
+from extractor.errors import DocumentError
 from extractor.ingest.document import Document, classify
 from extractor.knowledge import document_types
 
@@ -41,6 +43,19 @@ class PageText:
     dropped: list[str] = field(default_factory=list)
     rotation: int = 0  # degrees clockwise the page was turned to read it (orientation.py)
     noise: bool = False  # OCR read it as noise: its text is dropped
+
+
+@dataclass
+class PdfReading:
+    """All the PDF reader (pdfium and Tesseract) produced for one file: what the document-text cache keeps.
+
+    Fax headers, the packet split and document types are left to `assemble`, which runs on every load, so a
+    knowledge change (a new document type) applies to cached files too; only a reader change re-reads them."""
+
+    pages: list[PageText]
+    warnings: list[str] = field(default_factory=list)
+    page_sizes: list[tuple[float, float]] = field(default_factory=list)  # per page, PDF points, as pdfium gives
+    complete: bool = True  # False when a time limit cut OCR short: such a reading is not cached
 
 
 def _key(text: str) -> str:
@@ -171,4 +186,23 @@ def assemble(name: str, sha256: str, pages: list[PageText], min_confidence: floa
             doc.warnings.append(f"no text found on page {', '.join(map(str, empty))}")
         doc.doc_type = classify(joined)
         docs.append(doc)
+    return docs
+
+
+def documents_of(name: str, sha256: str, reading: PdfReading, settings: Settings) -> list[Document]:
+    """The documents of a file's reading, fresh or from the cache (no PDF is opened here)."""
+    pages, warnings = reading.pages, reading.warnings
+    docs = assemble(name, sha256, pages, settings.ocr_min_confidence)
+    if not docs:
+        noise = [p for p in pages if p.noise]
+        if noise:
+            raise DocumentError(f"PDF has no text ({noise_warning(noise)})")
+        if warnings:
+            raise DocumentError(f"PDF has no text ({warnings[0]})")
+        if any(p.ocr for p in pages):
+            raise DocumentError("PDF has no text (no text layer, and OCR found none)")
+        raise DocumentError("PDF has no text")
+    docs[0].warnings[:0] = warnings
+    for doc in docs:
+        doc.page_sizes = [list(size) for size in reading.page_sizes]
     return docs

@@ -21,9 +21,9 @@ from extractor.config import Settings
 from extractor.errors import DocumentError
 from extractor.ingest.document import Document, sha256_bytes
 
-from .ocr import Line, OcrResult, native_dpi, parse_tsv, render, run_tesseract, scan_dpi
+from .ocr import Line, OcrResult, OcrTimeout, native_dpi, parse_tsv, render, run_tesseract, scan_dpi
 from .orientation import dictionary_words, is_noise, read_upright
-from .packet import PageText, assemble, noise_warning
+from .packet import PageText, PdfReading, documents_of
 
 _MIN_ALNUM = 16
 _OCR_SHARE = 0.7  # of the document's deadline, after which no new page is OCR'd
@@ -35,7 +35,7 @@ _A_PAGE = re.compile(rb"/Type\s*/Page\b")
 _HYPHENS = {"\x02": "-", "\u00ad": "-", "\ufffe": "-"}
 
 
-def _open(data: bytes):
+def open_pdf(data: bytes):
     import pypdfium2 as pdfium
 
     start = data.find(b"%PDF-")
@@ -168,11 +168,11 @@ class _OutOfTime(Exception):
     pass
 
 
-def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[str]]:
-    """Every page's lines (text layer or OCR) and the warnings met on the way."""
+def read_pages(data: bytes, settings: Settings) -> PdfReading:
+    """Every page's lines (text layer or OCR), its size, and the warnings met on the way."""
     import pypdfium2 as pdfium
 
-    pdf = _open(data)
+    pdf = open_pdf(data)
     warnings: list[str] = []
     try:
         n = len(pdf)
@@ -181,10 +181,12 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
         if n > settings.pdf_max_pages:
             raise DocumentError(f"PDF has {n} pages (limit {settings.pdf_max_pages})")
         pages: list[PageText] = []
+        sizes: list[tuple[float, float]] = []
         pending: dict[int, Future[tuple[OcrResult, int, bool]]] = {}
         workers = settings.ocr_workers or os.cpu_count() or 1
         skipped: list[int] = []
         late: list[int] = []
+        timed_out = False
         budget = _Budget(settings, workers)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for number in range(1, n + 1):
@@ -193,6 +195,8 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
                 except pdfium.PdfiumError:
                     raise DocumentError(f"damaged PDF (cannot load page {number})") from None
                 try:
+                    width, height = page.get_size()
+                    sizes.append((float(width), float(height)))
                     lines = _text_lines(page)
                     scanned = scan_dpi(page)
                     if usable(lines) and (scanned is None or _alnum(lines) >= _SCAN_TEXT_MIN):
@@ -220,6 +224,7 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
                     continue
                 except DocumentError as exc:  # one page Tesseract cannot read costs that page only
                     warnings.append(f"page {number}: {exc}")
+                    timed_out = timed_out or isinstance(exc, OcrTimeout)
                     continue
                 page_text = pages[number - 1]
                 page_text.lines = [] if noise else result.lines  # noise gives no findings
@@ -230,7 +235,8 @@ def read_pages(data: bytes, settings: Settings) -> tuple[list[PageText], list[st
             warnings.append(f"pages not OCR'd (limit {settings.ocr_max_pages} a document): {_ranges(skipped)}")
         if late:
             warnings.append(f"pages not OCR'd (time limit {settings.pdf_timeout_s:g} s): {_ranges(late)}")
-        return pages, warnings
+        # a reading cut short by a clock depends on the machine's load, not on the file: never cached
+        return PdfReading(pages, warnings, sizes, complete=not (late or timed_out))
     finally:
         pdf.close()
 
@@ -243,16 +249,4 @@ def _ranges(numbers: list[int]) -> str:
 
 def parse_pdf(name: str, data: bytes, settings: Settings) -> list[Document]:
     """A PDF file's documents (one, or one per part of a fax packet)."""
-    pages, warnings = read_pages(data, settings)
-    docs = assemble(name, sha256_bytes(data), pages, settings.ocr_min_confidence)
-    if not docs:
-        noise = [p for p in pages if p.noise]
-        if noise:
-            raise DocumentError(f"PDF has no text ({noise_warning(noise)})")
-        if warnings:
-            raise DocumentError(f"PDF has no text ({warnings[0]})")
-        if any(p.ocr for p in pages):
-            raise DocumentError("PDF has no text (no text layer, and OCR found none)")
-        raise DocumentError("PDF has no text")
-    docs[0].warnings[:0] = warnings
-    return docs
+    return documents_of(name, sha256_bytes(data), read_pages(data, settings), settings)

@@ -2,10 +2,11 @@
 
 A hostile PDF (a decompression bomb, a cyclic or deeply nested object graph, a page 200 inches wide)
 can make a PDF library grow without bound, loop, or crash the process outright. The worker runs
-`pdf.parse_pdf` under `RLIMIT_AS` (Settings.pdf_memory_mb, inherited by its Tesseract children) and
-is killed, with its process group, when a document takes longer than Settings.pdf_timeout_s. Workers
-are reused from document to document (starting one costs ~0.3 s of imports), so isolation costs
-a pickle round trip per document, not a process start. A worker that failed is replaced.
+`pdf.read_pages` (and `images.render_pngs`, the case page's images) under `RLIMIT_AS`
+(Settings.pdf_memory_mb, inherited by its Tesseract children) and is killed, with its process group,
+when a document takes longer than Settings.pdf_timeout_s. Workers are reused from document to document
+(starting one costs ~0.3 s of imports), so isolation costs a pickle round trip per document, not a
+process start. A worker that failed is replaced.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from pathlib import Path
 
 from extractor.config import Settings, get_settings
 from extractor.errors import DocumentError
-from extractor.ingest.document import Document
+from extractor.ingest.document import Document, sha256_bytes
+
+from .packet import PdfReading, documents_of
 
 _HEADER = struct.Struct("!Q")
 
@@ -37,6 +40,7 @@ class _Worker:
     def __init__(self, settings: Settings):
         package_root = str(Path(__file__).resolve().parent.parent)  # the worker runs this same extractor
         path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
+        self.memory_mb = settings.pdf_memory_mb  # set once, at start: a worker serves only this cap
         env = dict(os.environ, EXTRACTOR_PDF_WORKER_MEMORY_MB=str(settings.pdf_memory_mb), PYTHONPATH=path)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "extractor.ingest.sandbox"],
@@ -47,8 +51,8 @@ class _Worker:
             env=env,
         )
 
-    def call(self, name: str, data: bytes, settings: Settings) -> list[Document]:
-        payload = pickle.dumps((name, data, settings.model_dump()), protocol=pickle.HIGHEST_PROTOCOL)
+    def call(self, op: str, data: bytes, settings: Settings, extra: object = None) -> object:
+        payload = pickle.dumps((op, data, settings.model_dump(), extra), protocol=pickle.HIGHEST_PROTOCOL)
         deadline = time.monotonic() + settings.pdf_timeout_s
         try:
             assert self.proc.stdin is not None
@@ -115,22 +119,56 @@ _lock = threading.Lock()
 def read_pdf(name: str, data: bytes, settings: Settings | None = None) -> list[Document]:
     """A PDF's documents, read in a bounded worker process (or in-process if isolation is off)."""
     settings = settings or get_settings()
+    return documents_of(name, sha256_bytes(data), read_reading(data, settings), settings)
+
+
+def read_reading(data: bytes, settings: Settings | None = None) -> PdfReading:
+    """What the PDF reader makes of a file (pages, boxes, OCR, sizes), in a bounded worker process."""
+    settings = settings or get_settings()
     if len(data) > settings.pdf_max_bytes:
         raise DocumentError(f"PDF is {len(data) // 2**20} MB (limit {settings.pdf_max_bytes // 2**20} MB)")
-    if not settings.pdf_isolation:
-        from .pdf import parse_pdf  # lazy: pdfplumber and pdfium load only where a PDF is parsed
+    result = _bounded("read", data, settings)
+    assert isinstance(result, PdfReading)
+    return result
 
-        return parse_pdf(name, data, settings)
+
+def render_pages(data: bytes, rotation: dict[int, int], settings: Settings | None = None) -> list[bytes]:
+    """PNG of every page for the case page, rendered in a bounded worker process (pixels capped)."""
+    settings = settings or get_settings()
+    if len(data) > settings.pdf_max_bytes:
+        raise DocumentError(f"PDF is {len(data) // 2**20} MB (limit {settings.pdf_max_bytes // 2**20} MB)")
+    result = _bounded("render", data, settings, rotation)
+    assert isinstance(result, list)
+    return result
+
+
+def _run(op: str, data: bytes, settings: Settings, extra: object) -> object:
+    """One operation on a PDF, in this process: what the worker runs, and what isolation off runs inline."""
+    if op == "render":
+        from .images import render_pngs  # lazy: pdfium loads only where a PDF is opened
+
+        return render_pngs(data, extra if isinstance(extra, dict) else {}, settings)
+    from .pdf import read_pages  # lazy: pdfium loads only where a PDF is parsed
+
+    return read_pages(data, settings)
+
+
+def _bounded(op: str, data: bytes, settings: Settings, extra: object = None) -> object:
+    if not settings.pdf_isolation:
+        return _run(op, data, settings, extra)
     with _slots(settings.pdf_workers):
         with _lock:
-            worker = _idle.pop() if _idle else None
+            same = [w for w in _idle if w.memory_mb == settings.pdf_memory_mb]
+            worker = same[-1] if same else None
+            if worker is not None:
+                _idle.remove(worker)
         if worker is None or not worker.alive():
             worker = _Worker(settings)
         try:
-            result = worker.call(name, data, settings)
+            result = worker.call(op, data, settings, extra)
         except _WorkerGone:
             worker = _Worker(settings)
-            result = worker.call(name, data, settings)
+            result = worker.call(op, data, settings, extra)
         with _lock:
             _idle.append(worker)
     return result
@@ -165,7 +203,7 @@ def _serve() -> None:
     limit = int(os.environ.get("EXTRACTOR_PDF_WORKER_MEMORY_MB", "2048")) * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     sys.setrecursionlimit(5000)
-    from .pdf import parse_pdf  # lazy: imported after the memory limit is set
+    from . import images, pdf  # lazy: imported after the memory limit is set  # noqa: F401
 
     stdin = sys.stdin.buffer
     stdout = os.fdopen(os.dup(1), "wb")
@@ -174,9 +212,9 @@ def _serve() -> None:
         head = stdin.read(_HEADER.size)
         if len(head) < _HEADER.size:
             return
-        name, data, raw_settings = pickle.loads(stdin.read(_HEADER.unpack(head)[0]))
+        op, data, raw_settings, extra = pickle.loads(stdin.read(_HEADER.unpack(head)[0]))
         try:
-            reply: tuple[str, object] = ("ok", parse_pdf(name, data, Settings(**raw_settings)))
+            reply: tuple[str, object] = ("ok", _run(op, data, Settings(**raw_settings), extra))
         except DocumentError as exc:
             reply = ("error", str(exc))
         except MemoryError:

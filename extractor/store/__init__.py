@@ -54,6 +54,7 @@ from .tables import (
     StoreError,
     Token,
     User,
+    cache_table,
     utcnow,
 )
 from .uploads import Duplicate, add_documents, display_name, remove_files, sniff, stored_path, uploads_dir

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from extractor import clock
 from extractor.config import get_settings
+from extractor.ingest.cache import forget
 
 from .db import open_store
-from .tables import Case, Decision, PasRequest, ReviewRow, StoreError, User, utcnow
+from .tables import Case, Decision, PasRequest, ReviewRow, StoredDocument, StoreError, User, cache_table, utcnow
 from .uploads import Duplicate, add_documents, remove_files
 
 # --- cases --------------------------------------------------------------------------------------
@@ -185,17 +186,21 @@ def check_case_id(case_id: str) -> str:
 
 
 def purge_case(session: Session, case_id: str, data_dir: Path) -> int:
-    """Delete a case, its review, decisions, PAS request and stored files (uploads and page renders); the
-    audit trail stays. How many files went; the caller commits (the files are gone already)."""
+    """Delete a case, its review, decisions, PAS request, stored files (uploads and page renders) and the
+    document-text cache entries of files no other case holds; the audit trail stays. How many files went; the
+    caller commits (the files are gone already)."""
     case = session.get(Case, case_id)
     if case is None:
         raise StoreError(f"no case {case_id!r}")
     names = [d.stored_name for d in case.documents]
+    digests = {d.sha256 for d in case.documents}
     for model in (Decision, ReviewRow, PasRequest):
         for row in session.scalars(select(model).where(model.case_id == case_id)):
             session.delete(row)
     session.delete(case)
     session.flush()
+    kept = set(session.scalars(select(StoredDocument.sha256).where(StoredDocument.sha256.in_(digests))))
+    forget(session.connection(), cache_table, sorted(digests - kept))
     return remove_files(data_dir, names)
 
 
@@ -305,3 +310,4 @@ def list_cases(
         "due": [Case.due_at.asc(), Case.created_at.asc()],
     }.get(sort, [Case.created_at.asc()])
     return list(session.scalars(query.order_by(*order).limit(limit)))
+

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from extractor.errors import StoreError  # noqa: F401  re-exported: store.StoreError
+from extractor.ingest.cache import define_table
 from extractor.schemas import CASE_STATUSES, DECISIONS, ROLES, Role  # noqa: F401  re-exported by store
 
 
@@ -182,3 +183,7 @@ class QaReview(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     first: Mapped[Decision] = relationship(lazy="joined")
     reviewer: Mapped[User | None] = relationship(lazy="joined")
+
+
+# The document-text cache (ingest/cache.py): each uploaded PDF's reading, made once by the worker at intake.
+cache_table = define_table(Base.metadata)

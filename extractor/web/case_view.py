@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extractor import knowledge, store
+from extractor.errors import DocumentError
 
-from . import actions, page_images
+from . import actions, page_images, views
 from .deps import client, commit, state
 from .templating import templates
 
@@ -90,9 +91,7 @@ def case_fragments(request: Request, session: Session, case: store.Case) -> dict
     cache = state(request).fragments
     fragments = cache.get((case.id, stamp))
     if fragments is None:
-        from .worker import fill_views  # lazy: reads documents; the server loads the PDF readers only here
-
-        fill_views(session, case, state(request).data_dir)
+        views.fill_views(session, case, state(request).data_dir)
         review = json.loads(store.load_review_json(session, case.id) or "null")
         fragments = review_fragments(case, review)
         cache.put((case.id, stamp), fragments)
@@ -106,7 +105,10 @@ def page_png(request: Request, session: Session, user: store.User, case: store.C
         raise HTTPException(404, "no such page")
     st = state(request)
     turn = page_images.page_rotation(doc.page_sizes[number - 1])
-    png = page_images.page_png(store.stored_path(st.data_dir, doc), st.data_dir / "renders", number, turn)
+    try:
+        png = page_images.page_png(store.stored_path(st.data_dir, doc), st.data_dir / "renders", number, turn)
+    except (IndexError, DocumentError):  # a page the bounded worker cannot draw has no image
+        raise HTTPException(404, "no such page") from None
     store.audit(
         session,
         user,

@@ -2,72 +2,58 @@
 
 from __future__ import annotations
 
-import threading
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-RENDER_SCALE = 1.5  # 108 dpi: readable fax text, small PNGs
-_pdfium_lock = threading.Lock()  # pdfium is not thread-safe
+from extractor.ingest.sandbox import render_pages
 
 
-def _pdf_bytes(data: bytes) -> bytes:
-    start = data.find(b"%PDF-")
-    return data[start:] if start > 0 else data
-
-
-def pdf_page_sizes(data: bytes, rotation: dict[int, int] | None = None) -> list[list[float]]:
-    """[width, height] of each page as shown; a page OCR read turned (fed upside down or sideways) is
-    shown turned the same way, so its finding boxes lie on its words: [width, height, degrees clockwise]."""
-    import pypdfium2 as pdfium
-
+def shown_sizes(sizes: list[list[float]], rotation: dict[int, int] | None = None) -> list[list[float]]:
+    """[width, height] of each page as shown, from the sizes the reader stored (no PDF is opened); a page
+    OCR read turned (fed upside down or sideways) is shown turned the same way, so its finding boxes lie on
+    its words: [width, height, degrees clockwise]."""
     rotation = rotation or {}
-    with _pdfium_lock:
-        pdf = pdfium.PdfDocument(_pdf_bytes(data))
-        try:
-            sizes = []
-            for i in range(len(pdf)):
-                width, height = pdf[i].get_size()
-                turn = rotation.get(i + 1, 0) % 360
-                sizes.append(
-                    [height, width, turn] if turn in (90, 270) else [width, height, turn] if turn else [width, height]
-                )
-            return sizes
-        finally:
-            pdf.close()
+    out = []
+    for i, (width, height) in enumerate(size[:2] for size in sizes):
+        turn = rotation.get(i + 1, 0) % 360
+        out.append([height, width, turn] if turn in (90, 270) else [width, height, turn] if turn else [width, height])
+    return out
 
 
 def page_rotation(size: list[float]) -> int:
-    """The turn a page is shown with, from its pdf_page_sizes entry."""
+    """The turn a page is shown with, from its shown_sizes entry."""
     return int(size[2]) if len(size) > 2 else 0
 
 
-def page_png(source: Path, cache: Path, page: int, rotation: int = 0) -> bytes:
-    """PNG of one 1-based page, rendered once and kept beside the uploads (never served statically);
-    `rotation` (degrees clockwise) shows a page fed upside down or sideways the right way up."""
-    target = cache / f"{source.name}-{page}{f'-r{rotation}' if rotation else ''}.png"
-    if target.is_file():
-        return target.read_bytes()
-    import pypdfium2 as pdfium
+def _png_path(source: Path, cache: Path, page: int, rotation: int) -> Path:
+    return cache / f"{source.name}-{page}{f'-r{rotation}' if rotation else ''}.png"
 
-    with _pdfium_lock:
-        pdf = pdfium.PdfDocument(_pdf_bytes(source.read_bytes()))
-        try:
-            if not 1 <= page <= len(pdf):
-                raise IndexError(page)
-            image = pdf[page - 1].render(scale=RENDER_SCALE, rotation=rotation).to_pil()
-        finally:
-            pdf.close()
-    import io
 
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=False)
-    data = buf.getvalue()
+def render_all(source: Path, cache: Path, turns: dict[int, int]) -> None:
+    """PNG of every page, rendered by the bounded PDF worker (pixels capped), kept 0600 beside the uploads:
+    the worker does this at intake, so the server only ever reads images from disk."""
+    pngs = render_pages(source.read_bytes(), turns)
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(data)
-    tmp.replace(target)
-    return data
+    for page, data in enumerate(pngs, start=1):
+        target = _png_path(source, cache, page, turns.get(page, 0) % 360)
+        tmp = target.with_suffix(f".{os.getpid()}.part")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+
+
+def page_png(source: Path, cache: Path, page: int, rotation: int = 0) -> bytes:
+    """PNG of one 1-based page from disk (never served statically); a page not rendered at intake (a case
+    stored before images were) is rendered now, by the bounded worker, never in this process."""
+    target = _png_path(source, cache, page, rotation)
+    if not target.is_file():
+        render_all(source, cache, {page: rotation} if rotation else {})
+        if not target.is_file():
+            raise IndexError(page)
+    return target.read_bytes()
 
 
 def line_boxes(boxes, page_starts: list[int], start: int, end: int) -> list[list[float]]:

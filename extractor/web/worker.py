@@ -6,7 +6,6 @@ runs, or one that was processing when the server stopped, is picked up when work
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile
@@ -16,57 +15,14 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from extractor import store
-from extractor.case import prefill, read_documents
+from extractor.case import prefill
 from extractor.errors import NoReadableDocuments
 from extractor.nlp.pipeline import load
 
-from .page_images import pdf_page_sizes, span_boxes
+from .views import doc_cache, keep_views, linked
 from .worker_pool import worker_id
 
 log = logging.getLogger("extractor.web.worker")
-
-
-def _linked(case: store.Case, data_dir: Path, tmp: str) -> list[Path]:
-    """Stored files under their display names, so the review names documents as the user did."""
-    paths = []
-    for i, row in enumerate(case.documents):
-        folder = Path(tmp) / str(i)
-        folder.mkdir()
-        link = folder / row.name
-        link.symlink_to(store.stored_path(data_dir, row).resolve())
-        paths.append(link)
-    return paths
-
-
-def _keep_views(rows: dict[str, store.StoredDocument], docs, data_dir: Path, findings: list[dict]) -> None:
-    """What the case page draws: the text offsets index, the page sizes, one box per line of a finding.
-
-    The parts of a fax packet split into documents ("fax.pdf#1", "fax.pdf#2") are kept on their file's row:
-    their texts joined, each part's offset in `parts`, the line boxes keyed by offsets in the joined text."""
-    by_file: dict[str, list] = {}
-    for doc in docs:
-        by_file.setdefault(doc.source or doc.name, []).append(doc)
-    for name, parts in by_file.items():
-        row = rows.get(name)
-        if row is None:
-            continue
-        if len(parts) == 1 and parts[0].name == name:
-            row.text, row.parts = parts[0].text, None
-            row.line_boxes = span_boxes(parts[0], findings)
-        else:
-            offsets: dict[str, int] = {}
-            boxes: dict[str, list] = {}
-            pos = 0
-            for part in parts:
-                offsets[part.name] = pos
-                for key, value in (span_boxes(part, findings) or {}).items():
-                    start, end = (int(v) for v in key.split(":"))
-                    boxes[f"{start + pos}:{end + pos}"] = value
-                pos += len(part.text)
-            row.text, row.parts, row.line_boxes = "".join(p.text for p in parts), offsets, boxes
-        if row.kind == "pdf":
-            turned = {n: r for part in parts for n, r in part.page_rotation.items()}
-            row.page_sizes = pdf_page_sizes(store.stored_path(data_dir, row).read_bytes(), turned)
 
 
 def prefill_claimed(session: Session, case: store.Case, data_dir: Path) -> None:
@@ -76,13 +32,14 @@ def prefill_claimed(session: Session, case: store.Case, data_dir: Path) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="extractor-case-") as tmp:
             result = prefill(
-                _linked(case, data_dir, tmp),
+                linked(case, data_dir, tmp),
                 case.request_date,
+                cache=doc_cache(session),
                 urgency=case.urgency if case.urgency_source == "given" else None,
                 received_at=case.received_at if case.received_source == "given" else None,
                 uploaded_at=case.created_at,
             )
-        _keep_views(rows, result.documents, data_dir, [f.model_dump() for f in result.review.findings])
+        keep_views(rows, result.documents, data_dir, [f.model_dump() for f in result.review.findings])
         store.finish_case(session, case, result.review)
         log.info("case %s ready (%d documents)", case.id, len(rows))
     except NoReadableDocuments as exc:
@@ -93,22 +50,6 @@ def prefill_claimed(session: Session, case: store.Case, data_dir: Path) -> None:
         case = session.get(store.Case, case.id)
         store.fail_case(session, case, f"internal error ({type(exc).__name__})")
         log.warning("case %s failed: internal error (%s)", case.id, type(exc).__name__)
-    session.commit()
-
-
-def fill_views(session: Session, case: store.Case, data_dir: Path) -> None:
-    """Text and page sizes for documents stored without them (cases imported by the backfill)."""
-    missing = [
-        row
-        for row in case.documents
-        if row.stored_name and (row.text is None or (row.kind == "pdf" and not row.page_sizes))
-    ]
-    if not missing:
-        return
-    with tempfile.TemporaryDirectory(prefix="extractor-view-") as tmp:
-        docs, _ = read_documents(_linked(case, data_dir, tmp))
-    review = json.loads(store.load_review_json(session, case.id) or "{}")
-    _keep_views({row.name: row for row in missing}, docs, data_dir, review.get("findings", []))
     session.commit()
 
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.helpers import make_pdf
 
@@ -154,6 +155,7 @@ def test_db_stores_every_review_in_the_app_database_once_with_its_documents(tmp_
     (cases / "b").mkdir()
     (cases / "b" / "note.txt").write_text(RECURRENCE)
     (cases / "bad.txt").write_bytes(b"")
+    (cases / "c.pdf").write_bytes(make_pdf([RECURRENCE.splitlines()]))
     app = tmp_path / "app"
     app.mkdir()
     url = f"sqlite:///{app / 'extractor.db'}"
@@ -163,15 +165,17 @@ def test_db_stores_every_review_in_the_app_database_once_with_its_documents(tmp_
     _, factory = store.open_store(url)
     with factory() as s:
         stored = {c.id: c for c in store.list_cases(s)}
-        assert set(stored) == {"a.txt", "b"}  # the unreadable case has an error line, not a review
+        assert set(stored) == {"a.txt", "b", "c.pdf"}  # the unreadable case has an error line, not a review
         for case_id, case in stored.items():
             assert case.status == "ready" and case.source == "import"
             review = json.loads(store.load_review_json(s, case_id))
             assert review["recommendation"] and len(review["indications"]) == 6
             (doc,) = case.documents
-            assert store.stored_path(app, doc).read_bytes() == (
-                cases / "a.txt" if case_id == "a.txt" else cases / "b" / "note.txt"
-            ).read_bytes()
+            source = {"a.txt": cases / "a.txt", "b": cases / "b" / "note.txt", "c.pdf": cases / "c.pdf"}[case_id]
+            assert store.stored_path(app, doc).read_bytes() == source.read_bytes()
+        # the PDF's reading came with it: the first view of the case reads no PDF
+        cached = s.execute(sa.select(store.cache_table.c.sha256)).scalars().all()
+        assert cached == [stored["c.pdf"].documents[0].sha256]
 
 
 def test_missing_input_is_a_one_line_error(tmp_path):

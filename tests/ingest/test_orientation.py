@@ -15,7 +15,7 @@ from PIL import Image, ImageOps
 from extractor.case import prefill
 from extractor.ingest.ocr import Line, OcrResult
 from extractor.ingest.orientation import dictionary_words, is_noise, parse_osd, sideways
-from extractor.web.page_images import page_png, page_rotation, pdf_page_sizes
+from extractor.web.page_images import page_png, page_rotation, shown_sizes
 from tests.helpers import ROOT, image_page_pdf
 
 _spec = importlib.util.spec_from_file_location("render_samples", ROOT / "scripts" / "render_samples.py")
@@ -84,9 +84,10 @@ def test_a_turned_page_is_shown_upright_with_its_boxes_on_its_words(tmp_path):
     path = tmp_path / "note.pdf"
     data = image_page_pdf(_page(NOTE).rotate(90, expand=True))
     path.write_bytes(data)
-    review = prefill([path], request_date=WHEN).review
+    result = prefill([path], request_date=WHEN)
+    review = result.review
     turned = review.documents[0].page_rotation
-    sizes = pdf_page_sizes(data, turned)
+    sizes = shown_sizes(result.documents[0].page_sizes, turned)
     (width, height) = sizes[0][:2]
     assert page_rotation(sizes[0]) == 90 and width < height  # a portrait page again
     png = page_png(path, tmp_path / "renders", 1, page_rotation(sizes[0]))

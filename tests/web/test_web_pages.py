@@ -272,6 +272,88 @@ def test_the_fhir_bundle_download_from_the_case_page_is_authenticated_and_audite
     assert "fhir download" in admin.get("/admin/audit", params={"case_id": ready}).text
 
 
+def test_the_server_never_opens_a_pdf_pages_and_images_come_from_intake(app, ready, monkeypatch, tmp_path):
+    """Page sizes and images are made at intake by the bounded PDF worker and kept 0600 under the data dir;
+    reading the case page, its images and the review (also of a case the backfill imported, whose views are
+    made on first view) never calls pdfium or pdfplumber in the server process."""
+    import stat
+
+    import pdfplumber
+    import pypdfium2
+
+    from extractor.case import prefill
+
+    state = app.state.extractor
+    renders = sorted((state.data_dir / "renders").glob("*.png"))
+    with state.factory() as session:
+        stored = store.get_case(session, ready).documents[0].stored_name
+    mine = [p for p in renders if p.name.startswith(stored)]
+    assert len(mine) == 3 and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in mine)
+    name, data = sample_upload()
+    path = tmp_path / name
+    path.write_bytes(data)
+    with state.factory() as session:
+        store.save_imported_case(session, "backfill-case-9", [path], prefill([path]).review, state.data_dir)
+        session.commit()
+
+    def no_pdf(*_args, **_kwargs):
+        raise AssertionError("the server process opened a PDF")
+
+    monkeypatch.setattr(pypdfium2, "PdfDocument", no_pdf)
+    monkeypatch.setattr(pdfplumber, "open", no_pdf)
+    reviewer, _ = client_for(app, "rev")
+    for case_id in (ready, "backfill-case-9"):
+        html = reviewer.get(f"/cases/{case_id}").text
+        assert html.count('<figure class="page"') == 3
+        for img in re.findall(r'<img src="(/cases/[^"]+/pages/\d+\.png)"', html):
+            r = reviewer.get(img)
+            assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
+    token = reviewer.post("/api/token", data={"username": "rev", "password": PASSWORD}).json()["access_token"]
+    r = reviewer.get(f"/api/cases/{ready}", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and sum(d["pages"] for d in r.json()["review"]["documents"]) == 3
+
+
+def test_purging_a_case_removes_its_files_images_and_cache_entries_no_other_case_holds(app):
+    import sqlalchemy as sa
+
+    from tests.helpers import make_pdf
+
+    state = app.state.extractor
+    pdf = ("purge.pdf", make_pdf([["NEUROLOGY NOTE", "Glioblastoma, recurrence versus radiation necrosis."]]))
+    with state.factory() as session:
+        first, _ = store.create_case(session, None, [pdf], state.data_dir)
+        second, _ = store.create_case(session, None, [pdf], state.data_dir)
+        session.commit()
+    while worker.process_one(state.factory, state.data_dir):  # these two, and any left queued before
+        pass
+    with state.factory() as session:
+        sha = store.get_case(session, first.id).documents[0].sha256
+        names = [store.get_case(session, c.id).documents[0].stored_name for c in (first, second)]
+
+    def kept() -> tuple[int, list[str]]:
+        with state.factory() as session:
+            rows = session.scalar(
+                sa.select(sa.func.count()).select_from(store.cache_table).where(store.cache_table.c.sha256 == sha)
+            )
+        files = sorted(p.name for p in state.data_dir.rglob("*") if any(n in p.name for n in names))
+        return rows, files
+
+    rows, files = kept()
+    assert rows == 1 and len(files) == 4  # two uploads, one page image each, one cache entry for both
+    with state.factory() as session:
+        assert store.purge_case(session, first.id, state.data_dir)
+        session.commit()
+    rows, files = kept()
+    assert rows == 1 and files == sorted([names[1], f"{names[1]}-1.png"])  # the other case still holds it
+    with state.factory() as session:
+        assert store.purge_case(session, second.id, state.data_dir)
+        with pytest.raises(store.StoreError):
+            store.purge_case(session, second.id, state.data_dir)
+        session.commit()
+        assert store.get_case(session, second.id) is None
+    assert kept() == (0, [])
+
+
 def test_the_upload_form_sets_the_clock_shown_on_intake_and_beside_the_decision_form(app):
     intake, csrf = client_for(app, "ina")
     form = intake.get("/intake").text
