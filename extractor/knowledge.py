@@ -150,6 +150,10 @@ class PipelineConfig(BaseModel):
     non_evidence_sections: list[str]
     context_max_scope: int | None = None
     context_terminating_types: dict[str, list[str]] = {}
+    context_excluded_types: dict[str, list[str]] = {}
+    old_document_days: int | None = None
+    recent_days: int = 90
+    old_document_historical: list[str] = []
     chunk_chars: int = Field(ge=1000)
     sentence_abbreviations: list[str]
 

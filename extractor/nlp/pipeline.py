@@ -105,4 +105,7 @@ def build(compiled: bool = True) -> Language:
     # apply them to the rules directly.
     for rule in context.rules:
         rule.terminated_by.update(t.upper() for t in cfg.context_terminating_types.get(rule.category.upper(), []))
+        excluded = cfg.context_excluded_types.get(rule.category.upper())
+        if excluded and rule.allowed_types is None:  # medspaCy takes one of allowed/excluded
+            rule.excluded_types = set(rule.excluded_types or ()) | set(excluded)
     return nlp
