@@ -257,8 +257,7 @@ class DtrConfig(BaseModel):
 
 
 class PasConfig(BaseModel):
-    """Da Vinci PAS 2.2.1 profiles, extensions and codes of the $submit/$inquire answers; `attachment_codes`
-    maps a documentation checklist item to the LOINC attachment code a CommunicationRequest asks for."""
+    """Da Vinci PAS 2.2.1 profiles, extensions, answer codes; `attachment_codes`: checklist item -> LOINC."""
 
     claim_response_profile: str
     inquiry_response_profile: str
@@ -304,6 +303,7 @@ class AnatomyCheck(BaseModel):
     concepts: list[str]
     text: str  # the entity texts (full match, any case) that need the check
     require: Literal["brain", "not_elsewhere"]
+    keep_family: bool = False  # a relative's lung infection is a family INFECTION (SPEC's is not CNS-only)
 
     _text = field_validator("text")(classmethod(lambda cls, v: _compiled(v)))
 
