@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     ocr_min_confidence: float = 70.0
     # orientation: a page read under this mean confidence (or with sideways text) goes to Tesseract's OSD
     ocr_orientation: bool = True
-    ocr_orientation_below: float = 80.0
+    ocr_orientation_below: float = 70.0  # upright pages read above it and skip OSD
     ocr_orientation_min_confidence: float = 1.0  # OSD's own scale; below it the angle is a guess
     # a page still under this confidence, or with fewer dictionary words than this share, is noise
     ocr_noise_confidence: float = 50.0

@@ -153,6 +153,10 @@ class PipelineConfig(BaseModel):
     non_evidence_sections: list[str]
     context_max_scope: int | None = None
     context_terminating_types: dict[str, list[str]] = {}
+    context_excluded_types: dict[str, list[str]] = {}
+    old_document_days: int | None = None
+    recent_days: int = 90
+    old_document_historical: list[str] = []
     chunk_chars: int = Field(ge=1000)
     sentence_abbreviations: list[str]
 
@@ -256,8 +260,7 @@ class DtrConfig(BaseModel):
 
 
 class PasConfig(BaseModel):
-    """Da Vinci PAS 2.2.1 profiles, extensions and codes of the $submit/$inquire answers; `attachment_codes`
-    maps a documentation checklist item to the LOINC attachment code a CommunicationRequest asks for."""
+    """Da Vinci PAS 2.2.1 profiles, extensions, answer codes; `attachment_codes`: checklist item -> LOINC."""
 
     claim_response_profile: str
     inquiry_response_profile: str
@@ -303,6 +306,7 @@ class AnatomyCheck(BaseModel):
     concepts: list[str]
     text: str  # the entity texts (full match, any case) that need the check
     require: Literal["brain", "not_elsewhere"]
+    keep_family: bool = False  # a relative's lung infection is a family INFECTION (SPEC's is not CNS-only)
 
     _text = field_validator("text")(classmethod(lambda cls, v: _compiled(v)))
 

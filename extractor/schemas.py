@@ -44,6 +44,8 @@ class Finding(BaseModel):
     hypothetical: bool = False
     family: bool = False
     uncertain: bool = False
+    # the date a date cue made the finding historical by ("in 02/2026"), kept out of the review JSON
+    dated: str | None = Field(default=None, exclude=True)
 
     def flags(self) -> list[str]:
         return [f for f in FLAGS if getattr(self, f)]

@@ -12,22 +12,6 @@ from extractor.ingest.files import decode_text
 from tests.helpers import SAMPLES
 
 CASES = sorted(p for p in SAMPLES.iterdir() if (p / "labels.json").is_file())
-# Flags that decide an indication; every labelled finding of these concepts must carry them exactly.
-DECISIVE = {
-    "BRAIN_TUMOR",
-    "TUMOR_RECURRENCE",
-    "TREATMENT_EFFECT",
-    "PRIOR_RADIATION",
-    "PRIOR_SURGERY",
-    "BRAIN_LESION",
-    "ABSCESS",
-    "INFECTION",
-    "INFLAMMATORY",
-    "GLIOMA_GRADING",
-    "EPILEPSY",
-    "NEURODEGENERATIVE",
-    "STROKE",
-}
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[c.name for c in CASES])
@@ -60,16 +44,26 @@ def test_every_labelled_finding_is_found(case):
     assert not missed
 
 
-def test_decisive_flags_match_labels(case):
+FLAGS = ("negated", "historical", "hypothetical", "family", "uncertain")
+
+
+def test_every_flag_matches_labels(case):
+    """All five flags of every labelled finding, no allowance: a changed ConText rule shows here."""
     labels, review = case
     wrong = []
     for lab, pred in match_findings(labels["findings"], review["findings"]):
-        if pred is None or lab["concept"] not in DECISIVE:
+        if pred is None:
             continue
-        for flag in ("negated", "family", "hypothetical"):
+        for flag in FLAGS:
             if bool(lab.get(flag)) != pred[flag]:
                 wrong.append((lab["concept"], lab["text"], flag, pred["sentence"]))
-    assert len(wrong) <= 1, wrong
+    assert not wrong, wrong
+
+
+def test_documentation_checklist(case):
+    labels, review = case
+    got = {d["id"]: d["status"] for d in review["documentation"]}
+    assert got == {d["id"]: d["status"] for d in labels["documentation"]}
 
 
 def test_request_details(case):

@@ -1,8 +1,9 @@
 """What a bare word is about: drop target matches whose sentence is about another organ, or a non-mention.
 
 medspaCy has no mechanism for "a mass in the lung is not a brain lesion": a target rule matches words, a
-ConText modifier sets flags but cannot remove an entity. This component runs after the target matcher and
-before ConText. Its words are data (models/anatomy_rules.json):
+ConText modifier sets flags but cannot remove an entity. This component runs after ConText so that
+a check may keep family-flagged mentions (`keep_family`: the flag already says whose they are). Its words
+are data (models/anatomy_rules.json):
 - `checks`: entity texts (per concept) that need the check; `require: "brain"` keeps a match only when the
   nearest anatomy word (in its sentence, else in the `window_sentences` before it) is a brain word;
   `require: "not_elsewhere"` drops it only when that nearest anatomy word is another organ's.
@@ -29,6 +30,7 @@ class Check:
     concepts: frozenset[str]
     text: re.Pattern
     require: str
+    keep_family: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,9 @@ def rules() -> AnatomyRules:
         brain=re.compile(data.brain, re.I),
         elsewhere=re.compile(data.elsewhere, re.I),
         window=data.window_sentences,
-        checks=tuple(Check(frozenset(c.concepts), re.compile(c.text, re.I), c.require) for c in data.checks),
+        checks=tuple(
+            Check(frozenset(c.concepts), re.compile(c.text, re.I), c.require, c.keep_family) for c in data.checks
+        ),
         not_mentions=tuple(
             NotMention(frozenset(n.concepts), re.compile(n.text), rx(n.before), rx(n.after)) for n in data.not_mentions
         ),
@@ -138,7 +142,7 @@ def keep(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Text
     if _not_a_mention(ent, r, text.text):
         return False
     check = _checked(ent, r)
-    if check is None:
+    if check is None or (check.keep_family and ent._.is_family):
         return True
     where = about(ent, anchors, r, text)
     return where in ("brain", UNSAID) if check.require == "brain" else where != "elsewhere"

@@ -31,9 +31,21 @@ class Mention:
     hypothetical: bool
     family: bool
     uncertain: bool
+    dated: str | None = None
 
 
-def _mention(ent: Span, offset: int, section: str | None) -> Mention:
+def _dated(ent: Span) -> str | None:
+    """The date cue ("in 02/2026") when date cues alone make the entity historical: how old the date
+    is decides later, against the request date."""
+    if not ent._.is_historical:
+        return None
+    cues = [m for m in ent._.modifiers if m.category == "HISTORICAL"]
+    if cues and all((m.rule.metadata or {}).get("dated") for m in cues):
+        return ent.doc[cues[0].modifier_span[0] : cues[0].modifier_span[1]].text
+    return None
+
+
+def _mention(ent: Span, offset: int, section: str | None, section_historical: bool = False) -> Mention:
     sent = ent.sent
     return Mention(
         label=ent.label_,
@@ -47,6 +59,7 @@ def _mention(ent: Span, offset: int, section: str | None) -> Mention:
         hypothetical=ent._.is_hypothetical,
         family=ent._.is_family,
         uncertain=ent._.is_uncertain,
+        dated=None if section_historical else _dated(ent),
     )
 
 
@@ -93,7 +106,8 @@ def extract(text: str, nlp: Language | None = None) -> Extraction:
                     section = last_section
                     for attr, value in section_attrs.get(section, {}).items():
                         setattr(ent._, attr, value)
-                mentions.append(_mention(ent, offset, section))
+                in_history = bool(section_attrs.get(section or "", {}).get("is_historical"))
+                mentions.append(_mention(ent, offset, section, in_history))
             for sec in doc._.sections:
                 if sec.category:
                     span = doc[sec.section_span[0] : sec.section_span[1]]

@@ -18,8 +18,8 @@ from functools import lru_cache
 from extractor.ingest.orientation import dictionary_words
 from extractor.knowledge import guidelines, ocr_confusable, ocr_misreads
 
-_SPECK = "[.,'`\u2018\u2019|\u00b0\u00a9_]"  # not ":" or ";": "Name : Robert Hale" is a typed field
-_QUOTE = "['`\u2018\u2019|\u00b0\u00a9_]"  # not "." or ",": ".5 cm" is a number
+_SPECK = "[.,'`\u2018\u2019\u201c\u201d|\u00b0\u00a9_]"  # not ":" or ";": "Name : Robert Hale" is a typed field
+_QUOTE = "['`\u2018\u2019\u201c\u201d|\u00b0\u00a9_]"  # not "." or ",": ".5 cm" is a number
 _PATTERNS = (
     # a speck standing alone between spaces or at a line end: "HEMATOLOGY .", "(60 |", "81% ° H"
     re.compile(rf"(?<=[ \t]){_SPECK}+(?=[ \t]*(?:\n|$)|[ \t])"),
@@ -35,6 +35,10 @@ _PATTERNS = (
     ),
     # an underscore glued between words: "2.3 cm_right frontal"
     re.compile(r"(?<=[A-Za-z0-9])_(?=[A-Za-z])"),
+    # a speck glued to the end of a word or number: "available at our\u201d", "Member ID: NIA4418821\u00b0"
+    re.compile("(?<=[A-Za-z0-9])[\u201c\u201d\u00b0\u00a9|](?=[ \t]*(?:\n|$)|[ \t])", re.MULTILINE),
+    # a stray colon or asterisk at a line end after a heading or spaces: "FINDINGS:     :", "mellitus   :", "No *"
+    re.compile(r"(?:(?<=:)[ \t]+:|(?<=\w)[ \t]{3,}:|(?<=\w)[ \t]+\*)(?=[ \t]*(?:\n|$))", re.MULTILINE),
 )
 # a letter with a diacritic inside an English word: a speck over "e" ("d\u00e9nies seizures")
 _ACCENTED = re.compile(r"\b[A-Za-z]*[\u00c0-\u00ff][A-Za-z\u00c0-\u00ff]*\b")

@@ -84,7 +84,6 @@ def build(compiled: bool = True) -> Language:
     matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": TARGET_GROUP})
     read_text_once(matcher)
     nlp.add_pipe("target_spans_to_ents")
-    nlp.add_pipe("anatomy_filter")
     for name in ("target_rules.json", "documentation_rules.json"):
         rules = TargetRule.from_json(str(knowledge.rule_file(name)))
         add_rules(matcher, literal_target_rules(nlp, rules) if compiled else rules)
@@ -98,6 +97,9 @@ def build(compiled: bool = True) -> Language:
     if cfg.context_max_scope:
         context_config["max_scope"] = cfg.context_max_scope
     context = nlp.add_pipe("medspacy_context", config=context_config)
+    # after ConText: a relative's lung infection is a family INFECTION, kept as such, not dropped as
+    # "not about the brain"
+    nlp.add_pipe("anatomy_filter")
     read_text_once(context)
     context_rules = ConTextRule.from_json(str(knowledge.rule_file("context_rules.json")))
     add_rules(context, phrase_rules(nlp, context_rules) if compiled else context_rules)
@@ -105,4 +107,7 @@ def build(compiled: bool = True) -> Language:
     # apply them to the rules directly.
     for rule in context.rules:
         rule.terminated_by.update(t.upper() for t in cfg.context_terminating_types.get(rule.category.upper(), []))
+        excluded = cfg.context_excluded_types.get(rule.category.upper())
+        if excluded and rule.allowed_types is None:  # medspaCy takes one of allowed/excluded
+            rule.excluded_types = set(rule.excluded_types or ()) | set(excluded)
     return nlp

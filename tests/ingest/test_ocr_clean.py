@@ -31,6 +31,12 @@ from extractor.nlp.ocr_clean import clean_ocr
         ("if MRS favors. a neoplastic", "if MRS favors  a neoplastic"),
         ("MR spectroscopy (CPT 76390, 06987).", "MR spectroscopy (CPT 76390, 0698T)."),
         ("CPT 7639O", "CPT 76390"),
+        ("PANEL\n\n\u201cSodium - 139", "PANEL\n\n Sodium - 139"),
+        ("not available at our\u201d\nfacility", "not available at our \nfacility"),
+        ("Member ID: NIA4418821\u00b0\nDate", "Member ID: NIA4418821 \nDate"),
+        ("FINDINGS:       :\nThe treated", "FINDINGS:        \nThe treated"),
+        ("diabetes mellitus   :\n\nFAMILY", "diabetes mellitus    \n\nFAMILY"),
+        ("No hydrocephalus. No *\nleptomeningeal", "No hydrocephalus. No  \nleptomeningeal"),
     ],
 )
 def test_specks_become_spaces(ocr, clean):
@@ -49,6 +55,9 @@ def test_specks_become_spaces(ocr, clean):
         "Jos\u00e9 P\u00e9rez",
         "Hartford, CT 06987",
         "CPT 76399",
+        "PLAN:\nFollow up",
+        "Temperature 37.2 C, pulse 72",
+        "5 x 4 cm",
     ],
 )
 def test_typed_punctuation_is_kept(typed):

@@ -78,6 +78,20 @@ def test_an_upright_page_is_not_turned(upright):
     assert upright.documents[0].page_rotation == {} and upright.documents[0].ocr_confidence[1] >= 80
 
 
+def test_an_upright_page_costs_no_orientation_detection(monkeypatch, tmp_path):
+    """OSD runs only on a doubtful first reading (mean confidence under `ocr_orientation_below`, or sideways
+    text): an upright page never pays for it."""
+    from extractor.ingest import orientation
+
+    def no_osd(*args, **kwargs):
+        raise AssertionError("OSD ran on an upright page")
+
+    monkeypatch.setattr(orientation, "run_osd", no_osd)
+    path = tmp_path / "note.pdf"
+    path.write_bytes(image_page_pdf(_page(NOTE)))
+    assert prefill([path], request_date=WHEN).review.documents[0].page_rotation == {}
+
+
 def test_a_turned_page_is_shown_upright_with_its_boxes_on_its_words(tmp_path):
     """The case page's image of a page fed sideways is rendered turned as OCR read it: Tesseract, given
     only the pixels under a finding's box in that image, reads the finding's words."""

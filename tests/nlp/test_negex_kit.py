@@ -17,6 +17,13 @@ def test_test_split_negation_f1_at_least_095(scores):
     assert scores[("extractor", "test")]["negated"] >= 0.95
 
 
+def test_test_split_holds_the_reported_figures(scores):
+    """Floors at the measured test figures (rounded down), tuned on dev only: historical 0.743,
+    hypothetical 0.943 (docs/evaluation.md)."""
+    test = scores[("extractor", "test")]
+    assert test["historical"] >= 0.74 and test["hypothetical"] >= 0.94
+
+
 @pytest.mark.parametrize("attr", ["negated", "historical", "hypothetical", "family"])
 def test_no_attribute_below_medspacy_default_on_test_split(scores, attr):
     assert scores[("extractor", "test")][attr] >= scores[("medspacy default", "test")][attr]

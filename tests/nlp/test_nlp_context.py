@@ -36,6 +36,21 @@ def flags(text, label, word=None):
         ("Glioblastoma s/p XRT 2023.", "PRIOR_RADIATION", None, {"historical"}),
         ("Status post gross total resection in 2024.", "PRIOR_SURGERY", None, {"historical"}),
         ("PAST MEDICAL HISTORY:\nCVA in 2015.\n", "STROKE", None, {"historical"}),
+        # dated narrative, and a lesion since resected is no current lesion
+        ("An MRI of the brain in 2005 showed a mass, which was resected.", "BRAIN_LESION", None, {"historical"}),
+        ("The left frontal lesion has since been resected.", "BRAIN_LESION", None, {"historical"}),
+        ("She had a glioma resected in 2010 and now has a new enhancing lesion.", "BRAIN_LESION", None, set()),
+        ("He is s/p STR, then chemoradiation to 60 Gy, completed 11/07/2025.", "PRIOR_RADIATION", "Gy", {"historical"}),
+        ("Meningioma s/p GTR, with no residual tumor on current imaging.", "TUMOR_RECURRENCE", None, {"negated"}),
+        # a date's scope is its own clause; WHO grade is no relative pronoun
+        ("Recurrent tumor is possible given SRS 12 months ago.", "TUMOR_RECURRENCE", None, {"uncertain"}),
+        ("s/p gross total resection of a WHO grade 1 meningioma.", "BRAIN_TUMOR", None, {"historical"}),
+        # conditional test results, family asking, differentials with "but also"
+        ("If MRS favors recurrence, will proceed to resection.", "TUMOR_RECURRENCE", None, {"hypothetical"}),
+        ("His wife asks whether this represents dementia.", "NEURODEGENERATIVE", None, {"uncertain"}),
+        ("The differential includes not only glioma but also metastasis.", "BRAIN_TUMOR", "metastasis", {"uncertain"}),
+        ("Glioma or lymphoma are less favored but cannot be excluded.", "BRAIN_TUMOR", "Glioma", {"uncertain"}),
+        ("Late treatment-related change is less likely but possible.", "TREATMENT_EFFECT", None, {"uncertain"}),
         # hypothetical, including planned procedures
         ("If seizures recur, consider MRS.", "EPILEPSY", None, {"hypothetical"}),
         ("Plan: craniotomy for resection.", "PRIOR_SURGERY", "craniotomy", {"hypothetical"}),
@@ -90,9 +105,9 @@ def test_fax_confidentiality_section_is_found():
 def test_target_matcher_accepts_extra_rules_and_entities_carry_context():
     from medspacy.target_matcher import TargetRule
 
-    from extractor.nlp.pipeline import load
+    from extractor.nlp.pipeline import build
 
-    nlp = load()
+    nlp = build()  # its own pipeline: an extra rule in the cached one would leak into later tests
     matcher = nlp.get_pipe("medspacy_target_matcher")
     matcher.add([TargetRule("hydrocephalus", "HYDROCEPHALUS")])
     doc = nlp("No evidence of hydrocephalus. Glioblastoma s/p XRT 2023.")
