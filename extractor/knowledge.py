@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from extractor.config import get_settings
 from extractor.errors import KnowledgeError
 
+T = TypeVar("T", bound=BaseModel)
 Flag = Literal["negated", "historical", "hypothetical", "family", "uncertain"]
 
 
@@ -349,34 +351,17 @@ def _load(name: str, model: type[BaseModel]) -> BaseModel:
         raise KnowledgeError(f"{path}: invalid ({first})") from None
 
 
-@lru_cache(maxsize=1)
-def pipeline_config() -> PipelineConfig:
-    return _load("pipeline.json", PipelineConfig)  # type: ignore[return-value]
+def _loader(name: str, model: type[T]) -> Callable[[], T]:
+    """One loader per knowledge file, cached: read and validated once per process (`.cache_clear()` rereads)."""
+    return lru_cache(maxsize=1)(lambda: _load(name, model))  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=1)
-def anatomy_rules() -> AnatomyRules:
-    return _load("anatomy_rules.json", AnatomyRules)  # type: ignore[return-value]
-
-
-@lru_cache(maxsize=1)
-def document_types() -> DocumentTypes:
-    return _load("document_types.json", DocumentTypes)  # type: ignore[return-value]
-
-
-@lru_cache(maxsize=1)
-def request_fields() -> RequestFields:
-    return _load("request_fields.json", RequestFields)  # type: ignore[return-value]
-
-
-@lru_cache(maxsize=1)
-def rationale_templates() -> RationaleTemplates:
-    return _load("rationale.json", RationaleTemplates)  # type: ignore[return-value]
-
-
-@lru_cache(maxsize=1)
-def fhir_config() -> FhirConfig:
-    return _load("fhir.json", FhirConfig)  # type: ignore[return-value]
+pipeline_config = _loader("pipeline.json", PipelineConfig)
+anatomy_rules = _loader("anatomy_rules.json", AnatomyRules)
+document_types = _loader("document_types.json", DocumentTypes)
+request_fields = _loader("request_fields.json", RequestFields)
+rationale_templates = _loader("rationale.json", RationaleTemplates)
+fhir_config = _loader("fhir.json", FhirConfig)
 
 
 def questionnaire_path(guideline_id: str, version: str) -> Path:
