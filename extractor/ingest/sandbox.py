@@ -127,10 +127,19 @@ def read_pdf(name: str, data: bytes, settings: Settings | None = None) -> list[D
         if worker is None or not worker.alive():
             worker = _Worker(settings)
         try:
-            result = worker.call(name, data, settings)
-        except _WorkerGone:
-            worker = _Worker(settings)
-            result = worker.call(name, data, settings)
+            try:
+                result = worker.call(name, data, settings)
+            except _WorkerGone:
+                worker = _Worker(settings)
+                result = worker.call(name, data, settings)
+        except DocumentError:
+            if worker.alive():  # it answered with the document's error: reusable
+                with _lock:
+                    _idle.append(worker)
+            raise
+        except BaseException:  # the caller is stopping (a signal) mid-document: the worker dies with it
+            worker.kill()
+            raise
         with _lock:
             _idle.append(worker)
     return result

@@ -87,13 +87,17 @@ def claim_next(session: Session, worker: str = "", lease_seconds: float = 600) -
     return None
 
 
-def release_claims(session: Session, worker: str | None = None) -> int:
+def release_claims(session: Session, worker: str | None = None, *, count_attempt: bool = True) -> int:
     """Put cases back in the queue that a worker (or, with None, any worker of a stopped server) left
-    processing; the next claim counts the attempt."""
+    processing. A worker that died counts as an attempt (a case that keeps killing workers fails); one that
+    was stopped and hands its case back (`count_attempt=False`) does not."""
     query = update(Case).where(Case.status == "processing")
     if worker is not None:
         query = query.where(Case.claimed_by == worker[:64])
-    result = session.execute(query.values(status="queued", claimed_at=None, claimed_by=None))
+    values: dict[str, Any] = {"status": "queued", "claimed_at": None, "claimed_by": None}
+    if not count_attempt:
+        values["attempts"] = Case.attempts - 1
+    result = session.execute(query.values(**values))
     return result.rowcount or 0
 
 

@@ -9,6 +9,7 @@ import logging
 import secrets
 import sys
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 from sqlalchemy import select
@@ -84,6 +85,17 @@ def demo_users(factory) -> list[tuple[str, str, str]]:
     return out
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, whose SIGTERM/SIGINT first tells the worker pool to stop: no worker is replaced (or
+    takes a case) while the server drains, whether the signal came to this process or its whole group."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        pool = getattr(self.config.app.state, "workers", None)
+        if pool is not None:
+            pool.begin_stop()
+        super().handle_exit(sig, frame)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings, data_dir, url = _settings(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -102,7 +114,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Requests hop between the event loop and the thread pool; under load a thread waits up to the GIL switch
     # interval at each hop (5 ms by default), which dominated the slowest requests.
     sys.setswitchinterval(0.0005)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    # A stop waits at most 2 s for requests in flight, then the workers get the rest of the 10 s.
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_level="info", proxy_headers=True, timeout_graceful_shutdown=2
+    )
+    _Server(config).run()
     return 0
 
 

@@ -1,7 +1,8 @@
 """Background processing, in a worker process: claim queued cases from the database and prefill them.
 
 The queue is the `cases` table itself, so nothing lives only in memory: a case uploaded while no worker
-runs, or one that was processing when the server stopped, is picked up when workers run again.
+runs, or one that was processing when the server stopped, is picked up when workers run again. SIGTERM
+(or SIGINT) stops a worker at once, wherever it is: the case in hand goes back to the queue uncounted.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +26,20 @@ from .page_images import pdf_page_sizes, span_boxes
 from .worker_pool import worker_id
 
 log = logging.getLogger("extractor.web.worker")
+
+
+class Stopping(BaseException):
+    """SIGTERM/SIGINT reached the worker; a BaseException so no `except Exception` of a case swallows it."""
+
+
+_signals = {"stopping": False, "shielded": False}
+
+
+def _on_signal(signum: int, _frame) -> None:
+    _signals["stopping"] = True
+    if not _signals["shielded"]:
+        _signals["shielded"] = True  # raised once: the hand-back that follows runs to its end
+        raise Stopping
 
 
 def _linked(case: store.Case, data_dir: Path, tmp: str) -> list[Path]:
@@ -116,15 +132,28 @@ def process_one(factory: sessionmaker[Session], data_dir: Path) -> str | None:
         return case.id
 
 
+def _hand_back(factory: sessionmaker[Session]) -> None:
+    """On the way out: whatever this worker still holds goes back to the queue, the attempt not counted."""
+    try:
+        with factory() as session:
+            if store.release_claims(session, worker_id(), count_attempt=False):
+                log.info("worker %s stopping: case handed back to the queue", os.getpid())
+            session.commit()
+    except Exception as exc:
+        log.warning("worker: hand-back failed (%s)", type(exc).__name__)
+
+
 def work_queue(url: str, data_dir: str, stop, poll_seconds: float = 0.2) -> None:
     """Loop of one worker process: warm the pipeline once, then poll the queue until told to stop."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _on_signal)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     parent = os.getppid()
+    engine = store.make_engine(url)
+    factory = sessionmaker(engine, expire_on_commit=False)
     try:
         load()
-        engine = store.make_engine(url)
-        factory = sessionmaker(engine, expire_on_commit=False)
-        while not stop.is_set() and os.getppid() == parent:
+        while not stop.is_set() and not _signals["stopping"] and os.getppid() == parent:
             try:
                 done = process_one(factory, Path(data_dir))
             except Exception as exc:  # database briefly unavailable: wait and retry
@@ -133,5 +162,9 @@ def work_queue(url: str, data_dir: str, stop, poll_seconds: float = 0.2) -> None
                 time.sleep(2)
             if done is None:
                 stop.wait(poll_seconds)
-    except KeyboardInterrupt:
+    except Stopping:
         pass
+    finally:
+        _signals["shielded"] = True
+        _hand_back(factory)
+        engine.dispose()
