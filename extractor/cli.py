@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from extractor.errors import ExtractorError, NoReadableDocuments
+from extractor.private import restrict_umask
 from extractor.schemas import ROLES
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
     from extractor.batch import backfill, progress, summary  # lazy: Dask and the pipeline load only for a backfill
 
+    restrict_umask()  # PHI at rest: output, state, report and the Dask workers' scratch files are 0600
     live = progress.LiveProgress()
     last: list[progress.Progress] = []
 

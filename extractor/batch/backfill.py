@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from extractor import PIPELINE_VERSION
 from extractor.config import get_settings
 from extractor.errors import BackfillError
+from extractor.private import private_dir
 
 from .cluster import Cluster
 from .dispatch import Dispatcher
@@ -69,6 +70,8 @@ def run_backfill(
     state = state or str(out.with_name(out.name + ".state.sqlite"))
     if out.is_dir():
         raise BackfillError(f"{out}: --out is a folder, not a file")
+    if not out.parent.is_dir():  # a folder we create for the output, its state and report is private
+        private_dir(out.parent)
     cases = discover(Path(source))
     if Path(source).is_dir() and Path(source).resolve() == out.parent.resolve():
         # The output, its state, lock and report beside it are not cases.

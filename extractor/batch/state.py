@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from extractor import knowledge
+from extractor.private import tighten
 
 from .inputs import CaseInput
 
@@ -68,9 +69,12 @@ def state_engine(state: str) -> sa.Engine:
     url = state if "://" in state else f"sqlite:///{Path(state).resolve()}"
     engine = sa.create_engine(url)
     if engine.dialect.name == "sqlite":
+        path = engine.url.database or ""
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(conn, _record) -> None:
+            if path and path != ":memory:":  # SQLite gives its side files the database file's mode
+                tighten(path, f"{path}-wal", f"{path}-shm", f"{path}-journal")
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives any process kill; after a power loss the last commits may be

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from extractor.errors import DocumentError
 from extractor.ingest.files import decode_text
+from extractor.private import private_dir
 
 from .tables import Case, StoredDocument, StoreError
 
@@ -50,9 +51,7 @@ def sniff(data: bytes) -> str | None:
 
 
 def uploads_dir(data_dir: Path) -> Path:
-    path = Path(data_dir) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(Path(data_dir) / "uploads")
 
 
 def _write_file(data_dir: Path, data: bytes) -> str:

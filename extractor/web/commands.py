@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from extractor import store
 from extractor.config import Settings
+from extractor.private import private_dir, restrict_umask
 
 from .app import create_app
 
@@ -97,7 +98,9 @@ class _Server(uvicorn.Server):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    restrict_umask()  # PHI at rest: the database, its side files, uploads and renders are the owner's only
     settings, data_dir, url = _settings(args)
+    private_dir(data_dir)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.demo is not None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extractor.private import private_dir, write_private
+
 RENDER_SCALE = 1.5  # 108 dpi: readable fax text, small PNGs
 _pdfium_lock = threading.Lock()  # pdfium is not thread-safe
 
@@ -63,10 +65,8 @@ def page_png(source: Path, cache: Path, page: int, rotation: int = 0) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="PNG", optimize=False)
     data = buf.getvalue()
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(data)
-    tmp.replace(target)
+    private_dir(cache)
+    write_private(target, data)
     return data
 
 

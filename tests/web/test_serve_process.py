@@ -1,5 +1,5 @@
-"""`extractor serve` as a real process stops cleanly: SIGTERM to it, or to its whole process group, ends the
-server and every worker (the PDF readers included) within 10 s, and the case in hand goes back to the queue."""
+"""`extractor serve` as a real process: SIGTERM to it, or to its whole process group, ends the server and every
+worker (the PDF readers included) within 10 s, the case in hand goes back to the queue; what it wrote is private."""
 
 import os
 import signal
@@ -52,16 +52,20 @@ def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
 
 @pytest.mark.parametrize("target", ["process", "group"])
 def test_sigterm_ends_server_and_workers_within_10_s_and_hands_the_case_back(tmp_path, target):
+    logs, tmp_path = tmp_path, tmp_path / "data"  # the data dir is created by the store, under umask 022
+    os.umask(0o022)
     case_id = _slow_case(tmp_path)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXTRACTOR_")}
     cmd = [sys.executable, "-m", "extractor.cli", "serve", "--data-dir", str(tmp_path), "--port", str(port)]
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen([*cmd, "--workers", "1"], stdout=log, stderr=log, env=env, start_new_session=True)
+    log = (logs / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [*cmd, "--workers", "1"], stdout=log, stderr=log, env=env, start_new_session=True, umask=0o022
+    )
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and _status(tmp_path, case_id)[0] != "processing":
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
+            assert server.poll() is None, (logs / "serve.log").read_text()[-2000:]
             time.sleep(0.2)
         assert _status(tmp_path, case_id)[0] == "processing"
         urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()
@@ -84,7 +88,29 @@ def test_sigterm_ends_server_and_workers_within_10_s_and_hands_the_case_back(tmp
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
     status, attempts, claimed_by = _status(tmp_path, case_id)
-    text = (tmp_path / "serve.log").read_text()
+    text = (logs / "serve.log").read_text()
     assert "restarting" not in text
     assert (status, claimed_by) in (("queued", None), ("ready", None)), text[-2000:]
     assert attempts == (0 if status == "queued" else 1)
+    assert_private(tmp_path)
+
+
+def assert_private(folder) -> None:
+    """The folder and everything under it: folders 0700, files 0600 (listed, so a failure names them)."""
+    loose = {
+        str(p.relative_to(folder.parent)): oct(p.stat().st_mode & 0o777)
+        for p in [folder, *folder.rglob("*")]
+        if p.stat().st_mode & 0o777 != (0o700 if p.is_dir() else 0o600)
+    }
+    assert loose == {}
+
+
+def test_page_renders_are_private(tmp_path):
+    from extractor.web.page_images import page_png
+    from tests.helpers import make_pdf
+
+    os.umask(0o022)
+    source = tmp_path / "doc.pdf"
+    source.write_bytes(make_pdf([["hello"]]))
+    page_png(source, tmp_path / "renders", 1)
+    assert_private(tmp_path / "renders")
