@@ -20,7 +20,7 @@ from extractor.guideline.inputs import DocContext, DocMention
 from extractor.guideline.rationale import draft_rationale
 from extractor.guideline.request import request_details
 from extractor.ingest.document import Document, FailedDocument, sha256_bytes
-from extractor.ingest.files import read_file
+from extractor.ingest.files import read_file, read_regular
 from extractor.nlp.extract import extract
 from extractor.nlp.ocr_clean import clean_ocr
 from extractor.schemas import DocumentInfo, Evidence, Finding, GuidelineRef, Review
@@ -42,19 +42,22 @@ class CaseResult:
 _WS = re.compile(r"\s+")
 
 
-def read_documents(files: Sequence[Path]) -> tuple[list[Document], list[FailedDocument]]:
-    """Read every file; one unreadable file is listed with its error and never stops the rest."""
+def read_documents(
+    files: Sequence[Path], *, follow_links: bool = True
+) -> tuple[list[Document], list[FailedDocument]]:
+    """Read every file; one unreadable file is listed with its error and never stops the rest
+    (`follow_links=False`: the backfill, whose input paths are already resolved, opens none through a link)."""
     docs: list[Document] = []
     failed: list[FailedDocument] = []
     for path in files:
         path = Path(path)
         try:
-            docs.extend(read_file(path))
+            docs.extend(read_file(path, follow_links=follow_links))
         except DocumentError as exc:
             digest = None
             try:
-                digest = sha256_bytes(path.read_bytes()) if path.is_file() else None
-            except OSError:
+                digest = sha256_bytes(read_regular(path, follow_links=follow_links))
+            except DocumentError:
                 pass
             failed.append(FailedDocument(name=path.name, sha256=digest, error=str(exc)))
     return docs, failed
@@ -197,7 +200,9 @@ def prefill_documents(
     return review
 
 
-def prefill(files: Sequence[Path], request_date: date | None = None, today: date | None = None) -> CaseResult:
+def prefill(
+    files: Sequence[Path], request_date: date | None = None, today: date | None = None, *, follow_links: bool = True
+) -> CaseResult:
     """Read the files of one case and prefill its review; the documents read come back with it."""
-    docs, failed = read_documents(files)
+    docs, failed = read_documents(files, follow_links=follow_links)
     return CaseResult(prefill_documents(docs, failed, request_date, today), docs, failed)

@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--db", default=None, metavar="URL", help="also store the reviews in the web app's database")
     b.add_argument("--retry-failed", action="store_true", help="run the failed and quarantined cases again")
     b.add_argument(
+        "--allow-outside-input",
+        action="store_true",
+        help="read symbolic links and manifest paths that leave the input folder (default: an error per case)",
+    )
+    b.add_argument(
         "--state", default=None, metavar="PATH|URL", help="progress database (default RESULTS.jsonl.state.sqlite)"
     )
     b.add_argument(
@@ -124,6 +129,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             state=args.state,
             db_url=args.db,
             retry_failed=args.retry_failed,
+            allow_outside_input=args.allow_outside_input,
             on_start=started,
             on_progress=moved,
         )

@@ -61,6 +61,7 @@ def run_backfill(
     state: str | None = None,
     db_url: str | None = None,
     retry_failed: bool = False,
+    allow_outside_input: bool = False,
     on_start: Callable[[Progress], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> JobResult:
@@ -72,7 +73,7 @@ def run_backfill(
         raise BackfillError(f"{out}: --out is a folder, not a file")
     if not out.parent.is_dir():  # a folder we create for the output, its state and report is private
         private_dir(out.parent)
-    cases = discover(Path(source))
+    cases = discover(Path(source), allow_outside_input)
     if Path(source).is_dir() and Path(source).resolve() == out.parent.resolve():
         # The output, its state, lock and report beside it are not cases.
         ours = (out.name, out.name.removesuffix(".jsonl") + ".report.html")

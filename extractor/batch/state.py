@@ -4,8 +4,11 @@ Every SQL statement of the backfill lives here, beside the tables, so the dispat
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import stat
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -115,7 +118,10 @@ class FileHashes:
         if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             return hit[2]
         h = hashlib.sha256()
-        with path.open("rb") as fh:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)  # no link, no FIFO wait
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, "not a regular file")
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
         value = (st.st_size, st.st_mtime_ns, h.hexdigest())

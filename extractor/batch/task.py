@@ -74,7 +74,8 @@ def _run_case(files: Sequence[str], request_date: str | None, settings: Settings
     if crash and any(p.name == crash for p in paths):
         os._exit(70)
     try:
-        review = case.prefill(paths, date.fromisoformat(request_date) if request_date else None).review
+        when = date.fromisoformat(request_date) if request_date else None
+        review = case.prefill(paths, when, follow_links=False).review
     except NoReadableDocuments as exc:
         reasons = "; ".join(sorted({reason for _, reason in exc.errors}))
         return {"status": ERROR, "error": f"no document could be read: {exc}", "reason": f"unreadable: {reasons}"}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from pathlib import Path
 
 from extractor.errors import DocumentError
@@ -46,18 +49,38 @@ def read_text_document(name: str, data: bytes) -> Document:
     return doc
 
 
-def read_file(path: Path) -> list[Document]:
-    """One file in, its documents out: a fax packet PDF may hold several documents."""
+_OPEN_ERRORS = {
+    errno.ENOENT: "no such file",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EISDIR: "is a directory",
+    errno.ELOOP: "symbolic link (not followed)",
+}
+
+
+def read_regular(path: Path, *, follow_links: bool = True) -> bytes:
+    """The bytes of a regular file, opened without blocking (a FIFO or a device is refused, never waited on)
+    and, with `follow_links=False`, without following a symbolic link in its last component."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_links else os.O_NOFOLLOW)
     try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise DocumentError("is a directory") from None
-    except FileNotFoundError:
-        raise DocumentError("no such file") from None
-    except PermissionError:
-        raise DocumentError("permission denied") from None
+        fd = os.open(path, flags)
     except OSError as exc:
-        raise DocumentError(f"cannot read ({exc.strerror or 'I/O error'})") from None
+        raise DocumentError(_OPEN_ERRORS.get(exc.errno or 0, f"cannot read ({exc.strerror or 'I/O error'})")) from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise DocumentError("is a directory")
+        if not stat.S_ISREG(mode):
+            raise DocumentError("not a regular file")
+        try:
+            return fh.read()
+        except OSError as exc:
+            raise DocumentError(f"cannot read ({exc.strerror or 'I/O error'})") from None
+
+
+def read_file(path: Path, *, follow_links: bool = True) -> list[Document]:
+    """One file in, its documents out: a fax packet PDF may hold several documents."""
+    data = read_regular(path, follow_links=follow_links)
     if not data:
         raise DocumentError("file is empty")
     if data.lstrip()[:5] == b"%PDF-" or (b"%PDF-" in data[:1024] and path.suffix.lower() == ".pdf"):
