@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    func,
     select,
     update,
 )
@@ -52,15 +53,18 @@ def create_case(
 MAX_ATTEMPTS = 3
 
 
-def claim_next(session: Session, worker: str = "", lease_seconds: float = 600) -> Case | None:
-    """Atomically move the oldest queued case (or one whose worker vanished past its lease) to processing.
+def claim_next(session: Session, worker: str = "", lease_seconds: float | None = None) -> Case | None:
+    """Atomically move the oldest queued case (or one whose claim was not renewed for a lease) to processing.
 
-    The conditional UPDATE is the lock: of two workers racing for the same case only one changes a row.
-    A case whose processing was cut off MAX_ATTEMPTS times (a worker crashing on it) fails instead of
-    being taken up again forever.
+    The conditional UPDATE is the lock: of two workers racing for the same case only one changes a row,
+    and the case carries a fresh `claim_token` that its holder must show to renew (`heartbeat`) or finish
+    (`finish_claim`, `fail_claim`). A case whose processing was cut off MAX_ATTEMPTS times (a worker
+    crashing on it, a deadline passed) fails instead of being taken up again forever.
     """
-    stale = utcnow() - timedelta(seconds=lease_seconds)
-    claimable = (Case.status == "queued") | ((Case.status == "processing") & (Case.claimed_at < stale))
+    lease = get_settings().web_claim_lease_seconds if lease_seconds is None else lease_seconds
+    stale = utcnow() - timedelta(seconds=lease)
+    renewed = func.coalesce(Case.heartbeat_at, Case.claimed_at)
+    claimable = (Case.status == "queued") | ((Case.status == "processing") & (renewed < stale))
     candidates = session.scalars(select(Case.id).where(claimable).order_by(Case.created_at).limit(5)).all()
     for case_id in candidates:
         now = utcnow()
@@ -71,6 +75,8 @@ def claim_next(session: Session, worker: str = "", lease_seconds: float = 600) -
                 status="processing",
                 claimed_at=now,
                 claimed_by=worker[:64] or None,
+                claim_token=uuid.uuid4().hex,
+                heartbeat_at=now,
                 updated_at=now,
                 attempts=Case.attempts + 1,
             )
@@ -87,6 +93,66 @@ def claim_next(session: Session, worker: str = "", lease_seconds: float = 600) -
     return None
 
 
+def heartbeat(session: Session, case_id: str, token: str) -> bool:
+    """Renew a claim; False when it is no longer this holder's (lapsed and taken up, or finished)."""
+    result = session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.claim_token == token, Case.status == "processing")
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _end_claim(session: Session, case: Case, token: str, status: str) -> bool:
+    """The conditional UPDATE that ends a claim: only the current holder's token matches."""
+    result = session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.claim_token == token, Case.status == "processing")
+        .values(status=status, claim_token=None, claimed_by=None, heartbeat_at=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def finish_claim(session: Session, case: Case, token: str, review: Any) -> bool:
+    """Store the review of a claimed case if `token` is still its claim; False (nothing stored) otherwise."""
+    if not _end_claim(session, case, token, "ready"):
+        return False
+    finish_case(session, case, review)
+    case.claim_token = case.claimed_by = case.heartbeat_at = None
+    return True
+
+
+def fail_claim(session: Session, case: Case, token: str, error: str) -> bool:
+    """Fail a claimed case if `token` is still its claim."""
+    if not _end_claim(session, case, token, "failed"):
+        return False
+    fail_case(session, case, error)
+    case.claim_token = case.claimed_by = case.heartbeat_at = None
+    return True
+
+
+def release_orphans(session: Session, host: str, alive: Callable[[int], bool]) -> int:
+    """On start-up of a server on `host`: put back the claims of this host's servers that are no longer
+    running (worker ids are host:server-pid:worker-pid). Claims of other hosts, or of a server still running
+    here, are left alone: several servers may share one database, and a lapsed claim is taken up anyway."""
+    rows = session.execute(
+        select(Case.claimed_by).where(Case.status == "processing", Case.claimed_by.like(f"{host}:%"))
+    ).all()
+    dead = set()
+    for (claimed_by,) in rows:
+        owner = claimed_by.split(":")[1] if claimed_by.count(":") >= 1 else ""
+        if not owner.isdigit() or not alive(int(owner)):
+            dead.add(claimed_by)
+    anonymous = session.execute(  # claimed with no worker id: nobody else can answer for them
+        update(Case)
+        .where(Case.status == "processing", Case.claimed_by.is_(None))
+        .values(status="queued", claimed_at=None, claim_token=None, heartbeat_at=None)
+    )
+    return (anonymous.rowcount or 0) + sum(release_claims(session, worker) for worker in sorted(dead))
+
+
 def release_claims(session: Session, worker: str | None = None, *, count_attempt: bool = True) -> int:
     """Put cases back in the queue that a worker (or, with None, any worker of a stopped server) left
     processing. A worker that died counts as an attempt (a case that keeps killing workers fails); one that
@@ -94,7 +160,13 @@ def release_claims(session: Session, worker: str | None = None, *, count_attempt
     query = update(Case).where(Case.status == "processing")
     if worker is not None:
         query = query.where(Case.claimed_by == worker[:64])
-    values: dict[str, Any] = {"status": "queued", "claimed_at": None, "claimed_by": None}
+    values: dict[str, Any] = {
+        "status": "queued",
+        "claimed_at": None,
+        "claimed_by": None,
+        "claim_token": None,
+        "heartbeat_at": None,
+    }
     if not count_attempt:
         values["attempts"] = Case.attempts - 1
     result = session.execute(query.values(**values))

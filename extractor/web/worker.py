@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from extractor import store
 from extractor.case import prefill, read_documents
+from extractor.config import get_settings
 from extractor.errors import NoReadableDocuments
 from extractor.nlp.pipeline import load
 
@@ -85,25 +87,75 @@ def _keep_views(rows: dict[str, store.StoredDocument], docs, data_dir: Path, fin
             row.page_sizes = pdf_page_sizes(store.stored_path(data_dir, row).read_bytes(), turned)
 
 
+def _fail(session: Session, case: store.Case, token: str | None, error: str) -> bool:
+    if token is None:
+        store.fail_case(session, case, error)
+        return True
+    return store.fail_claim(session, case, token, error)
+
+
 def prefill_claimed(session: Session, case: store.Case, data_dir: Path) -> None:
     """Prefill one claimed case (the per-case function the CLI and the backfill call too) and store its review
-    with what the case page draws, or mark it failed with a one-line reason."""
+    with what the case page draws, or mark it failed with a one-line reason. A case claimed with a token is
+    finished only if the claim is still this worker's: a result computed after the claim lapsed is dropped."""
     rows = {row.name: row for row in case.documents}
+    token = case.claim_token
     try:
         with tempfile.TemporaryDirectory(prefix="extractor-case-") as tmp:
             result = prefill(_linked(case, data_dir, tmp), case.request_date)
         _keep_views(rows, result.documents, data_dir, [f.model_dump() for f in result.review.findings])
-        store.finish_case(session, case, result.review)
-        log.info("case %s ready (%d documents)", case.id, len(rows))
+        if token is None:
+            store.finish_case(session, case, result.review)
+            done = True
+        else:
+            done = store.finish_claim(session, case, token, result.review)
+        what = "ready"
     except NoReadableDocuments as exc:
-        store.fail_case(session, case, "; ".join(f"{name}: {reason}" for name, reason in exc.errors))
-        log.info("case %s failed: no readable document", case.id)
+        done = _fail(session, case, token, "; ".join(f"{name}: {reason}" for name, reason in exc.errors))
+        what = "failed: no readable document"
     except Exception as exc:  # one bad case never stops the worker; no note text in the message
         session.rollback()
         case = session.get(store.Case, case.id)
-        store.fail_case(session, case, f"internal error ({type(exc).__name__})")
-        log.warning("case %s failed: internal error (%s)", case.id, type(exc).__name__)
+        done = _fail(session, case, token, f"internal error ({type(exc).__name__})")
+        what = f"failed: internal error ({type(exc).__name__})"
+    if not done:
+        session.rollback()
+        log.warning("case %s: claim lost before it finished (%s); result dropped", case.id, what)
+        return
     session.commit()
+    log.info("case %s %s (%d documents)", case.id, what, len(rows))
+
+
+class CaseDeadline(BaseException):
+    """The case ran past Settings.web_case_deadline_seconds (raised by SIGALRM in the worker's main thread)."""
+
+
+def _on_alarm(signum: int, _frame) -> None:
+    raise CaseDeadline
+
+
+class Heartbeat(threading.Thread):
+    """Renews a claim every third of the lease while its case runs, up to the case's deadline."""
+
+    def __init__(self, factory: sessionmaker[Session], case_id: str, token: str, lease: float, deadline: float):
+        super().__init__(name="extractor-heartbeat", daemon=True)
+        self.factory, self.case_id, self.token = factory, case_id, token
+        self.every, self.until = max(0.05, lease / 3), time.monotonic() + deadline
+        self.done = threading.Event()
+        self.lost = False
+
+    def run(self) -> None:
+        while not self.done.wait(self.every) and time.monotonic() < self.until:
+            try:
+                with self.factory() as session:
+                    renewed = store.heartbeat(session, self.case_id, self.token)
+                    session.commit()
+            except Exception as exc:  # database briefly away: try again at the next beat
+                log.warning("heartbeat: %s", type(exc).__name__)
+                continue
+            if not renewed:
+                self.lost = True
+                return
 
 
 def fill_views(session: Session, case: store.Case, data_dir: Path) -> None:
@@ -123,12 +175,38 @@ def fill_views(session: Session, case: store.Case, data_dir: Path) -> None:
 
 
 def process_one(factory: sessionmaker[Session], data_dir: Path) -> str | None:
-    """Claim and process the next queued case; its id, or None when the queue is empty."""
+    """Claim and process the next queued case; its id, or None when the queue is empty.
+
+    While it runs a heartbeat renews the claim; at Settings.web_case_deadline_seconds the case is stopped
+    and failed (in the main thread, by SIGALRM) rather than left to hold the queue."""
+    settings = get_settings()
     with factory() as session:
-        case = store.claim_next(session, worker_id())
+        case = store.claim_next(session, worker_id(), settings.web_claim_lease_seconds)
         if case is None:
             return None
-        prefill_claimed(session, case, data_dir)
+        token = case.claim_token
+        assert token is not None
+        beat = Heartbeat(factory, case.id, token, settings.web_claim_lease_seconds, settings.web_case_deadline_seconds)
+        beat.start()
+        alarm = threading.current_thread() is threading.main_thread()
+        if alarm:
+            previous = signal.signal(signal.SIGALRM, _on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, settings.web_case_deadline_seconds)
+        try:
+            prefill_claimed(session, case, data_dir)
+        except CaseDeadline:
+            session.rollback()
+            case = session.get(store.Case, case.id)
+            limit = f"{settings.web_case_deadline_seconds:g}"
+            if store.fail_claim(session, case, token, f"processing took longer than {limit} s; stopped"):
+                session.commit()
+            log.warning("case %s failed: deadline of %s s passed", case.id, limit)
+        finally:
+            if alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+            beat.done.set()
+            beat.join(5)
         return case.id
 
 

@@ -27,7 +27,22 @@ STOPPED_CODES = (0, -signal.SIGTERM, -signal.SIGINT)
 
 
 def worker_id(pid: int | None = None) -> str:
-    return f"{socket.gethostname()}:{pid or os.getpid()}"
+    """host:server-pid:worker-pid; in a worker call it bare, in the server with the worker's pid. A restarted
+    server releases at once only the claims of its host's servers that are gone (store.release_orphans)."""
+    host = socket.gethostname()[:40]
+    if pid is None:
+        return f"{host}:{os.getppid()}:{os.getpid()}"
+    return f"{host}:{os.getpid()}:{pid}"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _child(url: str, data_dir: str, stop) -> None:
