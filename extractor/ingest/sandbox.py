@@ -5,14 +5,21 @@ can make a PDF library grow without bound, loop, or crash the process outright. 
 `pdf.parse_pdf` under `RLIMIT_AS` (Settings.pdf_memory_mb, inherited by its Tesseract children) and
 is killed, with its process group, when a document takes longer than Settings.pdf_timeout_s. Workers
 are reused from document to document (starting one costs ~0.3 s of imports), so isolation costs
-a pickle round trip per document, not a process start. A worker that failed is replaced.
+a JSON round trip per document, not a process start. A worker that failed is replaced.
+
+The worker holds no secret and leaves no trace: it starts with a minimal environment (no database URL,
+no EXTRACTOR_* setting but the models folder), gets only the PDF and OCR settings with each request,
+cannot dump core, and answers in JSON that the parent decodes into Documents field by field (a reply
+is data, never code to unpickle: a worker subverted by a hostile PDF cannot run code in the server).
 """
 
 from __future__ import annotations
 
 import atexit
+import base64
+import dataclasses
+import json
 import os
-import pickle
 import select
 import signal
 import struct
@@ -27,6 +34,58 @@ from extractor.errors import DocumentError
 from extractor.ingest.document import Document
 
 _HEADER = struct.Struct("!Q")
+_REQUEST = struct.Struct("!QQ")  # JSON length, PDF length
+# What the worker may inherit: nothing that names a database, a secret or the server's settings.
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TESSDATA_PREFIX", "EXTRACTOR_MODELS_DIR")
+_SETTINGS_PREFIXES = ("pdf_", "ocr_")
+
+
+def worker_env(memory_mb: int) -> dict[str, str]:
+    """The PDF worker's whole environment."""
+    package_root = str(Path(__file__).resolve().parents[2])  # the worker runs this same extractor
+    path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
+    env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
+    env.update(PYTHONPATH=path, EXTRACTOR_PDF_WORKER_MEMORY_MB=str(memory_mb), PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
+def worker_settings(settings: Settings) -> dict:
+    """The settings a worker needs to read a PDF, and no others (no database URL crosses over)."""
+    return {k: v for k, v in settings.model_dump(mode="json").items() if k.startswith(_SETTINGS_PREFIXES)}
+
+
+def _encode(value):
+    """Documents to JSON-able data, tagging what JSON lacks (int-keyed dicts, bytes)."""
+    if isinstance(value, Document):
+        return {"$doc": {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(Document)}}
+    if isinstance(value, dict):
+        return {"$pairs": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, bytes):
+        return {"$b64": base64.b64encode(value).decode("ascii")}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"cannot send {type(value).__name__}")
+
+
+def _decode(value):
+    """The inverse of _encode; the only object it builds is a Document, from its known fields."""
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        if "$doc" in value:
+            known = {f.name for f in dataclasses.fields(Document)}
+            raw = {k: _decode(v) for k, v in value["$doc"].items() if k in known}
+            if raw.get("boxes") is not None:
+                raw["boxes"] = [tuple(b) if b is not None else None for b in raw["boxes"]]
+            return Document(**raw)
+        if "$pairs" in value:
+            return {_decode(k): _decode(v) for k, v in value["$pairs"]}
+        if "$b64" in value:
+            return base64.b64decode(value["$b64"])
+        raise ValueError("unexpected object in a worker reply")
+    return value
 
 
 class _WorkerGone(Exception):
@@ -35,11 +94,10 @@ class _WorkerGone(Exception):
 
 class _Worker:
     def __init__(self, settings: Settings):
-        package_root = str(Path(__file__).resolve().parent.parent)  # the worker runs this same extractor
-        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
-        env = dict(os.environ, EXTRACTOR_PDF_WORKER_MEMORY_MB=str(settings.pdf_memory_mb), PYTHONPATH=path)
+        self.memory_mb = settings.pdf_memory_mb
+        env = worker_env(settings.pdf_memory_mb)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "extractor.ingest.sandbox"],
+            [sys.executable, "-I", "-c", _BOOT, str(Path(__file__).resolve().parents[2])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -48,27 +106,31 @@ class _Worker:
         )
 
     def call(self, name: str, data: bytes, settings: Settings) -> list[Document]:
-        payload = pickle.dumps((name, data, settings.model_dump()), protocol=pickle.HIGHEST_PROTOCOL)
+        head = json.dumps({"name": name, "settings": worker_settings(settings)}).encode()
         deadline = time.monotonic() + settings.pdf_timeout_s
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(_HEADER.pack(len(payload)) + payload)
+            self.proc.stdin.write(_REQUEST.pack(len(head), len(data)) + head)
+            self.proc.stdin.write(data)
             self.proc.stdin.flush()
         except OSError:
             self.kill()
             raise _WorkerGone from None
         try:
             size = _HEADER.unpack(self._read(_HEADER.size, deadline))[0]
-            status, value = pickle.loads(self._read(size, deadline))
+            reply = json.loads(self._read(size, deadline))
+            status, value = reply["status"], _decode(reply["value"])
+            if status == "ok" and not (isinstance(value, list) and all(isinstance(d, Document) for d in value)):
+                raise ValueError("a worker reply that is not a list of documents")
         except TimeoutError:
             self.kill()
             raise DocumentError(f"PDF took longer than {settings.pdf_timeout_s:g} s to read (time limit)") from None
-        except (BrokenPipeError, EOFError, OSError, pickle.UnpicklingError):
+        except (BrokenPipeError, EOFError, OSError, ValueError, KeyError, TypeError):
             self.kill()
             raise DocumentError(self._death(settings)) from None
         if status == "ok":
             return value
-        raise DocumentError(value)
+        raise DocumentError(str(value))
 
     def _read(self, n: int, deadline: float) -> bytes:
         assert self.proc.stdout is not None
@@ -122,8 +184,11 @@ def read_pdf(name: str, data: bytes, settings: Settings | None = None) -> list[D
 
         return parse_pdf(name, data, settings)
     with _slots(settings.pdf_workers):
-        with _lock:
-            worker = _idle.pop() if _idle else None
+        with _lock:  # a worker runs under the memory cap it was started with
+            fits = [w for w in _idle if w.memory_mb == settings.pdf_memory_mb]
+            worker = fits[-1] if fits else None
+            if worker is not None:
+                _idle.remove(worker)
         if worker is None or not worker.alive():
             worker = _Worker(settings)
         try:
@@ -168,11 +233,21 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
+# The worker's entry: `-I` (isolated: no user site, no PYTHON* variables, no current folder on the path),
+# then the package root given as argv[1].
+_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from extractor.ingest.sandbox import _serve; _serve()"
+
+
+def _reply(status: str, value) -> bytes:
+    return json.dumps({"status": status, "value": _encode(value)}, ensure_ascii=False).encode()
+
+
 def _serve() -> None:
     import resource
 
     limit = int(os.environ.get("EXTRACTOR_PDF_WORKER_MEMORY_MB", "2048")) * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash leaves no core file with the PDF's content
     sys.setrecursionlimit(5000)
     from .pdf import parse_pdf  # lazy: imported after the memory limit is set
 
@@ -180,24 +255,24 @@ def _serve() -> None:
     stdout = os.fdopen(os.dup(1), "wb")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # stray prints from libraries never corrupt the replies
     while True:
-        head = stdin.read(_HEADER.size)
-        if len(head) < _HEADER.size:
+        head = stdin.read(_REQUEST.size)
+        if len(head) < _REQUEST.size:
             return
-        name, data, raw_settings = pickle.loads(stdin.read(_HEADER.unpack(head)[0]))
+        head_size, data_size = _REQUEST.unpack(head)
+        request = json.loads(stdin.read(head_size))
+        data = stdin.read(data_size)
+        name, raw_settings = str(request["name"]), dict(request["settings"])
         try:
-            reply: tuple[str, object] = ("ok", parse_pdf(name, data, Settings(**raw_settings)))
+            reply = _reply("ok", parse_pdf(name, data, Settings(**raw_settings)))
         except DocumentError as exc:
-            reply = ("error", str(exc))
+            reply = _reply("error", str(exc))
         except MemoryError:
-            reply = ("error", f"PDF needs more than {limit // 2**20} MB to read (memory limit)")
+            reply = _reply("error", f"PDF needs more than {limit // 2**20} MB to read (memory limit)")
         except RecursionError:
-            reply = ("error", "damaged PDF (objects nested too deeply)")
+            reply = _reply("error", "damaged PDF (objects nested too deeply)")
         except Exception as exc:
-            reply = ("error", f"damaged PDF ({type(exc).__name__})")
-        try:
-            out = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            out = pickle.dumps(("error", "PDF too large to return (memory limit)"))
+            reply = _reply("error", f"damaged PDF ({type(exc).__name__})")
+        out = reply
         stdout.write(_HEADER.pack(len(out)) + out)
         stdout.flush()
 

@@ -1,0 +1,71 @@
+"""The PDF worker carries no secrets and leaves no traces: minimal environment, no core dumps, JSON replies."""
+
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from extractor.config import Settings
+from extractor.ingest import sandbox
+from extractor.ingest.pdf import parse_pdf
+from tests.helpers import SAMPLE_PAGES, SAMPLES, make_pdf
+
+
+def test_the_worker_has_no_database_url_no_secret_and_no_core_dumps(monkeypatch):
+    monkeypatch.setenv("EXTRACTOR_DATABASE_URL", "postgresql+psycopg://app:hunter22@db/phi")
+    monkeypatch.setenv("EXTRACTOR_SESSION_SECRET", "s3cret")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "abc")
+    worker = sandbox._Worker(Settings())
+    try:
+        worker.call("a.pdf", make_pdf([["hello"]]), Settings())  # it answered: its limits are set
+        pid = worker.proc.pid
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        names = {e.split(b"=", 1)[0].decode() for e in environ if e}
+        assert not {"EXTRACTOR_DATABASE_URL", "EXTRACTOR_SESSION_SECRET", "AWS_SECRET_ACCESS_KEY"} & names
+        assert b"hunter22" not in b"".join(environ)
+        limits = Path(f"/proc/{pid}/limits").read_text().splitlines()
+        core = next(line for line in limits if line.startswith("Max core file size")).split()
+        assert core[4:6] == ["0", "0"]
+    finally:
+        worker.kill()
+
+
+def test_the_settings_sent_with_a_request_are_only_pdf_and_ocr_ones():
+    sent = sandbox.worker_settings(Settings(database_url="postgresql://u:pw@h/db"))
+    assert sent and all(k.startswith(("pdf_", "ocr_")) for k in sent)
+    assert "pw@" not in json.dumps(sent)
+
+
+def _raw_exchange(data: bytes) -> bytes:
+    """One request to a worker started by hand; its reply's bytes as they came."""
+    env = sandbox.worker_env(2048)
+    root = str(Path(sandbox.__file__).resolve().parents[2])
+    proc = subprocess.Popen(
+        [sys.executable, "-I", "-c", sandbox._BOOT, root], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+    )
+    head = json.dumps({"name": "x.pdf", "settings": sandbox.worker_settings(Settings())}).encode()
+    out, _ = proc.communicate(struct.pack("!QQ", len(head), len(data)) + head + data, timeout=120)
+    (size,) = struct.unpack("!Q", out[:8])
+    return out[8 : 8 + size]
+
+
+def test_the_worker_answers_in_json_that_decodes_to_the_same_documents():
+    data = make_pdf(SAMPLE_PAGES)
+    reply = json.loads(_raw_exchange(data))  # JSON, not a pickle
+    assert reply["status"] == "ok"
+    decoded = sandbox._decode(reply["value"])
+    assert decoded == parse_pdf("x.pdf", data, Settings())
+    scanned = (SAMPLES / "c02_nsclc_brain_met_srs_fax" / "fax" / "rotated.pdf").read_bytes()
+    isolated = sandbox.read_pdf("rotated.pdf", scanned, Settings())
+    assert isolated == parse_pdf("rotated.pdf", scanned, Settings(pdf_isolation=False))
+    assert isolated[0].page_rotation and isinstance(next(iter(isolated[0].page_rotation)), int)
+    errors = json.loads(_raw_exchange(b"%PDF-1.4 truncated"))
+    assert errors["status"] == "error" and "PDF" in errors["value"]
+
+
+def test_a_reply_that_is_not_documents_is_refused():
+    with pytest.raises(ValueError):
+        sandbox._decode({"$obj": "os.system"})
