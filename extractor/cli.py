@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=_positive, default=2, help="local worker processes (default 2)")
     b.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on an existing Dask scheduler")
     b.add_argument("--db", default=None, metavar="URL", help="also store the reviews in the web app's database")
+    b.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the web app's data dir, for --db (documents go there)",
+    )
     b.add_argument("--retry-failed", action="store_true", help="run the failed and quarantined cases again")
     b.add_argument(
         "--allow-outside-input",
@@ -130,6 +137,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             db_url=args.db,
             retry_failed=args.retry_failed,
             allow_outside_input=args.allow_outside_input,
+            db_data_dir=args.data_dir,
             on_start=started,
             on_progress=moved,
         )
@@ -141,6 +149,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     summary.print_summary(totals, Console(), report=report, output=job.output)
     if last and last[0].replaced:
         print(f"Worker processes replaced to bound memory: {last[0].replaced}")
+    if job.sync is not None:
+        print(f"Stored in the web app: {job.sync.new} new, {job.sync.replaced} re-scored reviews replaced")
+        if job.sync.kept_decided:
+            print(
+                f"Kept as decided (re-scored review not stored): {len(job.sync.kept_decided)}: "
+                + ", ".join(job.sync.kept_decided[:20])
+            )
+        if job.sync.invalid:
+            print(f"Not stored (review did not validate): {len(job.sync.invalid)}: " + ", ".join(job.sync.invalid[:20]))
     return 0
 
 

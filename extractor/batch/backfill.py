@@ -40,7 +40,7 @@ from .state import (
     state_engine,
     statuses,
 )
-from .store_sync import store_pending
+from .store_sync import StoreSync, store_data_dir
 
 
 @dataclass
@@ -50,6 +50,7 @@ class JobResult:
     output: Path
     state: str
     case_ids: list[str]
+    sync: StoreSync | None = None
 
 
 def run_backfill(
@@ -62,6 +63,7 @@ def run_backfill(
     db_url: str | None = None,
     retry_failed: bool = False,
     allow_outside_input: bool = False,
+    db_data_dir: Path | None = None,
     on_start: Callable[[Progress], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> JobResult:
@@ -71,6 +73,7 @@ def run_backfill(
     state = state or str(out.with_name(out.name + ".state.sqlite"))
     if out.is_dir():
         raise BackfillError(f"{out}: --out is a folder, not a file")
+    sync = StoreSync(db_url, store_data_dir(db_url, db_data_dir)) if db_url else None
     if not out.parent.is_dir():  # a folder we create for the output, its state and report is private
         private_dir(out.parent)
     cases = discover(Path(source), allow_outside_input)
@@ -96,15 +99,15 @@ def run_backfill(
                 if on_start:
                     on_start(Progress(len(by_id), done, failed))
                 processed = Dispatcher(
-                    cluster, pending, engine, output, settings, Progress(len(by_id), done, failed), db_url, on_progress
+                    cluster, pending, engine, output, settings, Progress(len(by_id), done, failed), sync, on_progress
                 ).run()
             finally:
                 cluster.close()
         elif on_start:
             on_start(Progress(len(by_id), done, failed))
-        if db_url:
-            store_pending(engine, db_url, {cid: c.files for cid, c in by_id.items()})
-        return JobResult(len(by_id), processed, out, state, list(by_id))
+        if sync:
+            sync.pending(engine, {cid: c.files for cid, c in by_id.items()})
+        return JobResult(len(by_id), processed, out, state, list(by_id), sync)
     finally:
         output.close()
         engine.dispose()

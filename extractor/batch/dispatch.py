@@ -20,7 +20,7 @@ from .inputs import CaseInput
 from .output import Output, result_line
 from .progress import Progress
 from .state import ERROR, attempts_of, claim_case, count_failure, finish_case, finish_values, quarantine_values
-from .store_sync import store_pending
+from .store_sync import StoreSync
 from .task import iso_date, score_cases
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class Dispatcher:
         output: Output,
         settings: Settings,
         progress: Progress,
-        db_url: str | None = None,
+        sync: StoreSync | None = None,
         on_progress: Callable[[Progress], None] | None = None,
     ):
         self.cluster = cluster
@@ -76,7 +76,7 @@ class Dispatcher:
         self.output = output
         self.settings = settings
         self.progress = progress
-        self.db_url = db_url
+        self.sync = sync
         self.on_progress = on_progress
         self.owner = _owner()
         self.queue: Iterator[CaseInput] = iter(pending)
@@ -208,8 +208,8 @@ class Dispatcher:
             self.progress.replaced += self._replace_workers(collected.replace)
         if collected.finished:
             self.output.append_unwritten()
-            if self.db_url:
-                store_pending(self.engine, self.db_url, {c.case_id: c.files for c in self.pending})
+            if self.sync:
+                self.sync.pending(self.engine, {c.case_id: c.files for c in self.pending})
             if self.on_progress:
                 self.on_progress(self.progress)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from .audit import AUDIT_COLUMNS, audit, audit_csv, audit_events, count_cases
 from .cases import (
     MAX_ATTEMPTS,
+    ImportResult,
     claim_next,
     create_case,
     fail_case,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from extractor.config import get_settings
+from extractor.ingest.files import read_regular
 
 from .db import open_store
 from .tables import Case, ReviewRow, StoreError, User, utcnow
@@ -245,32 +248,49 @@ def save_imported_case(
     return case
 
 
-def import_reviews(db_url: str, items: Sequence[tuple[str, str, Sequence[Path]]]) -> int:
+@dataclass
+class ImportResult:
+    new: int = 0
+    replaced: int = 0
+    kept_decided: list[str] = field(default_factory=list)
+
+
+def import_reviews(db_url: str, items: Sequence[tuple[str, str, Sequence[Path]]], data_dir: Path) -> ImportResult:
     """The backfill's `--db URL`: store (case_id, review JSON, document paths) as ready cases.
 
-    Idempotent by case id (a re-run stores nothing twice). Documents are copied into the app's data dir
-    so reviewers see pages and boxes: the folder of a SQLite database file, else EXTRACTOR_DATA_DIR.
-    Returns how many cases were new.
+    A new case id is stored with its documents (copied into `data_dir`, the app's data dir, so reviewers
+    see pages and boxes). An imported case nobody has decided gets the new review (it was re-scored); a
+    decided case keeps its review and decision and is listed in `kept_decided`; a case id the web app
+    created (an upload) is never touched.
     """
-    from sqlalchemy.engine import make_url
-
-    url = make_url(db_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        data_dir = Path(url.database).resolve().parent
-    else:
-        data_dir = get_settings().data_dir
     engine, factory = open_store(db_url)
-    new = 0
+    result = ImportResult()
     try:
         with factory() as session:
             for case_id, review, files in items:
-                if session.get(Case, case_id) is None:
-                    save_imported_case(session, case_id, [Path(f) for f in files], review, data_dir)
-                    new += 1
+                existing = session.get(Case, case_id)
+                if existing is not None and (existing.source != "import" or existing.decision is not None):
+                    result.kept_decided.append(case_id)
+                    continue
+                pairs = [(Path(f).name, read_regular(Path(f), follow_links=False)) for f in files]
+                if existing is None:
+                    save_imported_case(session, case_id, pairs, review, data_dir)
+                    result.new += 1
+                elif load_review_json(session, case_id) != json.dumps(_review_dict(review), ensure_ascii=False):
+                    same_files = [d.sha256 for d in existing.documents] == [
+                        hashlib.sha256(b).hexdigest() for _, b in pairs
+                    ]
+                    if same_files:  # the pipeline or guideline changed: new review, the page views redrawn
+                        for doc in existing.documents:
+                            doc.text = doc.line_boxes = doc.parts = None
+                        finish_case(session, existing, review)
+                    else:
+                        save_imported_case(session, case_id, pairs, review, data_dir, replace=True)
+                    result.replaced += 1
                 session.commit()
     finally:
         engine.dispose()
-    return new
+    return result
 
 
 def get_case(session: Session, case_id: str) -> Case | None:

@@ -108,3 +108,75 @@ def test_the_reader_never_waits_on_a_fifo_nor_follows_a_link_when_told_not_to(tm
     attempt("link", link, follow_links=False)
     assert errors["link"] == "symbolic link (not followed)"
     assert read_file(link)[0].text.startswith("NEUROLOGY")  # the CLI and web worker still follow
+
+
+def test_db_replaces_undecided_reviews_keeps_decided_ones_and_stores_only_valid_reviews(tmp_path):
+    import json
+
+    import sqlalchemy as sa
+
+    from extractor import store
+    from extractor.batch.state import cases_table
+
+    cases = tmp_path / "in"
+    cases.mkdir()
+    (cases / "a.txt").write_text(EPILEPSY)
+    (cases / "b.txt").write_text(EPILEPSY.replace("Ann Lee", "Bo Chen"))
+    (cases / "c.txt").write_text(EPILEPSY.replace("Ann Lee", "Cy Diaz"))
+    out = tmp_path / "o.jsonl"
+    app = tmp_path / "app"
+    url = f"sqlite:///{app / 'extractor.db'}"
+    proc = backfill(cases, "--out", out, "--workers", "1", "--db", url)
+    assert proc.returncode == 0, proc.stderr
+    assert "Stored in the web app: 3 new, 0 re-scored reviews replaced" in proc.stdout
+    _, factory = store.open_store(url)
+    with factory() as s:
+        reviewer = store.add_user(s, "rev", "reviewer", "correct horse battery")
+        store.record_decision(s, store.get_case(s, "b.txt"), reviewer, "approve", note="looked fine")
+        s.commit()
+    for name in ("a.txt", "b.txt"):  # both re-scored: a new note in each
+        (cases / name).write_text(RECURRENCE.replace("Maria Delgado", f"Dr {name[0].upper()}"))
+    proc = backfill(cases, "--out", out, "--workers", "1", "--db", url)
+    assert proc.returncode == 0, proc.stderr
+    assert "Stored in the web app: 0 new, 1 re-scored reviews replaced" in proc.stdout
+    assert "Kept as decided (re-scored review not stored): 1: b.txt" in proc.stdout
+    with factory() as s:
+        rec = {cid: json.loads(store.load_review_json(s, cid))["recommendation"] for cid in ("a.txt", "b.txt")}
+        assert rec == {"a.txt": "likely_meets_criteria", "b.txt": "experimental_investigational"}
+        assert store.get_case(s, "b.txt").decision == "approve"
+        assert store.stored_path(app, store.get_case(s, "a.txt").documents[0]).read_bytes() == (
+            cases / "a.txt"
+        ).read_bytes()  # the new note replaced the old one
+
+    # A review that does not validate (a state tampered with, a worker's bug) is never stored.
+    engine = sa.create_engine(f"sqlite:///{out}.state.sqlite")
+    with engine.begin() as conn:
+        line = json.loads(conn.execute(sa.select(cases_table.c.line).where(cases_table.c.case_id == "c.txt")).scalar())
+        line["review"]["recommendation"] = "deny"
+        conn.execute(
+            sa.update(cases_table)
+            .where(cases_table.c.case_id == "c.txt")
+            .values(line=json.dumps(line), stored=False)
+        )
+    engine.dispose()
+    with factory() as s:
+        s.delete(store.get_case(s, "c.txt"))
+        s.commit()
+    proc = backfill(cases, "--out", out, "--workers", "1", "--db", url)
+    assert proc.returncode == 0, proc.stderr
+    assert "Not stored (review did not validate): 1: c.txt" in proc.stdout
+    with factory() as s:
+        assert store.get_case(s, "c.txt") is None
+
+
+def test_db_on_a_server_database_needs_an_explicit_data_dir(tmp_path):
+    cases = tmp_path / "in"
+    cases.mkdir()
+    (cases / "a.txt").write_text(EPILEPSY)
+    proc = backfill(cases, "--out", tmp_path / "o.jsonl", "--db", "postgresql+psycopg://u:pw@127.0.0.1:1/app")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "error: --db postgresql: give the web app's data dir with --data-dir (or EXTRACTOR_DATA_DIR); "
+        "the cases' documents are copied there"
+    )
+    assert not (tmp_path / "o.jsonl").exists()
