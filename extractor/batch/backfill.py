@@ -27,6 +27,7 @@ from .state import (
     ERROR,
     PENDING,
     FileHashes,
+    StateLock,
     content_hash,
     finish_case,
     finish_values,
@@ -82,9 +83,11 @@ def run_backfill(
         ours = (out.name, out.name.removesuffix(".jsonl") + ".report.html")
         cases = [c for c in cases if not c.case_id.startswith(ours)]
     engine = state_engine(state)
+    state_lock = StateLock(engine, state)
     output = Output(out, engine)
-    output.lock()
     try:
+        state_lock.acquire()
+        output.lock()
         by_id = sync_state(engine, cases, retry_failed, output)
         output.reconcile()
         output.append_unwritten()
@@ -110,6 +113,7 @@ def run_backfill(
         return JobResult(len(by_id), processed, out, state, list(by_id), sync)
     finally:
         output.close()
+        state_lock.release()
         engine.dispose()
 
 

@@ -4,7 +4,9 @@ Every SQL statement of the backfill lives here, beside the tables, so the dispat
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -18,7 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from extractor import knowledge
-from extractor.private import tighten
+from extractor.errors import BackfillError
+from extractor.private import open_private, tighten
 
 from .inputs import CaseInput
 
@@ -88,6 +91,57 @@ def state_engine(state: str) -> sa.Engine:
 
     metadata.create_all(engine)
     return engine
+
+
+# pg_try_advisory_lock key of "one backfill per state database" (any fixed 64-bit number of our own).
+_ADVISORY_KEY = 0x6578_7472_6266_6C31
+
+
+class StateLock:
+    """One backfill at a time per state database: a PostgreSQL advisory lock held on its own connection, or
+    an exclusive flock beside a SQLite file. Two runs on one state would claim and write the same cases."""
+
+    def __init__(self, engine: sa.Engine, state: str):
+        self.engine, self.state = engine, state
+        self._conn: sa.Connection | None = None
+        self._fh = None
+
+    def acquire(self) -> None:
+        busy = BackfillError(f"{_shown(self.state)}: the state database is in use by another backfill")
+        if self.engine.dialect.name == "postgresql":
+            self._conn = self.engine.connect()
+            got = self._conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}).scalar()
+            self._conn.commit()
+            if not got:
+                self._conn.close()
+                self._conn = None
+                raise busy
+        elif self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            self._fh = open_private(f"{self.engine.url.database}.lock", "ab")
+            try:
+                fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.release()
+                raise busy from None
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
+                self._conn.commit()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    self._conn.invalidate()  # the session ends, and its advisory lock with it
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+def _shown(state: str) -> str:
+    return sa.engine.make_url(state).render_as_string(hide_password=True) if "://" in state else state
 
 
 def guideline_catalogue() -> str:

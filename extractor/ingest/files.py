@@ -41,6 +41,22 @@ def decode_text(data: bytes) -> str:
     return text
 
 
+PDF_MAGIC = b"%PDF-"
+
+
+def sniff(data: bytes) -> str | None:
+    """'pdf', 'text' or None (neither), by content alone: the one test of what a file is, for upload (store)
+    and reading (ingest) alike. Only the PDF magic at byte 0 makes a PDF: a note that mentions "%PDF-" in
+    its first line is text."""
+    if data.startswith(PDF_MAGIC):
+        return "pdf"
+    try:
+        decode_text(data)
+    except DocumentError:
+        return None
+    return "text"
+
+
 def read_text_document(name: str, data: bytes) -> Document:
     text = decode_text(data)
     page_starts = [0] + [m.end() for m in re.finditer("\f", text)]
@@ -83,7 +99,7 @@ def read_file(path: Path, *, follow_links: bool = True) -> list[Document]:
     data = read_regular(path, follow_links=follow_links)
     if not data:
         raise DocumentError("file is empty")
-    if data.lstrip()[:5] == b"%PDF-" or (b"%PDF-" in data[:1024] and path.suffix.lower() == ".pdf"):
+    if data.startswith(PDF_MAGIC):
         return read_pdf(path.name, data)
     if path.suffix.lower() == ".pdf":
         raise DocumentError("not a PDF (no %PDF- header)")

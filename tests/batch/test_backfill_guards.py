@@ -4,7 +4,10 @@ given, it stores reviews with care, and it runs once per state."""
 import os
 import subprocess
 
+import pytest
+
 from tests.batch.test_batch import BIN, EPILEPSY, RECURRENCE, lines_of
+from tests.helpers import PG_URL, needs
 from tests.web.test_serve_process import assert_private
 
 
@@ -180,3 +183,55 @@ def test_db_on_a_server_database_needs_an_explicit_data_dir(tmp_path):
         "the cases' documents are copied there"
     )
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_two_backfills_on_one_state_database_are_refused(tmp_path):
+    import signal
+    import time
+
+    from tests.batch.test_batch import make_cases
+
+    cases = tmp_path / "cases"
+    make_cases(cases, 40)
+    state = tmp_path / "shared.state.sqlite"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXTRACTOR_")}
+    first = subprocess.Popen(
+        [str(BIN / "extractor"), "backfill", str(cases), "--out", str(tmp_path / "one.jsonl"), "--state", str(state),
+         "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "one.jsonl.lock").exists() and time.monotonic() < deadline:
+            assert first.poll() is None
+            time.sleep(0.1)
+        second = backfill(cases, "--out", tmp_path / "two.jsonl", "--state", state, "--workers", "1")
+        assert first.poll() is None, "the first run ended before the second tried"
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    assert second.returncode == 2
+    assert second.stderr.strip() == f"error: {state}: the state database is in use by another backfill"
+    assert not (tmp_path / "two.jsonl").exists()
+
+
+@needs(bool(PG_URL), "PostgreSQL (EXTRACTOR_TEST_PG_URL)")
+def test_the_state_lock_on_postgresql_is_an_advisory_lock():
+    import sqlalchemy as sa
+
+    from extractor.batch.state import StateLock
+    from extractor.errors import BackfillError
+
+    one, two = sa.create_engine(PG_URL), sa.create_engine(PG_URL)
+    first = StateLock(one, PG_URL)
+    first.acquire()
+    try:
+        with pytest.raises(BackfillError, match=r"://extractor:\*\*\*@.*: the state database is in use"):
+            StateLock(two, PG_URL).acquire()
+    finally:
+        first.release()
+    again = StateLock(two, PG_URL)
+    again.acquire()  # free once the first run ended
+    again.release()
+    one.dispose()
+    two.dispose()

@@ -69,3 +69,20 @@ def test_the_worker_answers_in_json_that_decodes_to_the_same_documents():
 def test_a_reply_that_is_not_documents_is_refused():
     with pytest.raises(ValueError):
         sandbox._decode({"$obj": "os.system"})
+
+
+def test_one_content_sniff_only_pdf_magic_at_byte_0_makes_a_pdf(tmp_path):
+    from extractor import store
+    from extractor.ingest import files
+
+    assert store.sniff is files.sniff
+    note = b"FAX COVER: attachment scan_%PDF-1.4 could not be opened; note typed below.\nMRI brain: new lesion.\n"
+    assert files.sniff(note) == "text"
+    assert files.sniff(make_pdf([["x"]])) == "pdf"
+    assert files.sniff(b"junk before\n" + make_pdf([["x"]])) == "text"
+    (tmp_path / "cover.txt").write_bytes(note)
+    [doc] = files.read_file(tmp_path / "cover.txt")
+    assert doc.text.startswith("FAX COVER")
+    (tmp_path / "cover.pdf").write_bytes(note)
+    with pytest.raises(files.DocumentError, match=r"not a PDF \(no %PDF- header\)"):
+        files.read_file(tmp_path / "cover.pdf")
