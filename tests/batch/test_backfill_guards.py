@@ -235,3 +235,17 @@ def test_the_state_lock_on_postgresql_is_an_advisory_lock():
     again.release()
     one.dispose()
     two.dispose()
+
+
+def test_the_local_cluster_talks_tls_with_certificates_of_its_own():
+    from extractor.batch.cluster import Cluster
+
+    cluster = Cluster(1, None)
+    try:
+        info = cluster.client.scheduler_info()
+        addresses = [cluster.client.scheduler.address, *info["workers"]]
+        assert addresses and all(a.startswith("tls://") for a in addresses)
+        assert cluster.client.security.require_encryption
+        assert cluster.client.security.tls_ca_file.startswith("-----BEGIN CERTIFICATE-----")  # in memory only
+    finally:
+        cluster.close()
