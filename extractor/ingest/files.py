@@ -82,12 +82,11 @@ def read_regular(path: Path, *, follow_links: bool = True) -> bytes:
         fd = os.open(path, flags)
     except OSError as exc:
         raise DocumentError(_OPEN_ERRORS.get(exc.errno or 0, f"cannot read ({exc.strerror or 'I/O error'})")) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise DocumentError("is a directory" if stat.S_ISDIR(mode) else "not a regular file")
     with os.fdopen(fd, "rb") as fh:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise DocumentError("is a directory")
-        if not stat.S_ISREG(mode):
-            raise DocumentError("not a regular file")
         try:
             return fh.read()
         except OSError as exc:
