@@ -22,7 +22,7 @@ from extractor.guideline.receipt import with_clock
 from extractor.guideline.request import request_details
 from extractor.ingest.cache import ReadingCache
 from extractor.ingest.document import Document, FailedDocument, sha256_bytes
-from extractor.ingest.files import read_file
+from extractor.ingest.files import read_file, read_regular
 from extractor.nlp.extract import extract
 from extractor.nlp.ocr_clean import clean_ocr
 from extractor.schemas import DocumentInfo, Evidence, Finding, GuidelineRef, Review
@@ -45,21 +45,22 @@ _WS = re.compile(r"\s+")
 
 
 def read_documents(
-    files: Sequence[Path], cache: ReadingCache | None = None
+    files: Sequence[Path], cache: ReadingCache | None = None, *, follow_links: bool = True
 ) -> tuple[list[Document], list[FailedDocument]]:
     """Read every file (a PDF from the document-text cache when given and it has the bytes); one unreadable
-    file is listed with its error and never stops the rest."""
+    file is listed with its error and never stops the rest (`follow_links=False`: the backfill, whose input
+    paths are already resolved, opens none through a link)."""
     docs: list[Document] = []
     failed: list[FailedDocument] = []
     for path in files:
         path = Path(path)
         try:
-            docs.extend(read_file(path, cache))
+            docs.extend(read_file(path, cache, follow_links=follow_links))
         except DocumentError as exc:
             digest = None
             try:
-                digest = sha256_bytes(path.read_bytes()) if path.is_file() else None
-            except OSError:
+                digest = sha256_bytes(read_regular(path, follow_links=follow_links))
+            except DocumentError:
                 pass
             failed.append(FailedDocument(name=path.name, sha256=digest, error=str(exc)))
     return docs, failed
@@ -255,8 +256,9 @@ def prefill(
     urgency: str | None = None,
     received_at: datetime | None = None,
     uploaded_at: datetime | None = None,
+    follow_links: bool = True,
 ) -> CaseResult:
     """Read the files of one case and prefill its review; the documents read come back with it."""
-    docs, failed = read_documents(files, cache)
+    docs, failed = read_documents(files, cache, follow_links=follow_links)
     clock = {"urgency": urgency, "received_at": received_at, "uploaded_at": uploaded_at}
     return CaseResult(prefill_documents(docs, failed, request_date, today, **clock), docs, failed)

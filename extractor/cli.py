@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from extractor.config import get_settings
 from extractor.errors import ExtractorError, NoReadableDocuments
+from extractor.private import restrict_umask
 from extractor.schemas import ROLES
 
 if TYPE_CHECKING:
@@ -72,7 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=_positive, default=2, help="local worker processes (default 2)")
     b.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on an existing Dask scheduler")
     b.add_argument("--db", default=None, metavar="URL", help="also store the reviews in the web app's database")
+    b.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the web app's data dir, for --db (documents go there)",
+    )
     b.add_argument("--retry-failed", action="store_true", help="run the failed and quarantined cases again")
+    b.add_argument(
+        "--allow-outside-input",
+        action="store_true",
+        help="read symbolic links and manifest paths that leave the input folder (default: an error per case)",
+    )
     b.add_argument(
         "--state", default=None, metavar="PATH|URL", help="progress database (default RESULTS.jsonl.state.sqlite)"
     )
@@ -115,6 +128,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
     from extractor.batch import backfill, progress, summary  # lazy: Dask and the pipeline load only for a backfill
 
+    restrict_umask()  # PHI at rest: output, state, report and the Dask workers' scratch files are 0600
     live = progress.LiveProgress()
     last: list[progress.Progress] = []
 
@@ -136,6 +150,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             db_url=args.db,
             retry_failed=args.retry_failed,
             use_cache=not args.no_cache,
+            allow_outside_input=args.allow_outside_input,
+            db_data_dir=args.data_dir,
             on_start=started,
             on_progress=moved,
         )
@@ -147,6 +163,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     summary.print_summary(totals, Console(), report=report, output=job.output)
     if last and last[0].replaced:
         print(f"Worker processes replaced to bound memory: {last[0].replaced}")
+    if job.sync is not None:
+        print(f"Stored in the web app: {job.sync.new} new, {job.sync.replaced} re-scored reviews replaced")
+        if job.sync.kept_decided:
+            print(
+                f"Kept as decided (re-scored review not stored): {len(job.sync.kept_decided)}: "
+                + ", ".join(job.sync.kept_decided[:20])
+            )
+        if job.sync.invalid:
+            print(f"Not stored (review did not validate): {len(job.sync.invalid)}: " + ", ".join(job.sync.invalid[:20]))
     if job.cache_hits or job.cache_misses:
         print(f"PDFs from the document-text cache: {job.cache_hits}; read: {job.cache_misses}")
     return 0

@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 50 * 1024 * 1024  # whole request; beyond it the upload is refused with 413
     max_upload_files: int = 50
     web_workers: int = 1  # background processes that prefill queued cases
+    # A worker renews its claim every third of the lease while a case runs; a claim not renewed for a lease
+    # (its worker or server vanished) is taken up again. A case still running at the deadline is failed.
+    web_claim_lease_seconds: float = 60.0
+    web_case_deadline_seconds: float = 1800.0
     session_hours: float = 12.0
     token_hours: float = 12.0
     # X-Forwarded-For / -Proto are believed only from these addresses or networks (EXTRACTOR_TRUSTED_PROXIES,

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from extractor import PIPELINE_VERSION
 from extractor.config import get_settings
 from extractor.errors import BackfillError
+from extractor.private import private_dir
 
 from .cluster import Cluster
 from .dispatch import Dispatcher
@@ -26,6 +27,7 @@ from .state import (
     ERROR,
     PENDING,
     FileHashes,
+    StateLock,
     content_hash,
     finish_case,
     finish_values,
@@ -39,7 +41,7 @@ from .state import (
     state_engine,
     statuses,
 )
-from .store_sync import store_pending
+from .store_sync import StoreSync, store_data_dir
 
 
 @dataclass
@@ -51,6 +53,7 @@ class JobResult:
     case_ids: list[str]
     cache_hits: int = 0
     cache_misses: int = 0
+    sync: StoreSync | None = None
 
 
 def run_backfill(
@@ -63,6 +66,8 @@ def run_backfill(
     db_url: str | None = None,
     retry_failed: bool = False,
     use_cache: bool = True,
+    allow_outside_input: bool = False,
+    db_data_dir: Path | None = None,
     on_start: Callable[[Progress], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> JobResult:
@@ -76,15 +81,20 @@ def run_backfill(
     state = state or str(out.with_name(out.name + ".state.sqlite"))
     if out.is_dir():
         raise BackfillError(f"{out}: --out is a folder, not a file")
-    cases = discover(Path(source))
+    sync = StoreSync(db_url, store_data_dir(db_url, db_data_dir)) if db_url else None
+    if not out.parent.is_dir():  # a folder we create for the output, its state and report is private
+        private_dir(out.parent)
+    cases = discover(Path(source), allow_outside_input)
     if Path(source).is_dir() and Path(source).resolve() == out.parent.resolve():
         # The output, its state, lock and report beside it are not cases.
         ours = (out.name, out.name.removesuffix(".jsonl") + ".report.html")
         cases = [c for c in cases if not c.case_id.startswith(ours)]
     engine = state_engine(state)
+    state_lock = StateLock(engine, state)
     output = Output(out, engine)
-    output.lock()
     try:
+        state_lock.acquire()
+        output.lock()
         hashes = FileHashes(engine)
         by_id = sync_state(engine, cases, retry_failed, output, hashes)
         output.reconcile()
@@ -102,17 +112,18 @@ def run_backfill(
                     on_start(Progress(len(by_id), done, failed))
                 digests = {path: sha for path, (_, _, sha) in hashes.known.items()} if use_cache else None
                 processed = Dispatcher(
-                    cluster, pending, engine, output, settings, tally, db_url, on_progress, digests
+                    cluster, pending, engine, output, settings, tally, sync, on_progress, digests
                 ).run()
             finally:
                 cluster.close()
         elif on_start:
             on_start(Progress(len(by_id), done, failed))
-        if db_url:
-            store_pending(engine, db_url, {cid: c.files for cid, c in by_id.items()})
-        return JobResult(len(by_id), processed, out, state, list(by_id), tally.cache_hits, tally.cache_misses)
+        if sync:
+            sync.pending(engine, {cid: c.files for cid, c in by_id.items()})
+        return JobResult(len(by_id), processed, out, state, list(by_id), tally.cache_hits, tally.cache_misses, sync)
     finally:
         output.close()
+        state_lock.release()
         engine.dispose()
 
 

@@ -1,4 +1,8 @@
-"""Where cases run: local worker processes (a Dask LocalCluster) or an existing Dask scheduler."""
+"""Where cases run: local worker processes (a Dask LocalCluster) or an existing Dask scheduler.
+
+Dask traffic carries note text, so it is always TLS: the local cluster with throwaway certificates made
+for this run (Security.temporary()), an existing scheduler only at a tls:// address with the certificates
+of Dask's own configuration (distributed.comm.tls.*, or DASK_DISTRIBUTED__COMM__TLS__* variables)."""
 
 from __future__ import annotations
 
@@ -11,21 +15,40 @@ from extractor.errors import BackfillError
 
 from .task import warm_up
 
+TLS_HELP = (
+    "set distributed.comm.tls.ca-file, distributed.comm.tls.client.cert and distributed.comm.tls.client.key "
+    "in Dask's configuration (or DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ..._CLIENT__CERT, ..._CLIENT__KEY)"
+)
+
+
+def external_security(scheduler: str):
+    """The TLS configuration to reach an existing scheduler; a clear error if it is not TLS or has none."""
+    from distributed.security import Security  # lazy: Dask loads only when there is work
+
+    if not scheduler.startswith("tls://"):
+        raise BackfillError(f"--scheduler {scheduler}: must be a tls:// address (Dask traffic carries note text)")
+    security = Security(require_encryption=True)
+    if not (security.tls_ca_file and security.tls_client_cert):
+        raise BackfillError(f"--scheduler {scheduler}: no TLS configuration; {TLS_HELP}")
+    return security
+
 
 class Cluster:
-    """Local worker processes (a Dask LocalCluster) or an existing Dask scheduler."""
+    """Local worker processes (a Dask LocalCluster) or an existing Dask scheduler, over TLS."""
 
     def __init__(self, workers: int, scheduler: str | None):
         # Dask loads only when there is work: a rerun over a finished job starts in well under its ~1.5 s.
         import dask
         from distributed import Client, LocalCluster
+        from distributed.security import Security
 
         # Worker deaths are expected here (hostile files) and reported per case; keep Dask's logs off the terminal.
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
         self.cluster = None
         if scheduler:
+            security = external_security(scheduler)
             try:
-                self.client = Client(scheduler, timeout=get_settings().backfill_connect_seconds)
+                self.client = Client(scheduler, timeout=get_settings().backfill_connect_seconds, security=security)
             except (OSError, TimeoutError) as exc:
                 raise BackfillError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})") from None
             try:
@@ -44,14 +67,17 @@ class Cluster:
             ):
                 # The scheduler's health endpoint falls back to a free port when 8787 is taken: not news.
                 warnings.filterwarnings("ignore", message="Port .* is already in use")
+                security = Security.temporary()  # certificates of this run only, in memory
                 self.cluster = LocalCluster(
+                    security=security,
+                    protocol="tls://",
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
                     silence_logs=logging.ERROR,
                 )
-            self.client = Client(self.cluster)
+            self.client = Client(self.cluster, security=security)
         try:
             self.client.run(warm_up)
         except Exception as exc:

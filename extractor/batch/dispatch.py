@@ -30,7 +30,7 @@ from .state import (
     finish_values,
     quarantine_values,
 )
-from .store_sync import store_pending
+from .store_sync import StoreSync
 from .task import Shipped, iso_date, score_cases
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class Dispatcher:
         output: Output,
         settings: Settings,
         progress: Progress,
-        db_url: str | None = None,
+        sync: StoreSync | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         digests: dict[str, str] | None = None,
     ):
@@ -94,7 +94,7 @@ class Dispatcher:
         self.output = output
         self.settings = settings
         self.progress = progress
-        self.db_url = db_url
+        self.sync = sync
         self.on_progress = on_progress
         self.digests = digests
         self.owner = _owner()
@@ -233,8 +233,8 @@ class Dispatcher:
             self.progress.replaced += self._replace_workers(collected.replace)
         if collected.finished:
             self.output.append_unwritten()
-            if self.db_url:
-                store_pending(self.engine, self.db_url, {c.case_id: c.files for c in self.pending})
+            if self.sync:
+                self.sync.pending(self.engine, {c.case_id: c.files for c in self.pending})
             if self.on_progress:
                 self.on_progress(self.progress)
 

@@ -28,50 +28,103 @@ class CaseInput:
     reason: str | None = None
 
 
-def discover(source: Path) -> list[CaseInput]:
+OUTSIDE = "outside the input folder"
+
+
+@dataclass
+class Scope:
+    """What the backfill may read: files inside `root` (the input folder, or the manifest's folder), reached
+    by their real paths; a symbolic link or a manifest path leaving it is an error unless `allow_outside`."""
+
+    root: Path
+    allow_outside: bool = False
+
+    def admit(self, path: Path) -> tuple[Path | None, str | None]:
+        """The real path of `path` if it may be read, else (None, why)."""
+        real = Path(os.path.realpath(path))
+        if not self.allow_outside and not real.is_relative_to(self.root):
+            link = " (a symbolic link)" if path.is_symlink() else ""
+            return None, f"{path.name}: {OUTSIDE}{link}; --allow-outside-input reads it"
+        return real, None
+
+
+def discover(source: Path, allow_outside: bool = False) -> list[CaseInput]:
     """Cases of a folder (each file and each sub-folder is one case) or of a manifest CSV."""
     if source.is_dir():
-        return _from_folder(source)
+        return _from_folder(source, Scope(Path(os.path.realpath(source)), allow_outside))
     if source.is_file() and source.suffix.lower() == ".csv":
-        return _from_manifest(source)
+        return _from_manifest(source, Scope(Path(os.path.realpath(source.parent)), allow_outside))
     if not source.exists():
         raise BackfillError(f"{source}: no such file or folder")
     raise BackfillError(f"{source}: INPUT must be a folder of cases or a manifest .csv")
 
 
-def _case_files(folder: Path) -> list[Path]:
-    """Regular, non-hidden files under a case folder; FIFOs and devices are never opened (they could hang)."""
+def _case_files(folder: Path, scope: Scope) -> tuple[list[Path], list[str]]:
+    """Regular, non-hidden files under a case folder (by real path; FIFOs and devices are never opened, they
+    could hang the reader) and the links met that leave the input folder."""
     found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            path = Path(root) / name
-            if not name.startswith(".") and path.is_file():
-                found.append(path)
-    return found
+    problems: list[str] = []
+    real, why = scope.admit(folder)
+    if real is None:
+        return [], [why or OUTSIDE]
+    seen = {real}
+    pending = [real]
+    while pending:
+        top = pending.pop(0)
+        for base, dirs, files in os.walk(top):
+            dirs.sort()
+            for name in list(dirs):
+                sub = Path(base) / name
+                if name.startswith(".") or not sub.is_symlink():
+                    continue
+                dirs.remove(name)  # os.walk does not follow a linked folder: admit it, then walk its real path
+                target, why = scope.admit(sub)
+                if target is None:
+                    problems.append(why or OUTSIDE)
+                elif target.is_dir() and target not in seen:
+                    seen.add(target)
+                    pending.append(target)
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in sorted(files):
+                if name.startswith("."):
+                    continue
+                target, why = scope.admit(Path(base) / name)
+                if target is None:
+                    problems.append(why or OUTSIDE)
+                elif target.is_file():  # a FIFO or a device beside the notes is skipped, never opened
+                    found.append(target)
+    return found, problems
 
 
-def _from_folder(folder: Path) -> list[CaseInput]:
+def _folder_case(case_id: str, folder: Path, scope: Scope) -> CaseInput:
+    files, problems = _case_files(folder, scope)
+    if problems:
+        return CaseInput(case_id, files, error="; ".join(problems), reason=OUTSIDE)
+    if not files:
+        return CaseInput(case_id, error="case folder has no files", reason="empty case folder")
+    return CaseInput(case_id, files)
+
+
+def _from_folder(folder: Path, scope: Scope) -> list[CaseInput]:
     cases = []
     with os.scandir(folder) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name.startswith("."):
                 continue
             path = Path(entry.path)
-            if entry.is_dir():
-                files = _case_files(path)
-                if files:
-                    cases.append(CaseInput(entry.name, files))
-                else:
-                    cases.append(CaseInput(entry.name, error="case folder has no files", reason="empty case folder"))
-            elif entry.is_file():
-                cases.append(CaseInput(entry.name, [path]))
+            real, why = scope.admit(path)
+            if real is None:
+                cases.append(CaseInput(entry.name, error=why, reason=OUTSIDE))
+            elif real.is_dir():
+                cases.append(_folder_case(entry.name, real, scope))
+            elif real.is_file():
+                cases.append(CaseInput(entry.name, [real]))
             else:
                 cases.append(CaseInput(entry.name, error="not a regular file", reason="not a regular file"))
     return cases
 
 
-def _from_manifest(manifest: Path) -> list[CaseInput]:
+def _from_manifest(manifest: Path, scope: Scope) -> list[CaseInput]:
     """Rows `case_id,path[,request_date][,urgency][,received_at]`; several rows of one case_id are the documents
     of one case (urgency `expedited` | `standard`, received_at ISO 8601: historical cases get real clock figures).
 
@@ -121,19 +174,24 @@ def _from_manifest(manifest: Path) -> list[CaseInput]:
             problem = problem or _clock_cells(case, cell("urgency").lower(), cell("received_at"))
             path = Path(cell("path"))
             path = path if path.is_absolute() else manifest.parent / path
+            real, why = scope.admit(path)
             if problem is None:
-                if path.is_dir():
-                    case.files += _case_files(path)
-                elif path.is_file():
-                    case.files.append(path)
-                elif path.exists():
+                if real is None:
+                    problem = why
+                elif real.is_dir():
+                    files, problems = _case_files(real, scope)
+                    case.files += files
+                    problem = "; ".join(problems) or None
+                elif real.is_file():
+                    case.files.append(real)
+                elif real.exists():
                     problem = f"{path.name}: not a regular file"
                 else:
                     problem = f"{path.name}: no such file or folder"
         if problem:
             message = f"manifest line {number}: {problem}"
             case.error = f"{case.error}; {message}" if case.error else message
-            case.reason = "bad manifest row"
+            case.reason = OUTSIDE if OUTSIDE in problem else "bad manifest row"
     for case in cases.values():
         if not case.error and not case.files:
             case.error, case.reason = "case has no files", "empty case folder"

@@ -11,6 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from extractor.errors import BackfillError
+from extractor.private import open_private, private_dir, tighten
 
 from .state import OK, adopt_line, clear_written, finished_lines, last_written, mark_written
 
@@ -43,8 +44,10 @@ class Output:
         self._fh = None
 
     def lock(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_fh = open(f"{self.path}.lock", "a")
+        if not self.path.parent.is_dir():
+            private_dir(self.path.parent)
+        self._lock_fh = open_private(f"{self.path}.lock", "ab")
+        tighten(self.path)
         try:
             fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -122,7 +125,7 @@ class Output:
             self._fh = None
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         offsets: list[tuple[str, int]] = []
-        with self.engine.connect() as conn, tmp.open("wb") as fh:
+        with self.engine.connect() as conn, open_private(tmp, "wb") as fh:
             for case_id, line in finished_lines(conn):
                 fh.write(line.encode() + b"\n")
                 offsets.append((case_id, fh.tell()))
@@ -141,7 +144,7 @@ class Output:
         if not rows:
             return 0
         if self._fh is None:
-            self._fh = self.path.open("ab")
+            self._fh = open_private(self.path, "ab")
         marks = []
         for case_id, line in rows:
             self._fh.write(line.encode() + b"\n")

@@ -4,8 +4,13 @@ Every SQL statement of the backfill lives here, beside the tables, so the dispat
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
 import json
+import os
+import stat
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -15,7 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from extractor import knowledge
+from extractor.errors import BackfillError
 from extractor.ingest.cache import define_table
+from extractor.private import open_private, tighten
 
 from .inputs import CaseInput
 
@@ -71,9 +78,12 @@ def state_engine(state: str) -> sa.Engine:
     url = state if "://" in state else f"sqlite:///{Path(state).resolve()}"
     engine = sa.create_engine(url)
     if engine.dialect.name == "sqlite":
+        path = engine.url.database or ""
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(conn, _record) -> None:
+            if path and path != ":memory:":  # SQLite gives its side files the database file's mode
+                tighten(path, f"{path}-wal", f"{path}-shm", f"{path}-journal")
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives any process kill; after a power loss the last commits may be
@@ -84,6 +94,57 @@ def state_engine(state: str) -> sa.Engine:
 
     metadata.create_all(engine)
     return engine
+
+
+# pg_try_advisory_lock key of "one backfill per state database" (any fixed 64-bit number of our own).
+_ADVISORY_KEY = 0x6578_7472_6266_6C31
+
+
+class StateLock:
+    """One backfill at a time per state database: a PostgreSQL advisory lock held on its own connection, or
+    an exclusive flock beside a SQLite file. Two runs on one state would claim and write the same cases."""
+
+    def __init__(self, engine: sa.Engine, state: str):
+        self.engine, self.state = engine, state
+        self._conn: sa.Connection | None = None
+        self._fh = None
+
+    def acquire(self) -> None:
+        busy = BackfillError(f"{_shown(self.state)}: the state database is in use by another backfill")
+        if self.engine.dialect.name == "postgresql":
+            self._conn = self.engine.connect()
+            got = self._conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}).scalar()
+            self._conn.commit()
+            if not got:
+                self._conn.close()
+                self._conn = None
+                raise busy
+        elif self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            self._fh = open_private(f"{self.engine.url.database}.lock", "ab")
+            try:
+                fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.release()
+                raise busy from None
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
+                self._conn.commit()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    self._conn.invalidate()  # the session ends, and its advisory lock with it
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+def _shown(state: str) -> str:
+    return sa.engine.make_url(state).render_as_string(hide_password=True) if "://" in state else state
 
 
 def guideline_catalogue() -> str:
@@ -114,7 +175,10 @@ class FileHashes:
         if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             return hit[2]
         h = hashlib.sha256()
-        with path.open("rb") as fh:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)  # no link, no FIFO wait
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, "not a regular file")
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
         value = (st.st_size, st.st_mtime_ns, h.hexdigest())

@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from extractor.private import write_private
 from extractor.schemas import RECOMMENDATIONS
 
 from .state import ERROR, OK, state_engine, summary_rows
@@ -178,6 +179,4 @@ td,th{{border:1px solid #ccc;padding:4px 10px;text-align:left}}td:not(:first-chi
 {table(["version", "cases"], sorted([v, n] for v, n in summary.guideline_versions.items()))}
 </body></html>
 """
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
+    write_private(path, page.encode("utf-8"))

@@ -125,6 +125,7 @@ def _run_case(
             urgency=urgency,
             received_at=when,
             uploaded_at=_landed_at(paths),
+            follow_links=False,
         ).review
     except NoReadableDocuments as exc:
         reasons = "; ".join(sorted({reason for _, reason in exc.errors}))

@@ -28,15 +28,13 @@ from importlib import metadata as importlib_metadata
 from typing import Protocol
 
 import sqlalchemy as sa
-from pydantic import TypeAdapter
 
 from extractor.config import Settings
 
-from .packet import PdfReading
+from .packet import READING, PdfReading
 
 # Bump when the ingest code reads a PDF differently (text layer rules, OCR parsing, orientation...).
 CACHE_VERSION = 1
-_READING = TypeAdapter(PdfReading)
 # Settings that change nothing a reader produces (how many at once, how long to wait, memory).
 _NOT_READER = {"ocr_workers", "ocr_threads_per_page", "ocr_page_timeout_s", "ocr_min_confidence"}
 
@@ -91,11 +89,11 @@ def reader_key(settings: Settings) -> str:
 
 
 def encode(reading: PdfReading) -> bytes:
-    return zlib.compress(_READING.dump_json(reading), 6)
+    return zlib.compress(READING.dump_json(reading), 6)
 
 
 def decode(payload: bytes) -> PdfReading:
-    return _READING.validate_json(zlib.decompress(payload))
+    return READING.validate_json(zlib.decompress(payload))
 
 
 class ReadingCache(Protocol):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from pathlib import Path
 
 from extractor.config import get_settings
@@ -41,6 +44,22 @@ def decode_text(data: bytes) -> str:
     return text
 
 
+PDF_MAGIC = b"%PDF-"
+
+
+def sniff(data: bytes) -> str | None:
+    """'pdf', 'text' or None (neither), by content alone: the one test of what a file is, for upload (store)
+    and reading (ingest) alike. Only the PDF magic at byte 0 makes a PDF: a note that mentions "%PDF-" in
+    its first line is text."""
+    if data.startswith(PDF_MAGIC):
+        return "pdf"
+    try:
+        decode_text(data)
+    except DocumentError:
+        return None
+    return "text"
+
+
 def read_text_document(name: str, data: bytes) -> Document:
     text = decode_text(data)
     page_starts = [0] + [m.end() for m in re.finditer("\f", text)]
@@ -62,21 +81,40 @@ def read_pdf_cached(name: str, data: bytes, cache: ReadingCache | None = None) -
     return documents_of(name, digest, reading, settings)
 
 
-def read_file(path: Path, cache: ReadingCache | None = None) -> list[Document]:
-    """One file in, its documents out: a fax packet PDF may hold several documents."""
+_OPEN_ERRORS = {
+    errno.ENOENT: "no such file",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EISDIR: "is a directory",
+    errno.ELOOP: "symbolic link (not followed)",
+}
+
+
+def read_regular(path: Path, *, follow_links: bool = True) -> bytes:
+    """The bytes of a regular file, opened without blocking (a FIFO or a device is refused, never waited on)
+    and, with `follow_links=False`, without following a symbolic link in its last component."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_links else os.O_NOFOLLOW)
     try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise DocumentError("is a directory") from None
-    except FileNotFoundError:
-        raise DocumentError("no such file") from None
-    except PermissionError:
-        raise DocumentError("permission denied") from None
+        fd = os.open(path, flags)
     except OSError as exc:
-        raise DocumentError(f"cannot read ({exc.strerror or 'I/O error'})") from None
+        raise DocumentError(_OPEN_ERRORS.get(exc.errno or 0, f"cannot read ({exc.strerror or 'I/O error'})")) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise DocumentError("is a directory" if stat.S_ISDIR(mode) else "not a regular file")
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            return fh.read()
+        except OSError as exc:
+            raise DocumentError(f"cannot read ({exc.strerror or 'I/O error'})") from None
+
+
+def read_file(path: Path, cache: ReadingCache | None = None, *, follow_links: bool = True) -> list[Document]:
+    """One file in, its documents out: a fax packet PDF may hold several documents."""
+    data = read_regular(path, follow_links=follow_links)
     if not data:
         raise DocumentError("file is empty")
-    if data.lstrip()[:5] == b"%PDF-" or (b"%PDF-" in data[:1024] and path.suffix.lower() == ".pdf"):
+    if data.startswith(PDF_MAGIC):
         return read_pdf_cached(path.name, data, cache)
     if path.suffix.lower() == ".pdf":
         raise DocumentError("not a PDF (no %PDF- header)")

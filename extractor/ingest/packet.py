@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from pydantic import TypeAdapter
+
 from extractor.config import Settings
 from extractor.errors import DocumentError
 from extractor.ingest.document import Document, classify
@@ -56,6 +58,9 @@ class PdfReading:
     warnings: list[str] = field(default_factory=list)
     page_sizes: list[tuple[float, float]] = field(default_factory=list)  # per page, PDF points, as pdfium gives
     complete: bool = True  # False when a time limit cut OCR short: such a reading is not cached
+
+
+READING = TypeAdapter(PdfReading)  # one codec of a reading: the worker's JSON reply and the cache's payload
 
 
 def _key(text: str) -> str:

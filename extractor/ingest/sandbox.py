@@ -5,15 +5,22 @@ can make a PDF library grow without bound, loop, or crash the process outright. 
 `pdf.read_pages` (and `images.render_pngs`, the case page's images) under `RLIMIT_AS`
 (Settings.pdf_memory_mb, inherited by its Tesseract children) and is killed, with its process group,
 when a document takes longer than Settings.pdf_timeout_s. Workers are reused from document to document
-(starting one costs ~0.3 s of imports), so isolation costs a pickle round trip per document, not a
+(starting one costs ~0.3 s of imports), so isolation costs a JSON round trip per document, not a
 process start. A worker that failed is replaced.
+
+The worker holds no secret and leaves no trace: it starts with a minimal environment (no database URL,
+no EXTRACTOR_* setting but the models folder), gets only the PDF and OCR settings with each request,
+cannot dump core, and answers in JSON that the parent validates into a PdfReading (or PNG bytes) field by
+field (a reply is data, never code to unpickle: a worker subverted by a hostile PDF cannot run code in the
+server).
 """
 
 from __future__ import annotations
 
 import atexit
+import base64
+import json
 import os
-import pickle
 import select
 import signal
 import struct
@@ -23,13 +30,56 @@ import threading
 import time
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from extractor.config import Settings, get_settings
 from extractor.errors import DocumentError
 from extractor.ingest.document import Document, sha256_bytes
 
-from .packet import PdfReading, documents_of
+from .packet import READING, PdfReading, documents_of
 
 _HEADER = struct.Struct("!Q")
+_REQUEST = struct.Struct("!QQ")  # JSON length, PDF length
+# What the worker may inherit: nothing that names a database, a secret or the server's settings.
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TESSDATA_PREFIX", "EXTRACTOR_MODELS_DIR")
+_SETTINGS_PREFIXES = ("pdf_", "ocr_")
+
+
+def worker_env(memory_mb: int) -> dict[str, str]:
+    """The PDF worker's whole environment."""
+    package_root = str(Path(__file__).resolve().parents[2])  # the worker runs this same extractor
+    path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
+    env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
+    env.update(PYTHONPATH=path, EXTRACTOR_PDF_WORKER_MEMORY_MB=str(memory_mb), PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
+def worker_settings(settings: Settings) -> dict:
+    """The settings a worker needs to read a PDF, and no others (no database URL crosses over)."""
+    return {k: v for k, v in settings.model_dump(mode="json").items() if k.startswith(_SETTINGS_PREFIXES)}
+
+
+def encode_value(op: str, value: object) -> object:
+    """A worker's result as JSON data: a PdfReading's fields, or the PNG pages in base64."""
+    if op == "read":
+        return READING.dump_python(value, mode="json")
+    return [base64.b64encode(png).decode("ascii") for png in value]  # type: ignore[attr-defined]
+
+
+def decode_value(op: str, value: object) -> object:
+    """The inverse of encode_value, validated: only a PdfReading (pydantic, field by field) or a list of PNGs
+    comes out; anything else is a ValueError (the worker is killed, the document fails)."""
+    if op == "read":
+        try:
+            return READING.validate_python(value)
+        except ValidationError:
+            raise ValueError("a worker reply that is not a PDF reading") from None
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise ValueError("a worker reply that is not a list of page images")
+    pngs = [base64.b64decode(v, validate=True) for v in value]
+    if not all(png.startswith(b"\x89PNG") for png in pngs):
+        raise ValueError("a worker reply that is not a list of page images")
+    return pngs
 
 
 class _WorkerGone(Exception):
@@ -38,12 +88,10 @@ class _WorkerGone(Exception):
 
 class _Worker:
     def __init__(self, settings: Settings):
-        package_root = str(Path(__file__).resolve().parent.parent)  # the worker runs this same extractor
-        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
         self.memory_mb = settings.pdf_memory_mb  # set once, at start: a worker serves only this cap
-        env = dict(os.environ, EXTRACTOR_PDF_WORKER_MEMORY_MB=str(settings.pdf_memory_mb), PYTHONPATH=path)
+        env = worker_env(settings.pdf_memory_mb)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "extractor.ingest.sandbox"],
+            [sys.executable, "-I", "-c", _BOOT, str(Path(__file__).resolve().parents[2])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -51,28 +99,32 @@ class _Worker:
             env=env,
         )
 
-    def call(self, op: str, data: bytes, settings: Settings, extra: object = None) -> object:
-        payload = pickle.dumps((op, data, settings.model_dump(), extra), protocol=pickle.HIGHEST_PROTOCOL)
+    def call(self, op: str, data: bytes, settings: Settings, extra: dict[int, int] | None = None) -> object:
+        request = {"op": op, "settings": worker_settings(settings), "rotation": sorted((extra or {}).items())}
+        head = json.dumps(request).encode()
         deadline = time.monotonic() + settings.pdf_timeout_s
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(_HEADER.pack(len(payload)) + payload)
+            self.proc.stdin.write(_REQUEST.pack(len(head), len(data)) + head)
+            self.proc.stdin.write(data)
             self.proc.stdin.flush()
         except OSError:
             self.kill()
             raise _WorkerGone from None
         try:
             size = _HEADER.unpack(self._read(_HEADER.size, deadline))[0]
-            status, value = pickle.loads(self._read(size, deadline))
+            reply = json.loads(self._read(size, deadline))
+            status, value = reply["status"], reply["value"]
+            value = decode_value(op, value) if status == "ok" else str(value)
         except TimeoutError:
             self.kill()
             raise DocumentError(f"PDF took longer than {settings.pdf_timeout_s:g} s to read (time limit)") from None
-        except (BrokenPipeError, EOFError, OSError, pickle.UnpicklingError):
+        except (BrokenPipeError, EOFError, OSError, ValueError, KeyError, TypeError):
             self.kill()
             raise DocumentError(self._death(settings)) from None
         if status == "ok":
             return value
-        raise DocumentError(value)
+        raise DocumentError(str(value))
 
     def _read(self, n: int, deadline: float) -> bytes:
         assert self.proc.stdout is not None
@@ -157,18 +209,27 @@ def _bounded(op: str, data: bytes, settings: Settings, extra: object = None) -> 
     if not settings.pdf_isolation:
         return _run(op, data, settings, extra)
     with _slots(settings.pdf_workers):
-        with _lock:
-            same = [w for w in _idle if w.memory_mb == settings.pdf_memory_mb]
-            worker = same[-1] if same else None
+        with _lock:  # a worker runs under the memory cap it was started with
+            fits = [w for w in _idle if w.memory_mb == settings.pdf_memory_mb]
+            worker = fits[-1] if fits else None
             if worker is not None:
                 _idle.remove(worker)
         if worker is None or not worker.alive():
             worker = _Worker(settings)
         try:
-            result = worker.call(op, data, settings, extra)
-        except _WorkerGone:
-            worker = _Worker(settings)
-            result = worker.call(op, data, settings, extra)
+            try:
+                result = worker.call(op, data, settings, extra)
+            except _WorkerGone:
+                worker = _Worker(settings)
+                result = worker.call(op, data, settings, extra)
+        except DocumentError:
+            if worker.alive():  # it answered with the document's error: reusable
+                with _lock:
+                    _idle.append(worker)
+            raise
+        except BaseException:  # the caller is stopping (a signal) mid-document: the worker dies with it
+            worker.kill()
+            raise
         with _lock:
             _idle.append(worker)
     return result
@@ -197,11 +258,22 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
+# The worker's entry: `-I` (isolated: no user site, no PYTHON* variables, no current folder on the path),
+# then the package root given as argv[1].
+_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from extractor.ingest.sandbox import _serve; _serve()"
+
+
+def _reply(status: str, op: str, value: object) -> bytes:
+    data = encode_value(op, value) if status == "ok" else value
+    return json.dumps({"status": status, "value": data}, ensure_ascii=False).encode()
+
+
 def _serve() -> None:
     import resource
 
     limit = int(os.environ.get("EXTRACTOR_PDF_WORKER_MEMORY_MB", "2048")) * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash leaves no core file with the PDF's content
     sys.setrecursionlimit(5000)
     from . import images, pdf  # lazy: imported after the memory limit is set  # noqa: F401
 
@@ -209,24 +281,25 @@ def _serve() -> None:
     stdout = os.fdopen(os.dup(1), "wb")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # stray prints from libraries never corrupt the replies
     while True:
-        head = stdin.read(_HEADER.size)
-        if len(head) < _HEADER.size:
+        head = stdin.read(_REQUEST.size)
+        if len(head) < _REQUEST.size:
             return
-        op, data, raw_settings, extra = pickle.loads(stdin.read(_HEADER.unpack(head)[0]))
+        head_size, data_size = _REQUEST.unpack(head)
+        request = json.loads(stdin.read(head_size))
+        data = stdin.read(data_size)
+        op, raw_settings = str(request["op"]), dict(request["settings"])
+        rotation = {int(k): int(v) for k, v in request.get("rotation") or []}
         try:
-            reply: tuple[str, object] = ("ok", _run(op, data, Settings(**raw_settings), extra))
+            reply = _reply("ok", op, _run(op, data, Settings(**raw_settings), rotation))
         except DocumentError as exc:
-            reply = ("error", str(exc))
+            reply = _reply("error", op, str(exc))
         except MemoryError:
-            reply = ("error", f"PDF needs more than {limit // 2**20} MB to read (memory limit)")
+            reply = _reply("error", op, f"PDF needs more than {limit // 2**20} MB to read (memory limit)")
         except RecursionError:
-            reply = ("error", "damaged PDF (objects nested too deeply)")
+            reply = _reply("error", op, "damaged PDF (objects nested too deeply)")
         except Exception as exc:
-            reply = ("error", f"damaged PDF ({type(exc).__name__})")
-        try:
-            out = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            out = pickle.dumps(("error", "PDF too large to return (memory limit)"))
+            reply = _reply("error", op, f"damaged PDF ({type(exc).__name__})")
+        out = reply
         stdout.write(_HEADER.pack(len(out)) + out)
         stdout.flush()
 

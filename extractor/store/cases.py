@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    func,
     select,
     update,
 )
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session
 from extractor import clock
 from extractor.config import get_settings
 from extractor.ingest.cache import forget
+from extractor.ingest.files import read_regular
 
 from .db import open_store
 from .tables import Case, Decision, PasRequest, ReviewRow, StoredDocument, StoreError, User, cache_table, utcnow
@@ -68,15 +72,18 @@ def create_case(
 MAX_ATTEMPTS = 3
 
 
-def claim_next(session: Session, worker: str = "", lease_seconds: float = 600) -> Case | None:
-    """Atomically move the oldest queued case (or one whose worker vanished past its lease) to processing.
+def claim_next(session: Session, worker: str = "", lease_seconds: float | None = None) -> Case | None:
+    """Atomically move the oldest queued case (or one whose claim was not renewed for a lease) to processing.
 
-    The conditional UPDATE is the lock: of two workers racing for the same case only one changes a row.
-    A case whose processing was cut off MAX_ATTEMPTS times (a worker crashing on it) fails instead of
-    being taken up again forever.
+    The conditional UPDATE is the lock: of two workers racing for the same case only one changes a row,
+    and the case carries a fresh `claim_token` that its holder must show to renew (`heartbeat`) or finish
+    (`finish_claim`, `fail_claim`). A case whose processing was cut off MAX_ATTEMPTS times (a worker
+    crashing on it, a deadline passed) fails instead of being taken up again forever.
     """
-    stale = utcnow() - timedelta(seconds=lease_seconds)
-    claimable = (Case.status == "queued") | ((Case.status == "processing") & (Case.claimed_at < stale))
+    lease = get_settings().web_claim_lease_seconds if lease_seconds is None else lease_seconds
+    stale = utcnow() - timedelta(seconds=lease)
+    renewed = func.coalesce(Case.heartbeat_at, Case.claimed_at)
+    claimable = (Case.status == "queued") | ((Case.status == "processing") & (renewed < stale))
     candidates = session.scalars(select(Case.id).where(claimable).order_by(Case.created_at).limit(5)).all()
     for case_id in candidates:
         now = utcnow()
@@ -87,6 +94,8 @@ def claim_next(session: Session, worker: str = "", lease_seconds: float = 600) -
                 status="processing",
                 claimed_at=now,
                 claimed_by=worker[:64] or None,
+                claim_token=uuid.uuid4().hex,
+                heartbeat_at=now,
                 updated_at=now,
                 attempts=Case.attempts + 1,
             )
@@ -103,13 +112,83 @@ def claim_next(session: Session, worker: str = "", lease_seconds: float = 600) -
     return None
 
 
-def release_claims(session: Session, worker: str | None = None) -> int:
+def heartbeat(session: Session, case_id: str, token: str) -> bool:
+    """Renew a claim; False when it is no longer this holder's (lapsed and taken up, or finished)."""
+    result = session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.claim_token == token, Case.status == "processing")
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _end_claim(session: Session, case: Case, token: str, status: str) -> bool:
+    """The conditional UPDATE that ends a claim: only the current holder's token matches."""
+    result = session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.claim_token == token, Case.status == "processing")
+        .values(status=status, claim_token=None, claimed_by=None, heartbeat_at=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def finish_claim(session: Session, case: Case, token: str, review: Any) -> bool:
+    """Store the review of a claimed case if `token` is still its claim; False (nothing stored) otherwise."""
+    if not _end_claim(session, case, token, "ready"):
+        return False
+    finish_case(session, case, review)
+    case.claim_token = case.claimed_by = case.heartbeat_at = None
+    return True
+
+
+def fail_claim(session: Session, case: Case, token: str, error: str) -> bool:
+    """Fail a claimed case if `token` is still its claim."""
+    if not _end_claim(session, case, token, "failed"):
+        return False
+    fail_case(session, case, error)
+    case.claim_token = case.claimed_by = case.heartbeat_at = None
+    return True
+
+
+def release_orphans(session: Session, host: str, alive: Callable[[int], bool]) -> int:
+    """On start-up of a server on `host`: put back the claims of this host's servers that are no longer
+    running (worker ids are host:server-pid:worker-pid). Claims of other hosts, or of a server still running
+    here, are left alone: several servers may share one database, and a lapsed claim is taken up anyway."""
+    rows = session.execute(
+        select(Case.claimed_by).where(Case.status == "processing", Case.claimed_by.like(f"{host}:%"))
+    ).all()
+    dead = set()
+    for (claimed_by,) in rows:
+        owner = claimed_by.split(":")[1] if claimed_by.count(":") >= 1 else ""
+        if not owner.isdigit() or not alive(int(owner)):
+            dead.add(claimed_by)
+    anonymous = session.execute(  # claimed with no worker id: nobody else can answer for them
+        update(Case)
+        .where(Case.status == "processing", Case.claimed_by.is_(None))
+        .values(status="queued", claimed_at=None, claim_token=None, heartbeat_at=None)
+    )
+    return (anonymous.rowcount or 0) + sum(release_claims(session, worker) for worker in sorted(dead))
+
+
+def release_claims(session: Session, worker: str | None = None, *, count_attempt: bool = True) -> int:
     """Put cases back in the queue that a worker (or, with None, any worker of a stopped server) left
-    processing; the next claim counts the attempt."""
+    processing. A worker that died counts as an attempt (a case that keeps killing workers fails); one that
+    was stopped and hands its case back (`count_attempt=False`) does not."""
     query = update(Case).where(Case.status == "processing")
     if worker is not None:
         query = query.where(Case.claimed_by == worker[:64])
-    result = session.execute(query.values(status="queued", claimed_at=None, claimed_by=None))
+    values: dict[str, Any] = {
+        "status": "queued",
+        "claimed_at": None,
+        "claimed_by": None,
+        "claim_token": None,
+        "heartbeat_at": None,
+    }
+    if not count_attempt:
+        values["attempts"] = Case.attempts - 1
+    result = session.execute(query.values(**values))
     return result.rowcount or 0
 
 
@@ -237,32 +316,49 @@ def save_imported_case(
     return case
 
 
-def import_reviews(db_url: str, items: Sequence[tuple[str, str, Sequence[Path]]]) -> int:
+@dataclass
+class ImportResult:
+    new: int = 0
+    replaced: int = 0
+    kept_decided: list[str] = field(default_factory=list)
+
+
+def import_reviews(db_url: str, items: Sequence[tuple[str, str, Sequence[Path]]], data_dir: Path) -> ImportResult:
     """The backfill's `--db URL`: store (case_id, review JSON, document paths) as ready cases.
 
-    Idempotent by case id (a re-run stores nothing twice). Documents are copied into the app's data dir
-    so reviewers see pages and boxes: the folder of a SQLite database file, else EXTRACTOR_DATA_DIR.
-    Returns how many cases were new.
+    A new case id is stored with its documents (copied into `data_dir`, the app's data dir, so reviewers
+    see pages and boxes). An imported case nobody has decided gets the new review (it was re-scored); a
+    decided case keeps its review and decision and is listed in `kept_decided`; a case id the web app
+    created (an upload) is never touched.
     """
-    from sqlalchemy.engine import make_url
-
-    url = make_url(db_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        data_dir = Path(url.database).resolve().parent
-    else:
-        data_dir = get_settings().data_dir
     engine, factory = open_store(db_url)
-    new = 0
+    result = ImportResult()
     try:
         with factory() as session:
             for case_id, review, files in items:
-                if session.get(Case, case_id) is None:
-                    save_imported_case(session, case_id, [Path(f) for f in files], review, data_dir)
-                    new += 1
+                existing = session.get(Case, case_id)
+                if existing is not None and (existing.source != "import" or existing.decision is not None):
+                    result.kept_decided.append(case_id)
+                    continue
+                pairs = [(Path(f).name, read_regular(Path(f), follow_links=False)) for f in files]
+                if existing is None:
+                    save_imported_case(session, case_id, pairs, review, data_dir)
+                    result.new += 1
+                elif load_review_json(session, case_id) != json.dumps(_review_dict(review), ensure_ascii=False):
+                    same_files = [d.sha256 for d in existing.documents] == [
+                        hashlib.sha256(b).hexdigest() for _, b in pairs
+                    ]
+                    if same_files:  # the pipeline or guideline changed: new review, the page views redrawn
+                        for doc in existing.documents:
+                            doc.text = doc.line_boxes = doc.parts = None
+                        finish_case(session, existing, review)
+                    else:
+                        save_imported_case(session, case_id, pairs, review, data_dir, replace=True)
+                    result.replaced += 1
                 session.commit()
     finally:
         engine.dispose()
-    return new
+    return result
 
 
 def get_case(session: Session, case_id: str) -> Case | None:

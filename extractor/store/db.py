@@ -14,6 +14,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from extractor.private import private_dir, tighten
+
 # --- engine, migrations -------------------------------------------------------------------------
 
 
@@ -29,12 +31,15 @@ def resolve_url(db: str | None, data_dir: Path) -> str:
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        on_disk = bool(path) and path != ":memory:" and not path.startswith("file:")
+        if on_disk:
+            private_dir(Path(path).parent)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:  # WAL: readers never wait for the worker's writes
+            if on_disk:  # SQLite gives its -wal, -shm and -journal files the database file's mode
+                tighten(path, f"{path}-wal", f"{path}-shm", f"{path}-journal")
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")

@@ -64,6 +64,9 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the current claim: only its holder may finish the case; its heartbeat keeps the claim from lapsing
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     request_date: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -16,8 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from extractor.errors import DocumentError
-from extractor.ingest.files import decode_text
+from extractor.ingest.files import sniff  # store.sniff is ingest's one content sniff
+from extractor.private import private_dir
 
 from .tables import Case, StoredDocument, StoreError
 
@@ -38,21 +38,8 @@ def display_name(raw: str | None) -> str:
     return name or "document"
 
 
-def sniff(data: bytes) -> str | None:
-    """'pdf', 'text' or None (refused), judged by content only: a name or a client's type proves nothing."""
-    if b"%PDF-" in data[:1024]:
-        return "pdf"
-    try:
-        decode_text(data)
-    except DocumentError:
-        return None
-    return "text"
-
-
 def uploads_dir(data_dir: Path) -> Path:
-    path = Path(data_dir) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(Path(data_dir) / "uploads")
 
 
 def _write_file(data_dir: Path, data: bytes) -> str:

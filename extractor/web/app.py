@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import traceback
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from extractor.render import fhir as render_fhir
 from . import api, fhir, oversight, pages
 from .deps import AppState, HashPool, LoginLimiter, LoginRequired
 from .pages import error_page
-from .worker_pool import WorkerPool
+from .worker_pool import WorkerPool, pid_alive
 
 log = logging.getLogger("extractor.web")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -168,10 +169,10 @@ def create_app(
         pool = None
         if count > 0:
             with app.state.extractor.factory() as session:
-                requeued = store.requeue_processing(session)
+                requeued = store.release_orphans(session, socket.gethostname()[:40], pid_alive)
                 session.commit()
             if requeued:
-                log.info("requeued %d cases left processing by the last run", requeued)
+                log.info("requeued %d cases left processing by a server of this host that stopped", requeued)
             pool = WorkerPool(url, data_dir, count, app.state.extractor.factory)
             app.state.workers = pool
             pool.start()

@@ -9,6 +9,7 @@ import logging
 import secrets
 import sys
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from extractor import store
 from extractor.config import Settings
+from extractor.private import private_dir, restrict_umask
 
 from .app import create_app
 
@@ -84,8 +86,21 @@ def demo_users(factory) -> list[tuple[str, str, str]]:
     return out
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, whose SIGTERM/SIGINT first tells the worker pool to stop: no worker is replaced (or
+    takes a case) while the server drains, whether the signal came to this process or its whole group."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        pool = getattr(self.config.app.state, "workers", None)
+        if pool is not None:
+            pool.begin_stop()
+        super().handle_exit(sig, frame)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    restrict_umask()  # PHI at rest: the database, its side files, uploads and renders are the owner's only
     settings, data_dir, url = _settings(args)
+    private_dir(data_dir)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.demo is not None:
@@ -102,6 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Requests hop between the event loop and the thread pool; under load a thread waits up to the GIL switch
     # interval at each hop (5 ms by default), which dominated the slowest requests.
     sys.setswitchinterval(0.0005)
+    # A stop waits at most 2 s for requests in flight, then the workers get the rest of the 10 s.
     server(app, args.host, args.port).run()
     return 0
 
@@ -109,8 +125,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def server(app, host: str, port: int, log_level: str = "info") -> uvicorn.Server:
     """The uvicorn server `serve` runs. uvicorn's own proxy headers are off: it would believe X-Forwarded-For
     from any loopback client; the app believes it only from `Settings.trusted_proxies`."""
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, proxy_headers=False)
-    return uvicorn.Server(config)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, proxy_headers=False, timeout_graceful_shutdown=2
+    )
+    return _Server(config)
 
 
 def _safe_url(url: str) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from extractor.ingest.sandbox import render_pages
+from extractor.private import private_dir, write_private
 
 
 def shown_sizes(sizes: list[list[float]], rotation: dict[int, int] | None = None) -> list[list[float]]:
@@ -35,14 +35,9 @@ def render_all(source: Path, cache: Path, turns: dict[int, int]) -> None:
     """PNG of every page, rendered by the bounded PDF worker (pixels capped), kept 0600 beside the uploads:
     the worker does this at intake, so the server only ever reads images from disk."""
     pngs = render_pages(source.read_bytes(), turns)
-    cache.mkdir(parents=True, exist_ok=True)
+    private_dir(cache)
     for page, data in enumerate(pngs, start=1):
-        target = _png_path(source, cache, page, turns.get(page, 0) % 360)
-        tmp = target.with_suffix(f".{os.getpid()}.part")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
+        write_private(_png_path(source, cache, page, turns.get(page, 0) % 360), data)
 
 
 def page_png(source: Path, cache: Path, page: int, rotation: int = 0) -> bytes:

@@ -331,18 +331,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def dask_tls(folder: Path) -> tuple[list[str], dict[str, str]]:
+    """A certificate for a test's Dask scheduler and workers: their TLS options, and the Dask configuration
+    (as DASK_* variables) the backfill reaches them with."""
+    from distributed.security import Security
+
+    temporary = Security.temporary()
+    cert, key = folder / "dask-cert.pem", folder / "dask-key.pem"
+    cert.write_text(temporary.tls_ca_file)
+    key.write_text(temporary.tls_client_key)
+    key.chmod(0o600)
+    options = ["--tls-ca-file", str(cert), "--tls-cert", str(cert), "--tls-key", str(key)]
+    env = {
+        "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": str(cert),
+        "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": str(cert),
+        "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": str(key),
+    }
+    return options, env
+
+
 def test_backfill_runs_on_an_existing_dask_scheduler_and_worker(tmp_path):
     cases = tmp_path / "cases"
     expected = make_cases(cases, 6)
     port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
+    address = f"tls://127.0.0.1:{port}"
+    tls, tls_env = dask_tls(tmp_path)
     logs = tmp_path / "dask.log"
     procs = []
     try:
         with logs.open("w") as log:
             procs.append(
                 subprocess.Popen(
-                    [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                    [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
+                     "--protocol", "tls", *tls],
                     stdout=log,
                     stderr=log,
                     start_new_session=True,
@@ -363,6 +384,7 @@ def test_backfill_runs_on_an_existing_dask_scheduler_and_worker(tmp_path):
                         "--no-dashboard",
                         "--name",
                         "backfill-test-worker",
+                        *tls,
                     ],
                     stdout=log,
                     stderr=log,
@@ -370,14 +392,17 @@ def test_backfill_runs_on_an_existing_dask_scheduler_and_worker(tmp_path):
                 )
             )
         out = tmp_path / "results.jsonl"
-        proc = backfill(cases, "--out", out, "--scheduler", address)
+        proc = backfill(cases, "--out", out, "--scheduler", address, env=tls_env)
         assert proc.returncode == 0, proc.stderr + logs.read_text()
         rows = assert_one_line_per_case(out, expected)
         assert all(r["status"] == "ok" for r in rows)
 
         from distributed import Client
+        from distributed.security import Security
 
-        with Client(address, timeout="10s") as client:
+        cert, key = tls_env["DASK_DISTRIBUTED__COMM__TLS__CA_FILE"], tls_env["DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY"]
+        security = Security(tls_ca_file=cert, tls_client_cert=cert, tls_client_key=key, require_encryption=True)
+        with Client(address, timeout="10s", security=security) as client:
             ran = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
             workers = [w["name"] for w in client.scheduler_info()["workers"].values()]
         assert "cases" in ran  # the cases ran through this scheduler ...
@@ -393,18 +418,29 @@ def test_backfill_runs_on_an_existing_dask_scheduler_and_worker(tmp_path):
 
 def test_unreachable_scheduler_is_a_one_line_error(tmp_path):
     make_cases(tmp_path / "cases", 1)
-    address = f"tcp://127.0.0.1:{free_port()}"
+    address = f"tls://127.0.0.1:{free_port()}"
     proc = backfill(
         tmp_path / "cases",
         "--out",
         tmp_path / "o.jsonl",
         "--scheduler",
         address,
-        env={"EXTRACTOR_BACKFILL_CONNECT_SECONDS": "2"},
+        env={"EXTRACTOR_BACKFILL_CONNECT_SECONDS": "2", **dask_tls(tmp_path)[1]},
     )
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.strip().startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:")
+    assert proc.stderr.strip().startswith("error: cannot reach the Dask scheduler at tls://127.0.0.1:")
     assert "Traceback" not in proc.stderr
+
+
+def test_a_scheduler_without_tls_is_refused_with_one_line(tmp_path):
+    make_cases(tmp_path / "cases", 1)
+    plain = backfill(tmp_path / "cases", "--out", tmp_path / "o.jsonl", "--scheduler", "tcp://127.0.0.1:8786")
+    assert plain.returncode == 2 and plain.stderr.strip() == (
+        "error: --scheduler tcp://127.0.0.1:8786: must be a tls:// address (Dask traffic carries note text)"
+    )
+    bare = backfill(tmp_path / "cases", "--out", tmp_path / "o.jsonl", "--scheduler", "tls://127.0.0.1:8786")
+    assert bare.returncode == 2
+    assert bare.stderr.strip().startswith("error: --scheduler tls://127.0.0.1:8786: no TLS configuration; set ")
 
 
 def test_a_worker_outside_our_cluster_rebuilds_its_pipeline_every_n_cases(tmp_path, monkeypatch):
