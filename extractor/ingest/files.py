@@ -45,13 +45,15 @@ def decode_text(data: bytes) -> str:
 
 
 PDF_MAGIC = b"%PDF-"
+_BANNERED = re.compile(rb"[\r\n]%PDF-\d")
 
 
 def sniff(data: bytes) -> str | None:
     """'pdf', 'text' or None (neither), by content alone: the one test of what a file is, for upload (store)
-    and reading (ingest) alike. Only the PDF magic at byte 0 makes a PDF: a note that mentions "%PDF-" in
-    its first line is text."""
-    if data.startswith(PDF_MAGIC):
+    and reading (ingest) alike. A PDF starts with its magic, or (a fax server's banner line before it) has
+    the magic at the start of a line of its first KB and ends with %%EOF; a note that mentions "%PDF-" is
+    text."""
+    if data.startswith(PDF_MAGIC) or (_BANNERED.search(data[:1024]) and b"%%EOF" in data[-1024:]):
         return "pdf"
     try:
         decode_text(data)
@@ -114,7 +116,7 @@ def read_file(path: Path, cache: ReadingCache | None = None, *, follow_links: bo
     data = read_regular(path, follow_links=follow_links)
     if not data:
         raise DocumentError("file is empty")
-    if data.startswith(PDF_MAGIC):
+    if sniff(data) == "pdf":
         return read_pdf_cached(path.name, data, cache)
     if path.suffix.lower() == ".pdf":
         raise DocumentError("not a PDF (no %PDF- header)")

@@ -80,7 +80,7 @@ def test_a_reply_that_is_not_a_reading_or_page_images_is_refused():
         sandbox.decode_value("render", ["aGVsbG8="])  # base64, but not a PNG
 
 
-def test_one_content_sniff_only_pdf_magic_at_byte_0_makes_a_pdf(tmp_path):
+def test_one_content_sniff_a_note_that_mentions_pdf_is_text_a_bannered_fax_is_a_pdf(tmp_path):
     from extractor import store
     from extractor.ingest import files
 
@@ -88,7 +88,8 @@ def test_one_content_sniff_only_pdf_magic_at_byte_0_makes_a_pdf(tmp_path):
     note = b"FAX COVER: attachment scan_%PDF-1.4 could not be opened; note typed below.\nMRI brain: new lesion.\n"
     assert files.sniff(note) == "text"
     assert files.sniff(make_pdf([["x"]])) == "pdf"
-    assert files.sniff(b"junk before\n" + make_pdf([["x"]])) == "text"
+    assert files.sniff(b"FAX SERVER 12:00 PAGE 1\r\n" + make_pdf([["x"]])) == "pdf"  # a banner before it
+    assert files.sniff(b"Attached:\n%PDF-1.4 scan could not be opened.\nMRI brain: new lesion.\n") == "text"
     (tmp_path / "cover.txt").write_bytes(note)
     [doc] = files.read_file(tmp_path / "cover.txt")
     assert doc.text.startswith("FAX COVER")
