@@ -1,7 +1,7 @@
 """One pydantic-settings object for every tunable the product reads from the environment."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     login_max_failures_per_client: int = 20  # per client address (whatever the user names)
     login_window_seconds: int = 300
     login_tracked_keys: int = 10_000  # names and addresses the limiter remembers; the oldest are forgotten
+    # where failed logins are counted: "database" shares them between every server instance on one store,
+    # "memory" keeps them per process; "auto" is database on PostgreSQL (instances can share it), else memory
+    login_counters: Literal["auto", "memory", "database"] = "auto"
     # password hashing (argon2, ~50 ms of CPU each): so many at once, so many more waiting, else 503
     password_hash_workers: int = 2
     password_hash_waiting: int = 8

@@ -9,8 +9,8 @@ The web app and the batch backfill both write here: `save_imported_case()` store
 was computed elsewhere (see its docstring).
 
 Files, bottom up: tables (the ORM), db (engine, migrations), users (passwords, tokens), uploads
-(files on disk), cases (intake, queue, reviews), decisions, audit. Callers use `from extractor import store`
-and the names below.
+(files on disk), cases (intake, queue, reviews), decisions, audit, logins (shared failed-login counters).
+Callers use `from extractor import store` and the names below.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from .cases import (
 )
 from .db import default_url, make_engine, migrate, migrations_dir, open_store, resolve_url
 from .decisions import decisions_for, record_decision, reviewed_rationale
+from .logins import add_failure, clear_failures, failure_rows, recent_failures
 from .pas import find_pas_request, intake_timing, pas_request_of, record_pas_request
 from .qa import in_sample, qa_queue, qa_reviews, record_qa_review, sample_decision
 from .tables import (

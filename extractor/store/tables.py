@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -190,3 +191,15 @@ class QaReview(Base):
 
 # The document-text cache (ingest/cache.py): each uploaded PDF's reading, made once by the worker at intake.
 cache_table = define_table(Base.metadata)
+
+
+class LoginFailure(Base):
+    """One failed login, by user name and by client address: the login limiter's counters when several server
+    instances share one database (Settings.login_counters), so a guesser cannot spread tries across them."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_kind_key", "kind", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "name" | "client"
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

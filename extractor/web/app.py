@@ -22,7 +22,7 @@ from extractor.config import Settings
 from extractor.render import fhir as render_fhir
 
 from . import api, fhir, oversight, pages
-from .deps import AppState, HashPool, LoginLimiter, LoginRequired
+from .deps import AppState, HashPool, LoginRequired, login_limiter
 from .pages import error_page
 from .worker_pool import WorkerPool, pid_alive
 
@@ -189,12 +189,7 @@ def create_app(
         url=url,
         data_dir=data_dir,
         factory=factory,
-        limiter=LoginLimiter(
-            settings.login_max_failures,
-            settings.login_window_seconds,
-            settings.login_max_failures_per_client,
-            settings.login_tracked_keys,
-        ),
+        limiter=login_limiter(settings, url, factory),
         hashing=HashPool(
             settings.password_hash_workers, settings.password_hash_waiting, settings.password_hash_wait_seconds
         ),

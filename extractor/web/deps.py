@@ -52,7 +52,7 @@ class AppState:
     url: str
     data_dir: Path
     factory: sessionmaker[Session]
-    limiter: LoginLimiter
+    limiter: LoginLimiter | SharedLoginLimiter
     hashing: HashPool
     fragments: FragmentCache = field(default_factory=FragmentCache)
     bundles: FragmentCache = field(default_factory=FragmentCache)  # FHIR Bundles, keyed by what they depend on
@@ -123,6 +123,61 @@ class LoginLimiter:
         """How many names and addresses are remembered (bounded by 2 * max_keys)."""
         with self._lock:
             return len(self._names) + len(self._clients)
+
+
+class SharedLoginLimiter:
+    """LoginLimiter's counts kept in the store's database, so every server instance on one database enforces
+    the same limits (a guesser cannot spread tries across instances); bounded by the window and by
+    2 * max_keys rows."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        max_failures: int,
+        window_seconds: float,
+        per_client: int | None = None,
+        max_keys: int = 10_000,
+    ):
+        self.factory, self.max, self.window = factory, max_failures, window_seconds
+        self.per_client = per_client if per_client is not None else 4 * max_failures
+        self.max_rows = 2 * max_keys
+
+    def blocked(self, client: str, name: str) -> bool:
+        with self.factory() as session:
+            return (
+                store.recent_failures(session, "name", name.lower()[:200], self.window) >= self.max
+                or store.recent_failures(session, "client", client[:200], self.window) >= self.per_client
+            )
+
+    def failed(self, client: str, name: str) -> None:
+        with self.factory() as session:
+            keys = {"name": name.lower()[:200], "client": client[:200]}
+            store.add_failure(session, keys, self.window, self.max_rows)
+            session.commit()
+
+    def succeeded(self, client: str, name: str) -> None:
+        with self.factory() as session:
+            store.clear_failures(session, "name", name.lower()[:200])
+            session.commit()
+
+    def tracked(self) -> int:
+        with self.factory() as session:
+            return store.failure_rows(session)
+
+
+def login_limiter(settings: Settings, url: str, factory: sessionmaker[Session]) -> LoginLimiter | SharedLoginLimiter:
+    """The limiter Settings.login_counters asks for ("auto": shared on PostgreSQL, where instances can meet)."""
+    shared = settings.login_counters == "database" or (
+        settings.login_counters == "auto" and not url.startswith("sqlite")
+    )
+    kind = SharedLoginLimiter if shared else LoginLimiter
+    limits = (
+        settings.login_max_failures,
+        settings.login_window_seconds,
+        settings.login_max_failures_per_client,
+        settings.login_tracked_keys,
+    )
+    return kind(factory, *limits) if shared else kind(*limits)  # type: ignore[call-arg,arg-type]
 
 
 class HashPool:

@@ -27,9 +27,9 @@ def test_migration_from_empty_database_to_head_matches_the_models(db):
     engine, _, _ = db
     tables = set(inspect(engine).get_table_names())
     assert {"users", "tokens", "cases", "documents", "reviews", "decisions", "overrides", "audit_events",
-            "pas_requests", "qa_reviews"} <= tables  # fmt: skip
+            "pas_requests", "qa_reviews", "login_failures"} <= tables  # fmt: skip
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0007"
+        assert MigrationContext.configure(conn).get_current_revision() == "0008"
         diff = compare_metadata(MigrationContext.configure(conn), store.Base.metadata)
     assert diff == []
     store.migrate(engine)  # a second start is a no-op

@@ -16,8 +16,19 @@ from fastapi.testclient import TestClient
 from extractor import store
 from extractor.config import Settings
 from extractor.web import commands, create_app, worker
-from extractor.web.deps import LoginLimiter
-from tests.helpers import PASSWORD, PG_URL, add_users, bearer, fresh_url, login, make_pdf, needs, sample_upload
+from extractor.web.deps import LoginLimiter, SharedLoginLimiter
+from tests.helpers import (
+    PASSWORD,
+    PG_URL,
+    add_users,
+    backends,
+    bearer,
+    fresh_url,
+    login,
+    make_pdf,
+    needs,
+    sample_upload,
+)
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +221,45 @@ def test_the_login_limiter_remembers_a_bounded_number_of_names_and_clients():
         limiter.failed(f"10.{i // 250}.{i % 250}.1", f"name{i}")
     assert limiter.tracked() <= 100
     for _ in range(3):
+        limiter.failed("10.9.9.9", "victim")
+    assert limiter.blocked("10.8.8.8", "victim")  # the most recent are kept
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_login_limits_hold_across_server_instances_sharing_one_database(backend, tmp_path):
+    """Two instances of the server on one database (as behind a load balancer): a guesser who spreads tries
+    over both is stopped at the same count as against one, and the right password clears the name's count
+    on both. On PostgreSQL the counters are shared by default ("auto"); on SQLite when asked."""
+    url = fresh_url(backend, tmp_path)
+    counters = "auto" if backend == "postgresql" else "database"
+    apps = [
+        create_app(Settings(data_dir=tmp_path / f"i{i}", login_counters=counters), db_url=url, workers=0)
+        for i in range(2)
+    ]
+    assert all(isinstance(a.state.extractor.limiter, SharedLoginLimiter) for a in apps)
+    add_users(apps[0].state.extractor.factory)
+    clients = [TestClient(a) for a in apps]
+
+    def attempt(i: int, password: str = "wrong") -> int:
+        return clients[i % 2].post("/api/token", data={"username": "rev", "password": password}).status_code
+
+    assert [attempt(i) for i in range(5)] == [401] * 5  # the limit (5 per name) spread over both instances
+    assert attempt(0, PASSWORD) == attempt(1, PASSWORD) == 429
+    limiter = apps[1].state.extractor.limiter
+    with apps[0].state.extractor.factory() as s:
+        store.clear_failures(s, "name", "rev")
+        s.commit()
+    assert attempt(1, PASSWORD) == 200 and not limiter.blocked("testclient", "rev")
+    assert isinstance(create_app(Settings(data_dir=tmp_path / "m"), workers=0).state.extractor.limiter, LoginLimiter)
+
+
+def test_shared_login_counters_stay_bounded(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path, login_counters="database", login_tracked_keys=20), workers=0)
+    limiter = app.state.extractor.limiter
+    for i in range(200):
+        limiter.failed(f"10.0.{i}.1", f"name{i}")
+    assert limiter.tracked() <= 40
+    for _ in range(5):
         limiter.failed("10.9.9.9", "victim")
     assert limiter.blocked("10.8.8.8", "victim")  # the most recent are kept
 
