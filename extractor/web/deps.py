@@ -70,6 +70,11 @@ def commit(request: Request, session: Session) -> None:
         session.commit()
 
 
+def _name_key(name: str) -> str:
+    """A user name as the limiters count it: case folded, capped (a long made-up name costs no more)."""
+    return name.lower()[:200]
+
+
 class LoginLimiter:
     """Failed logins in a sliding window, counted per user name (from any client: guessing one account from many
     addresses) and per client address (whatever the names: spraying many accounts from one). In memory, per
@@ -104,20 +109,20 @@ class LoginLimiter:
     def blocked(self, client: str, name: str) -> bool:
         with self._lock:
             return (
-                self._recent(self._names, name.lower()[:200]) >= self.max
+                self._recent(self._names, _name_key(name)) >= self.max
                 or self._recent(self._clients, client) >= self.per_client
             )
 
     def failed(self, client: str, name: str) -> None:
         with self._lock:
-            self._add(self._names, name.lower()[:200])
+            self._add(self._names, _name_key(name))
             self._add(self._clients, client)
 
     def succeeded(self, client: str, name: str) -> None:
         """The right password clears its name's count; the client's stays (else logging in to one's own account
         between guesses would reset it)."""
         with self._lock:
-            self._names.pop(name.lower()[:200], None)
+            self._names.pop(_name_key(name), None)
 
     def tracked(self) -> int:
         """How many names and addresses are remembered (bounded by 2 * max_keys)."""
@@ -145,19 +150,19 @@ class SharedLoginLimiter:
     def blocked(self, client: str, name: str) -> bool:
         with self.factory() as session:
             return (
-                store.recent_failures(session, "name", name.lower()[:200], self.window) >= self.max
+                store.recent_failures(session, "name", _name_key(name), self.window) >= self.max
                 or store.recent_failures(session, "client", client[:200], self.window) >= self.per_client
             )
 
     def failed(self, client: str, name: str) -> None:
         with self.factory() as session:
-            keys = {"name": name.lower()[:200], "client": client[:200]}
+            keys = {"name": _name_key(name), "client": client[:200]}
             store.add_failure(session, keys, self.window, self.max_rows)
             session.commit()
 
     def succeeded(self, client: str, name: str) -> None:
         with self.factory() as session:
-            store.clear_failures(session, "name", name.lower()[:200])
+            store.clear_failures(session, "name", _name_key(name))
             session.commit()
 
     def tracked(self) -> int:
@@ -170,14 +175,13 @@ def login_limiter(settings: Settings, url: str, factory: sessionmaker[Session]) 
     shared = settings.login_counters == "database" or (
         settings.login_counters == "auto" and not url.startswith("sqlite")
     )
-    kind = SharedLoginLimiter if shared else LoginLimiter
     limits = (
         settings.login_max_failures,
         settings.login_window_seconds,
         settings.login_max_failures_per_client,
         settings.login_tracked_keys,
     )
-    return kind(factory, *limits) if shared else kind(*limits)  # type: ignore[call-arg,arg-type]
+    return SharedLoginLimiter(factory, *limits) if shared else LoginLimiter(*limits)
 
 
 class HashPool:

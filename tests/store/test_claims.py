@@ -7,22 +7,13 @@ import threading
 import time
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import update
 
 from extractor import store
 from extractor.case import prefill
 from extractor.web import worker
 from extractor.web.worker_pool import pid_alive
-from tests.helpers import SAMPLES, backends, fresh_url, sample_case_files
-
-
-@pytest.fixture(params=backends())
-def db(request, tmp_path):
-    url = fresh_url(request.param, tmp_path)
-    engine, factory = store.open_store(url)
-    yield engine, factory, tmp_path / "data"
-    engine.dispose()
+from tests.helpers import SAMPLES, sample_case_files
 
 
 def _queue(factory, data, files=None) -> str:

@@ -12,14 +12,6 @@ from extractor.web import worker
 from tests.helpers import backends, fresh_url, sample_case_files, sample_upload
 
 
-@pytest.fixture(params=backends())
-def db(request, tmp_path):
-    url = fresh_url(request.param, tmp_path)
-    engine, factory = store.open_store(url)
-    yield engine, factory, tmp_path / "data"
-    engine.dispose()
-
-
 def test_migration_from_empty_database_to_head_matches_the_models(db):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext

@@ -228,8 +228,8 @@ def test_the_login_limiter_remembers_a_bounded_number_of_names_and_clients():
 @pytest.mark.parametrize("backend", backends())
 def test_login_limits_hold_across_server_instances_sharing_one_database(backend, tmp_path):
     """Two instances of the server on one database (as behind a load balancer): a guesser who spreads tries
-    over both is stopped at the same count as against one, and the right password clears the name's count
-    on both. On PostgreSQL the counters are shared by default ("auto"); on SQLite when asked."""
+    over both is stopped at the same count as against one, and a cleared count lets the right password in
+    on the other. On PostgreSQL the counters are shared by default ("auto"); on SQLite when asked."""
     url = fresh_url(backend, tmp_path)
     counters = "auto" if backend == "postgresql" else "database"
     apps = [
