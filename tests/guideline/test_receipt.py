@@ -31,6 +31,9 @@ Please review the attached request for MR spectroscopy.
         "Priority: STAT",
         "Request type: Expedited",
         "Expedited review requested for this patient.",
+        "Please expedite: patient symptomatic, MRI shows an enlarging lesion.",  # a cover sheet's plea
+        "PLEASE RUSH",
+        "We are requesting an expedited review of this MRS request.",
     ],
 )
 def test_a_marked_request_is_urgent(text):
@@ -51,6 +54,8 @@ def test_a_marked_request_is_urgent(text):
         "Not expedited review requested.",
         "Seen at urgent care on 3/1 for headache.",
         "Patient was given stat dose of dexamethasone.",
+        "We are not requesting an expedited review.",
+        "Expedite the follow-up visit if symptoms worsen.",
     ],
 )
 def test_prose_or_an_unchecked_box_is_not_urgent(text):
