@@ -297,7 +297,8 @@ def save_imported_case(
     `files` are the case's documents (paths, or (name, bytes) pairs), copied under random names into
     `data_dir/uploads` so page images and downloads work as for uploads; `review` is a `schemas.Review`,
     its dict or its JSON. An existing `case_id` is left as it is (re-running a backfill stores nothing
-    twice) unless `replace` is true. The caller commits.
+    twice) unless `replace` is true. The caller commits, then removes a replaced case's old files
+    (`remove_files`; `import_reviews` does), so a rollback never leaves a case without its pages.
     """
     check_case_id(case_id)
     existing = session.get(Case, case_id)
@@ -333,6 +334,7 @@ def import_reviews(db_url: str, items: Sequence[tuple[str, str, Sequence[Path]]]
     """
     engine, factory = open_store(db_url)
     result = ImportResult()
+    stale: list[str | None] = []  # a replaced case's old uploads, removed once the new ones are committed
     try:
         with factory() as session:
             for case_id, review, files in items:
@@ -353,9 +355,12 @@ def import_reviews(db_url: str, items: Sequence[tuple[str, str, Sequence[Path]]]
                             doc.text = doc.line_boxes = doc.parts = None
                         finish_case(session, existing, review)
                     else:
+                        stale = [d.stored_name for d in existing.documents]
                         save_imported_case(session, case_id, pairs, review, data_dir, replace=True)
                     result.replaced += 1
                 session.commit()
+                remove_files(data_dir, stale)
+                stale = []
     finally:
         engine.dispose()
     return result

@@ -223,6 +223,22 @@ def test_save_imported_case_stores_a_backfill_review_once(db, tmp_path):
         assert json.loads(store.load_review_json(s, "backfill-0001"))["recommendation"] == review.recommendation
 
 
+def test_a_reimported_case_with_new_files_leaves_no_old_upload_on_disk(db, tmp_path):
+    """Backfill --db re-scoring a case whose files changed replaced its documents but kept the old copies."""
+    engine, _, data = db
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("Neuro-oncology note: recurrent glioblastoma, enhancing lesion on MRI.\n")
+    second.write_text("Neuro-oncology note: recurrent glioblastoma, enhancing lesion enlarging on MRI.\n")
+    url = engine.url.render_as_string(hide_password=False)
+    assert store.import_reviews(url, [("bf-1", prefill([first]).review, [first])], data).new == 1
+    old = sorted(p.name for p in (data / "uploads").iterdir())
+    assert len(old) == 1
+    assert store.import_reviews(url, [("bf-1", prefill([second]).review, [second])], data).replaced == 1
+    now = sorted(p.name for p in (data / "uploads").iterdir())
+    assert len(now) == 1 and now != old
+    assert (data / "uploads" / now[0]).read_bytes() == second.read_bytes()
+
+
 def test_audit_log_and_csv_export(db):
     _, factory, _ = db
     with factory() as s:
