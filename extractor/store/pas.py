@@ -66,9 +66,3 @@ the requests that user submitted, None searches all."""
     if owner is not None:
         query = query.where(PasRequest.submitted_by == owner)
     return session.scalar(query.order_by(PasRequest.received_at.desc()).limit(1))
-
-
-def intake_timing(row: PasRequest) -> tuple[str, datetime]:
-    """(urgency, received_at) of a PAS case for the review clock of issue 13 ("expedited" for a `stat`
-    Claim, else "standard"); kept here until the lead wires it into the case's own columns."""
-    return ("expedited" if row.expedited else "standard"), row.received_at

@@ -176,7 +176,7 @@ def test_submit_answers_pended_then_approve_gives_a1_with_a_preauthref(env):
             NPI,
             "stat",
         )
-        assert store.intake_timing(row)[0] == "expedited"
+        assert (case.urgency, case.urgency_source) == ("expedited", "given")  # a stat Claim
         assert [e.action for e in store.audit_events(s, case_id=case_id)] == ["case_uploaded"]
     run_queue(state, case_id)
     assert client.get(f"/api/cases/{case_id}", headers=tokens["rev"]).json()["status"] == "ready"
