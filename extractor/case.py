@@ -15,6 +15,7 @@ from pathlib import Path
 from extractor import PIPELINE_VERSION, knowledge
 from extractor.errors import DocumentError, NoReadableDocuments
 from extractor.guideline.checklist import documentation
+from extractor.guideline.dates import date_findings
 from extractor.guideline.indications import evaluate_indications, recommend
 from extractor.guideline.inputs import DocContext, DocMention
 from extractor.guideline.rationale import draft_rationale
@@ -141,37 +142,6 @@ def analyse(doc: Document) -> tuple[list[Finding], list[DocMention], DocContext]
     return findings, mentions, context
 
 
-_DATE = re.compile(r"(?:(\d{1,2})\s*/\s*(?:\d{1,2}\s*/\s*)?)?((?:19|20)\d\d)\b")
-
-
-def _cue_date(cue: str) -> date | None:
-    """The first day of the period a date cue names ("in 02/2026" -> 2026-02-01, "in 2019" -> 2019-01-01)."""
-    m = _DATE.search(cue)
-    if not m:
-        return None
-    month = int(m.group(1)) if m.group(1) else 1
-    return date(int(m.group(2)), month, 1) if 1 <= month <= 12 else None
-
-
-def _date_findings(findings: list[Finding], document_dates: dict[str, str], request_date: date) -> None:
-    """Flags that depend on the request date. A finding dated by a cue within `recent_days` of the request
-    ("two seizures in 02/2026" for a March request) is current. A treatment told in a document dated long
-    before the request is a past, dated treatment (the 2019 pathology's "subtotal resection"), though the
-    document's own words say it in the present."""
-    cfg = knowledge.pipeline_config()
-    for f in findings:
-        when_cue = _cue_date(f.dated) if f.dated else None
-        if when_cue and (request_date - when_cue).days <= cfg.recent_days:
-            f.historical = False
-    if cfg.old_document_days is None:
-        return
-    for f in findings:
-        when = document_dates.get(f.document)
-        if f.concept in cfg.old_document_historical and when:
-            if (request_date - date.fromisoformat(when)).days > cfg.old_document_days:
-                f.historical = True
-
-
 def prefill_documents(
     docs: list[Document],
     failed: list[FailedDocument],
@@ -199,7 +169,7 @@ def prefill_documents(
     # a fax's transmission header lines are off its text (no findings in them) but carry its receipt time
     heads = ["\n".join([*d.fax_headers, d.text]) for d in docs]
     request = with_clock(request, heads, urgency, received_at, uploaded_at)
-    _date_findings(findings, request.document_dates, date.fromisoformat(request.request_date))
+    date_findings(findings, request.document_dates, date.fromisoformat(request.request_date))
     model = knowledge.guideline_for(date.fromisoformat(request.request_date))
     indications = evaluate_indications(model, findings)
     recommendation = recommend(model, indications)
