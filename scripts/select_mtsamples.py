@@ -13,9 +13,13 @@ BRAIN = {"brain_tumor", "brain_lesion_mass", "brain_surgery", "head_radiation", 
          "demyelination_ms", "brain_mri"}
 QUOTA = {("dev", "brain"): 36, ("dev", "other"): 10, ("dev", "control"): 10,
          ("test", "brain"): 22, ("test", "other"): 6, ("test", "control"): 6}
-# Third round (2026-12-02): the next notes in the same order, past every note labelled so far.
-QUOTA3 = {("dev", "brain"): 14, ("dev", "other"): 3, ("dev", "control"): 3,
-          ("test", "brain"): 12, ("test", "other"): 2, ("test", "control"): 2}
+# Later rounds (2026-12-02): the next notes in the same order, past every note labelled before the round.
+ROUNDS = {
+    3: {("dev", "brain"): 14, ("dev", "other"): 3, ("dev", "control"): 3,
+        ("test", "brain"): 12, ("test", "other"): 2, ("test", "control"): 2},
+    4: {("dev", "brain"): 16, ("dev", "other"): 4, ("dev", "control"): 4,
+        ("test", "brain"): 0, ("test", "other"): 0, ("test", "control"): 0},
+}
 
 
 def pool(row: dict[str, str]) -> str:
@@ -46,17 +50,22 @@ def write(path: str, out: list[dict[str, str]]) -> None:
 
 
 def main() -> None:
-    """`select_mtsamples.py [CORPUS] [--round3]`: round 3 skips every note already labelled."""
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    corpus = Path(args[0] if args else "../shared/eval/mtsamples")
+    """`select_mtsamples.py [CORPUS] [--round N]`: round N skips every note labelled before it (the notes
+    of round N and later rounds, listed in their selection_roundN.csv, are not "before")."""
+    args = sys.argv[1:]
+    number = int(args[args.index("--round") + 1]) if "--round" in args else None
+    rest = [a for i, a in enumerate(args) if not a.startswith("--") and (i == 0 or args[i - 1] != "--round")]
+    corpus = Path(rest[0] if rest else "../shared/eval/mtsamples")
     rows = list(csv.DictReader((corpus / "index.csv").open(encoding="utf-8")))
     rows.sort(key=lambda r: hashlib.sha1(f"label-{r['sample']}".encode()).hexdigest())
-    if "--round3" not in sys.argv:
+    if number is None:
         write("labels/mtsamples/selection.csv", choose(rows, QUOTA, set()))
         return
-    labelled = {p.stem for split in ("dev", "test") for p in Path("labels/mtsamples", split).glob("*.json")}
-    write("labels/mtsamples/selection_round3.csv", choose(rows, QUOTA3, labelled))
-
+    labels = Path("labels/mtsamples")
+    labelled = {p.stem for split in ("dev", "test") for p in (labels / split).glob("*.json")}
+    later = {r["sample"] for n in ROUNDS if n >= number and (labels / f"selection_round{n}.csv").exists()
+             for r in csv.DictReader((labels / f"selection_round{n}.csv").open(encoding="utf-8"))}  # fmt: skip
+    write(str(labels / f"selection_round{number}.csv"), choose(rows, ROUNDS[number], labelled - later))
 
 if __name__ == "__main__":
     main()
