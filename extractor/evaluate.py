@@ -190,9 +190,7 @@ def _condition_span(doc, condition: str):
     return doc.char_span(m.start(), m.end(), label="CONDITION", alignment_mode="expand")
 
 
-def kit_predictions(
-    nlp, rows: list[dict], skip: tuple[str, ...], collapse: bool = False
-) -> list[dict | None]:
+def kit_predictions(nlp, rows: list[dict], skip: tuple[str, ...], collapse: bool = False) -> list[dict | None]:
     """Run `nlp` on each sentence with the condition as the only entity just before ConText.
 
     `collapse`: read the sentence as `extract` reads a note, space runs collapsed; the compiled rules
