@@ -190,13 +190,18 @@ def _condition_span(doc, condition: str):
     return doc.char_span(m.start(), m.end(), label="CONDITION", alignment_mode="expand")
 
 
+# the components that finish ConText's flags (the anatomy filter after them drops entities, flags none)
+AFTER_CONTEXT = ("context_inner_cues",)
+
+
 def kit_predictions(nlp, rows: list[dict], skip: tuple[str, ...], collapse: bool = False) -> list[dict | None]:
     """Run `nlp` on each sentence with the condition as the only entity just before ConText.
 
     `collapse`: read the sentence as `extract` reads a note, space runs collapsed; the compiled rules
     are written for that text (a cue like "coming   in with" is one space apart there)."""
-    before = [(n, p) for n, p in nlp.pipeline if n not in skip and n != "medspacy_context"]
+    before = [(n, p) for n, p in nlp.pipeline if n not in skip and n != "medspacy_context" and n not in AFTER_CONTEXT]
     context = nlp.get_pipe("medspacy_context")
+    after = [p for n, p in nlp.pipeline if n in AFTER_CONTEXT]
     out: list[dict | None] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -215,6 +220,8 @@ def kit_predictions(nlp, rows: list[dict], skip: tuple[str, ...], collapse: bool
             if "medspacy_sectionizer" in nlp.pipe_names and "medspacy_sectionizer" not in skip:
                 doc = nlp.get_pipe("medspacy_sectionizer")(doc)
             doc = context(doc)
+            for pipe in after:
+                doc = pipe(doc)
             ent = doc.ents[0]
             out.append(
                 {
