@@ -108,6 +108,8 @@ def build(compiled: bool = True) -> Language:
     # Passed through spaCy's config, medspaCy's terminating_types lists become one-shot iterators;
     # apply them to the rules directly.
     for rule in context.rules:
+        if rule.on_modifies is None:
+            rule.on_modifies = inner_cues.head_guard(rule.direction)
         rule.terminated_by.update(t.upper() for t in cfg.context_terminating_types.get(rule.category.upper(), []))
         excluded = cfg.context_excluded_types.get(rule.category.upper())
         if excluded and rule.allowed_types is None:  # medspaCy takes one of allowed/excluded
