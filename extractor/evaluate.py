@@ -14,6 +14,7 @@ from pathlib import Path
 
 from extractor.case import prefill
 from extractor.evaluate_notes import below_thresholds, tally_findings
+from extractor.nlp.normalize import collapse_spaces
 from extractor.nlp.pipeline import load, quiet_library_logs
 from extractor.schemas import FLAGS
 
@@ -177,29 +178,36 @@ def read_kit(folder: Path) -> list[dict]:
 
 
 def _condition_span(doc, condition: str):
-    text = doc.text.lower()
-    cond = condition.lower().strip()
-    idx = text.find(cond)
-    if idx < 0:
-        pattern = r"\s+".join(re.escape(w) for w in cond.split())
-        m = re.search(pattern, text)
-        if not m:
-            return None
-        idx, end = m.start(), m.end()
-    else:
-        end = idx + len(cond)
-    return doc.char_span(idx, end, label="CONDITION", alignment_mode="expand")
+    """The condition's span: the kit writes the annotated mention in capitals ("a long history of
+    SCHIZOPHRENIA" after a "Schizophrenia:" heading), so a capitalised occurrence comes first."""
+    words = condition.split()
+    if not words:
+        return None
+    capitals = re.search(r"\s+".join(re.escape(w.upper()) for w in words), doc.text)
+    m = capitals or re.search(r"\s+".join(re.escape(w) for w in words), doc.text, flags=re.IGNORECASE)
+    if not m:
+        return None
+    return doc.char_span(m.start(), m.end(), label="CONDITION", alignment_mode="expand")
 
 
-def kit_predictions(nlp, rows: list[dict], skip: tuple[str, ...]) -> list[dict | None]:
-    """Run `nlp` on each sentence with the condition as the only entity just before ConText."""
-    before = [(n, p) for n, p in nlp.pipeline if n not in skip and n != "medspacy_context"]
+# the components that finish ConText's flags (the anatomy filter after them drops entities, flags none)
+AFTER_CONTEXT = ("context_inner_cues",)
+
+
+def kit_predictions(nlp, rows: list[dict], skip: tuple[str, ...], collapse: bool = False) -> list[dict | None]:
+    """Run `nlp` on each sentence with the condition as the only entity just before ConText.
+
+    `collapse`: read the sentence as `extract` reads a note, space runs collapsed; the compiled rules
+    are written for that text (a cue like "coming   in with" is one space apart there)."""
+    before = [(n, p) for n, p in nlp.pipeline if n not in skip and n != "medspacy_context" and n not in AFTER_CONTEXT]
     context = nlp.get_pipe("medspacy_context")
+    after = [p for n, p in nlp.pipeline if n in AFTER_CONTEXT]
     out: list[dict | None] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for row in rows:
-            doc = nlp.make_doc(row["sentence"])
+            sentence = collapse_spaces(row["sentence"])[0] if collapse else row["sentence"]
+            doc = nlp.make_doc(sentence)
             for name, pipe in before:
                 if name in ("medspacy_sectionizer",):
                     continue
@@ -212,6 +220,8 @@ def kit_predictions(nlp, rows: list[dict], skip: tuple[str, ...]) -> list[dict |
             if "medspacy_sectionizer" in nlp.pipe_names and "medspacy_sectionizer" not in skip:
                 doc = nlp.get_pipe("medspacy_sectionizer")(doc)
             doc = context(doc)
+            for pipe in after:
+                doc = pipe(doc)
             ent = doc.ents[0]
             out.append(
                 {
@@ -248,16 +258,16 @@ KIT_ATTRS = {
 def evaluate_kit(folder: Path, baseline: bool = True) -> dict:
     rows = read_kit(folder)
     splits = {"dev": [r for r in rows if r["line"] % 2 == 1], "test": [r for r in rows if r["line"] % 2 == 0]}
-    pipelines = {"extractor": (load(), ("medspacy_target_matcher",))}
+    pipelines = {"extractor": (load(), ("medspacy_target_matcher",), True)}
     if baseline:
         import medspacy
 
         quiet_library_logs()
-        pipelines["medspacy default"] = (medspacy.load(), ("medspacy_target_matcher",))
+        pipelines["medspacy default"] = (medspacy.load(), ("medspacy_target_matcher",), False)
     result: dict = {}
-    for name, (pipe, skip) in pipelines.items():
+    for name, (pipe, skip, collapse) in pipelines.items():
         for split, split_rows in splits.items():
-            preds = kit_predictions(pipe, split_rows, skip)
+            preds = kit_predictions(pipe, split_rows, skip, collapse)
             result[(name, split)] = {attr: f1(split_rows, preds, attr) for attr in KIT_ATTRS}
             result[(name, split)]["unmatched"] = sum(p is None for p in preds)
     return result

@@ -156,6 +156,7 @@ class PipelineConfig(BaseModel):
     context_max_scope: int | None = None
     context_terminating_types: dict[str, list[str]] = {}
     context_excluded_types: dict[str, list[str]] = {}
+    context_inner_cue_categories: list[str] = []
     old_document_days: int | None = None
     recent_days: int = 90
     old_document_historical: list[str] = []

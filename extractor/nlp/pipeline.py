@@ -14,7 +14,8 @@ from spacy.util import filter_spans
 
 from extractor import knowledge
 
-from . import anatomy, sentences  # noqa: F401  register the anatomy_filter and clinical_sentencizer factories
+# register the anatomy_filter, context_inner_cues and clinical_sentencizer factories
+from . import anatomy, inner_cues, sentences  # noqa: F401
 from .medspacy_patches import (
     add_rules,
     install_lean_sectionizer,
@@ -97,6 +98,7 @@ def build(compiled: bool = True) -> Language:
     if cfg.context_max_scope:
         context_config["max_scope"] = cfg.context_max_scope
     context = nlp.add_pipe("medspacy_context", config=context_config)
+    nlp.add_pipe("context_inner_cues")
     # after ConText: a relative's lung infection is a family INFECTION, kept as such, not dropped as
     # "not about the brain"
     nlp.add_pipe("anatomy_filter")
@@ -106,6 +108,8 @@ def build(compiled: bool = True) -> Language:
     # Passed through spaCy's config, medspaCy's terminating_types lists become one-shot iterators;
     # apply them to the rules directly.
     for rule in context.rules:
+        if rule.on_modifies is None:
+            rule.on_modifies = inner_cues.head_guard(rule.direction)
         rule.terminated_by.update(t.upper() for t in cfg.context_terminating_types.get(rule.category.upper(), []))
         excluded = cfg.context_excluded_types.get(rule.category.upper())
         if excluded and rule.allowed_types is None:  # medspaCy takes one of allowed/excluded

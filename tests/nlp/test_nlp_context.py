@@ -36,6 +36,10 @@ def flags(text, label, word=None):
         ("Glioblastoma s/p XRT 2023.", "PRIOR_RADIATION", None, {"historical"}),
         ("Status post gross total resection in 2024.", "PRIOR_SURGERY", None, {"historical"}),
         ("PAST MEDICAL HISTORY:\nCVA in 2015.\n", "STROKE", None, {"historical"}),
+        ("Psychiatric History:\nDementia, followed by her neurologist.\n", "NEURODEGENERATIVE", None, {"historical"}),
+        ("OB/GYN History:\nEclampsia with seizures.\n", "EPILEPSY", None, {"historical"}),
+        # social history's own headers: habits are history
+        ("Alcohol: heavy drinking, with withdrawal seizures.\n", "EPILEPSY", None, {"historical"}),
         # dated narrative, and a lesion since resected is no current lesion
         ("An MRI of the brain in 2005 showed a mass, which was resected.", "BRAIN_LESION", None, {"historical"}),
         ("The left frontal lesion has since been resected.", "BRAIN_LESION", None, {"historical"}),
