@@ -17,6 +17,7 @@ from extractor import knowledge
 from . import anatomy, sentences  # noqa: F401  register the anatomy_filter and clinical_sentencizer factories
 from .medspacy_patches import (
     add_rules,
+    install_lean_context,
     install_lean_sectionizer,
     read_text_once,
     register_extensions,
@@ -97,6 +98,8 @@ def build(compiled: bool = True) -> Language:
     if cfg.context_max_scope:
         context_config["max_scope"] = cfg.context_max_scope
     context = nlp.add_pipe("medspacy_context", config=context_config)
+    if compiled:
+        install_lean_context(context)
     # after ConText: a relative's lung infection is a family INFECTION, kept as such, not dropped as
     # "not about the brain"
     nlp.add_pipe("anatomy_filter")
