@@ -111,10 +111,24 @@ def lean_sectionizer_call(self: object, doc: Doc) -> Doc:
     doc._.sections.extend(sections)
     if self.assertion_attributes_mapping:
         if self._input_span_type.lower() == "ents":
-            self.set_assertion_attributes(doc.ents)
+            _set_section_attributes(self.assertion_attributes_mapping, doc._.sections, doc.ents)
         elif self._input_span_type.lower() == "group":
-            self.set_assertion_attributes(doc.spans[self._span_group_name])
+            _set_section_attributes(self.assertion_attributes_mapping, doc._.sections, doc.spans[self._span_group_name])
     return doc
+
+
+def _set_section_attributes(mapping: dict, sections: list, spans: object) -> None:
+    """medspaCy's `set_assertion_attributes`, each span's section looked up once in the sections just made
+    (its `span._.section` walks two extension getters and rebuilds the section list twice per span)."""
+    starts = [s.section_span[0] for s in sections]
+    for span in spans:
+        i = bisect_right(starts, span.start) - 1
+        if i < 0 or span.start >= sections[i].section_span[1]:
+            continue
+        attrs = mapping.get(sections[i].category)
+        if attrs is not None:
+            for name, value in attrs.items():
+                setattr(span._, name, value)
 
 
 def install_lean_sectionizer(sectionizer: object) -> bool:
