@@ -17,6 +17,8 @@ from medspacy.section_detection.section import Section
 from spacy.attrs import SENT_START
 from spacy.tokens import Doc, Span, Token
 
+from .regex_needs import could_match
+
 MEDSPACY_VERSION = "1.3.1"
 
 TEXT_KEY = "extractor.text_with_ws"
@@ -42,14 +44,18 @@ def read_text_once(component: object) -> None:
 
 
 def _regex_matches(self: object, doc: Doc) -> list[tuple[int, int, int]]:
-    """medspaCy 1.3.1's `RegexMatcher.__call__` with the doc's text read once."""
+    """medspaCy 1.3.1's `RegexMatcher.__call__` with the doc's text read once, and no regex run over a
+    text that lacks all the words it needs (`regex_needs`)."""
     text = doc.user_data.get(TEXT_KEY)
     if text is None:
         text = doc.user_data[TEXT_KEY] = doc.text_with_ws
+    lowered = text.lower() if text.isascii() else None
     matches: list[tuple[int, int, int]] = []
     for match_id, patterns in self._patterns.items():
         on_match = self._callbacks[match_id]
         for pattern in patterns:
+            if not could_match(pattern, lowered):
+                continue
             for m in pattern.finditer(text):
                 span = doc.char_span(m.start(), m.end())
                 if span is None:
