@@ -53,7 +53,8 @@ def target_spans_to_ents(doc: Doc) -> Doc:
     if spans:
         kept = []
         for span in spans:
-            exact = (span._.target_rule.metadata or {}).get(EXACT) if span._.target_rule else None
+            rule = span._.target_rule  # one read: each extension access builds an Underscore object
+            exact = (rule.metadata or {}).get(EXACT) if rule else None
             if exact is None or span.text in exact:
                 kept.append(span)
         doc.set_ents(filter_spans(kept))
