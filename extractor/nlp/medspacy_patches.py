@@ -69,6 +69,60 @@ def _regex_matches(self: object, doc: Doc) -> list[tuple[int, int, int]]:
     return matches
 
 
+def _span_key(match: tuple[int, int, int]) -> tuple[int, int]:
+    return match[1], match[2]
+
+
+def prune_longest(matches: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """medspaCy 1.3.1's `prune_overlapping_matches` ("longest"), the same result by the same steps, without
+    its `list.pop(0)` and a function call per pair (`tests/nlp/test_nlp_compiled.py` compares the two)."""
+    while matches:
+        ordered = sorted(matches, key=_span_key)
+        pruned = []
+        n, k = len(ordered), 1
+        curr = ordered[0]
+        while True:
+            if k == n:
+                pruned.append(curr)
+                break
+            nxt = ordered[k]
+            k += 1
+            a0, a1, b0, b1 = curr[1], curr[2], nxt[1], nxt[2]
+            if a0 <= b0 < a1 or a0 < b1 <= a1:  # medspaCy's tuple_overlaps
+                pruned.append(nxt if b1 - b0 > a1 - a0 else curr)  # max() keeps the first of equal length
+                if k == n:
+                    break
+                curr = ordered[k]
+                k += 1
+            else:
+                pruned.append(curr)
+                curr = nxt
+        if len(pruned) == len(matches):
+            return pruned
+        matches = pruned
+    return matches
+
+
+def _lean_matcher_call(self: object, doc: Doc) -> list[tuple[int, int, int]]:
+    """medspaCy 1.3.1's `MedspacyMatcher.__call__` with `prune_longest`."""
+    matches = self._MedspacyMatcher__matcher(doc)
+    matches += self._MedspacyMatcher__phrase_matcher(doc)
+    matches += self._MedspacyMatcher__regex_matcher(doc)
+    if self._prune:
+        matches = prune_longest(matches)
+    return matches
+
+
+def install_lean_pruning(component: object) -> bool:
+    """Swap in `_lean_matcher_call` for a TargetMatcher's or ConText's matcher on the medspaCy version it was
+    written against (only this pipeline's matchers: `medspacy.load()` keeps medspaCy's own)."""
+    inner = _medspacy_matcher(component)
+    if medspacy.__version__ != MEDSPACY_VERSION or inner is None:
+        return False
+    inner.__class__ = type("LeanPruneMatcher", (type(inner),), {"__call__": _lean_matcher_call})
+    return True
+
+
 LEAN_SECTIONIZER_FOR = MEDSPACY_VERSION
 
 

@@ -18,6 +18,7 @@ from . import anatomy, sentences  # noqa: F401  register the anatomy_filter and 
 from .medspacy_patches import (
     add_rules,
     install_lean_context,
+    install_lean_pruning,
     install_lean_sectionizer,
     read_text_once,
     register_extensions,
@@ -85,6 +86,8 @@ def build(compiled: bool = True) -> Language:
     nlp.add_pipe("clinical_sentencizer", config={"abbreviations": cfg.sentence_abbreviations})
     matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": TARGET_GROUP})
     read_text_once(matcher)
+    if compiled:
+        install_lean_pruning(matcher)
     nlp.add_pipe("target_spans_to_ents")
     for name in ("target_rules.json", "documentation_rules.json"):
         rules = TargetRule.from_json(str(knowledge.rule_file(name)))
@@ -101,6 +104,7 @@ def build(compiled: bool = True) -> Language:
     context = nlp.add_pipe("medspacy_context", config=context_config)
     if compiled:
         install_lean_context(context)
+        install_lean_pruning(context)
     # after ConText: a relative's lung infection is a family INFECTION, kept as such, not dropped as
     # "not about the brain"
     nlp.add_pipe("anatomy_filter")

@@ -17,7 +17,7 @@ from extractor.evaluate import read_kit
 from extractor.ingest.files import decode_text
 from extractor.nlp import normalize, pipeline
 from extractor.nlp.extract import extract
-from extractor.nlp.medspacy_patches import _medspacy_matcher
+from extractor.nlp.medspacy_patches import _medspacy_matcher, prune_longest
 from extractor.nlp.normalize import rejoin
 from extractor.nlp.regex_needs import could_match, needed
 from extractor.nlp.rules import split_first_token
@@ -213,3 +213,19 @@ def test_regex_needs_never_skips_a_regex_that_matches(nlp):
         if p.search(t) and not could_match(p, t.lower() if t.isascii() else None)
     ]
     assert wrong == []
+
+
+def test_prune_longest_is_medspacys_pruning():
+    """Random overlapping matches, many ties: the same kept matches in the same order as medspaCy's."""
+    import random
+
+    from medspacy.common.util import prune_overlapping_matches
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        n = rng.randint(0, 12)
+        matches = []
+        for _ in range(n):
+            start = rng.randint(0, 15)
+            matches.append((rng.randint(1, 4), start, start + rng.randint(1, 4)))
+        assert prune_longest(list(matches)) == prune_overlapping_matches(list(matches)), matches
