@@ -14,9 +14,12 @@ are data (models/anatomy_rules.json):
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -71,33 +74,71 @@ def rules() -> AnatomyRules:
     )
 
 
-def _checked(ent: Span, r: AnatomyRules) -> Check | None:
-    return next((c for c in r.checks if ent.label_ in c.concepts and c.text.fullmatch(ent.text)), None)
+def _checked(ent: Span, r: AnatomyRules, label: str | None = None, words: str | None = None) -> Check | None:
+    """The check an entity needs; `label` and `words` are its label and text when already read (`Span.text`
+    rebuilds the string from its tokens on every access)."""
+    label = ent.label_ if label is None else label
+    words = ent.text if words is None else words
+    return next((c for c in r.checks if label in c.concepts and c.text.fullmatch(words)), None)
 
 
 class _Text:
-    """The doc's text, read once (spaCy rebuilds `doc.text` from every token on each access), and its
-    anatomy word counts, counted only when an entity needs them."""
+    """The doc's text, read once (spaCy rebuilds `doc.text` from every token on each access), its
+    anatomy word counts, counted only when an entity needs them, and what each sentence names, searched
+    once per sentence however many entities it holds."""
 
     def __init__(self, doc: Doc, r: AnatomyRules):
         self.text = doc.user_data.get(TEXT_KEY) or doc.text
         self.r = r
+        self.doc = doc
         self._counts: tuple[int, int] | None = None
+        self._bounds: list[int] | None = None
+        self._chars: tuple[list[int], list[int]] | None = None
+        self._brain: dict[tuple[int, int], bool] = {}
+        self._elsewhere: dict[tuple[int, int], bool] = {}
 
     def counts(self) -> tuple[int, int]:
         if self._counts is None:
             self._counts = (len(self.r.brain.findall(self.text)), len(self.r.elsewhere.findall(self.text)))
         return self._counts
 
+    def sentence(self, start: int, end: int) -> tuple[int, int]:
+        """The token range of spaCy's `doc[start:end].sent` (back to a `sent_start == 1` token, forward
+        to the next), found by bisection instead of spaCy's walk over Token objects."""
+        if self._bounds is None:
+            self._bounds = np.flatnonzero(self.doc.to_array(SENT_START).astype(np.int64) == 1).tolist()
+        bounds = self._bounds
+        k = bisect_right(bounds, start) - 1
+        k_end = bisect_left(bounds, end)
+        return (bounds[k] if k >= 0 else 0), (bounds[k_end] if k_end < len(bounds) else len(self.doc))
+
+    def char_range(self, start: int, end: int) -> tuple[int, int]:
+        """`start_char`, `end_char` of the token range start:end (end > start)."""
+        if self._chars is None:
+            idx = self.doc.to_array(IDX).astype(np.int64)
+            self._chars = idx.tolist(), (idx + self.doc.to_array(LENGTH).astype(np.int64)).tolist()
+        return self._chars[0][start], self._chars[1][end - 1]
+
+    def names_brain(self, start: int, end: int) -> bool:
+        found = self._brain.get((start, end))
+        if found is None:
+            found = self._brain[(start, end)] = bool(self.r.brain.search(self.text[start:end]))
+        return found
+
+    def names_elsewhere(self, start: int, end: int) -> bool:
+        found = self._elsewhere.get((start, end))
+        if found is None:
+            found = self._elsewhere[(start, end)] = bool(self.r.elsewhere.search(self.text[start:end]))
+        return found
+
 
 def _kind(doc: _Text, start: int, end: int, pos: int, anchors: list[tuple[int, int]], r: AnatomyRules) -> str | None:
     """What the text doc.text[start:end] is about: "brain" when it names the brain (a brain word or an
     unambiguous concept such as "glioma"), "elsewhere" when it names only another organ, else None."""
-    text = doc.text[start:end]
-    brain = bool(r.brain.search(text)) or any(start <= a and b <= end for a, b in anchors)
+    brain = doc.names_brain(start, end) or any(start <= a and b <= end for a, b in anchors)
     if brain:
         return "brain"
-    return "elsewhere" if r.elsewhere.search(text) else None
+    return "elsewhere" if doc.names_elsewhere(start, end) else None
 
 
 UNSAID = "unsaid"  # the text names no anatomy at all (a one-line order, a test sentence): nothing to go by
@@ -108,19 +149,18 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Tex
     before it (nearest first), else the whole text by majority."""
     doc = text or _Text(ent.doc, r)
     own = [(a, b) for a, b in anchors if not (a == ent.start_char and b == ent.end_char)]
-    sent = ent.sent
-    found = _kind(doc, sent.start_char, sent.end_char, ent.start_char, own, r)
+    start, end = doc.sentence(ent.start, ent.end)
+    found = _kind(doc, *doc.char_range(start, end), ent.start_char, own, r)
     if found:
         return found
-    start = sent.start
     for _ in range(r.window):
         if start <= 0:
             break
-        prev = ent.doc[start - 1].sent
-        found = _kind(doc, prev.start_char, prev.end_char, prev.end_char, own, r)
+        start, end = doc.sentence(start - 1, start)
+        first, last = doc.char_range(start, end)
+        found = _kind(doc, first, last, last, own, r)
         if found:
             return found
-        start = prev.start
     brain_words, elsewhere = doc.counts()
     brain = brain_words + len(own)
     if brain == elsewhere:
@@ -128,9 +168,13 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Tex
     return "brain" if brain > elsewhere else "elsewhere"
 
 
-def _not_a_mention(ent: Span, r: AnatomyRules, doc_text: str) -> bool:
+def _not_a_mention(
+    ent: Span, r: AnatomyRules, doc_text: str, label: str | None = None, words: str | None = None
+) -> bool:
+    label = ent.label_ if label is None else label
+    words = ent.text if words is None else words
     for n in r.not_mentions:
-        if ent.label_ in n.concepts and n.text.fullmatch(ent.text):
+        if label in n.concepts and n.text.fullmatch(words):
             before = doc_text[max(0, ent.start_char - 40) : ent.start_char]
             after = doc_text[ent.end_char : ent.end_char + 40]
             if (n.before is None or n.before.search(before)) and (n.after is None or n.after.match(after)):
@@ -138,10 +182,22 @@ def _not_a_mention(ent: Span, r: AnatomyRules, doc_text: str) -> bool:
     return False
 
 
-def keep(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Text) -> bool:
-    if _not_a_mention(ent, r, text.text):
+_UNREAD = object()
+
+
+def keep(
+    ent: Span,
+    anchors: list[tuple[int, int]],
+    r: AnatomyRules,
+    text: _Text,
+    label: str | None = None,
+    words: str | None = None,
+    check: object = _UNREAD,
+) -> bool:
+    if _not_a_mention(ent, r, text.text, label, words):
         return False
-    check = _checked(ent, r)
+    if check is _UNREAD:
+        check = _checked(ent, r, label, words)
     if check is None or (check.keep_family and ent._.is_family):
         return True
     where = about(ent, anchors, r, text)
@@ -155,9 +211,20 @@ def anatomy_filter(doc: Doc) -> Doc:
     if ents:
         r = rules()
         concepts = set(knowledge.pipeline_config().concepts)  # documentation cues (DOC_*) say nothing of anatomy
-        anchors = [(e.start_char, e.end_char) for e in ents if e.label_ in concepts and _checked(e, r) is None]
         text = _Text(doc, r)
-        kept = [e for e in ents if keep(e, anchors, r, text)]
+        labels = [e.label_ for e in ents]
+        words = [text.text[e.start_char : e.end_char] for e in ents]  # == e.text, read once
+        checks = [_checked(e, r, lab, w) for e, lab, w in zip(ents, labels, words, strict=True)]
+        anchors = [
+            (e.start_char, e.end_char)
+            for e, lab, c in zip(ents, labels, checks, strict=True)
+            if lab in concepts and c is None
+        ]
+        kept = [
+            e
+            for e, lab, w, c in zip(ents, labels, words, checks, strict=True)
+            if keep(e, anchors, r, text, lab, w, c)
+        ]
         if len(kept) != len(ents):
             doc.set_ents(kept)
     return doc

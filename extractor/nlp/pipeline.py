@@ -18,6 +18,8 @@ from extractor import knowledge
 from . import anatomy, inner_cues, sentences  # noqa: F401
 from .medspacy_patches import (
     add_rules,
+    install_lean_context,
+    install_lean_pruning,
     install_lean_sectionizer,
     read_text_once,
     register_extensions,
@@ -53,7 +55,8 @@ def target_spans_to_ents(doc: Doc) -> Doc:
     if spans:
         kept = []
         for span in spans:
-            exact = (span._.target_rule.metadata or {}).get(EXACT) if span._.target_rule else None
+            rule = span._.target_rule  # one read: each extension access builds an Underscore object
+            exact = (rule.metadata or {}).get(EXACT) if rule else None
             if exact is None or span.text in exact:
                 kept.append(span)
         doc.set_ents(filter_spans(kept))
@@ -84,6 +87,8 @@ def build(compiled: bool = True) -> Language:
     nlp.add_pipe("clinical_sentencizer", config={"abbreviations": cfg.sentence_abbreviations})
     matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": TARGET_GROUP})
     read_text_once(matcher)
+    if compiled:
+        install_lean_pruning(matcher)
     nlp.add_pipe("target_spans_to_ents")
     for name in ("target_rules.json", "documentation_rules.json"):
         rules = TargetRule.from_json(str(knowledge.rule_file(name)))
@@ -98,6 +103,9 @@ def build(compiled: bool = True) -> Language:
     if cfg.context_max_scope:
         context_config["max_scope"] = cfg.context_max_scope
     context = nlp.add_pipe("medspacy_context", config=context_config)
+    if compiled:
+        install_lean_context(context)
+        install_lean_pruning(context)
     nlp.add_pipe("context_inner_cues")
     # after ConText: a relative's lung infection is a family INFECTION, kept as such, not dropped as
     # "not about the brain"

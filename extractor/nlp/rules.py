@@ -9,7 +9,7 @@ from functools import cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .medspacy_patches import PHRASES, WORDS
+from .medspacy_patches import PHRASES, TOKEN_PATTERNS, WORDS
 
 EXACT = "exact_text"
 
@@ -108,6 +108,9 @@ def phrase_rules(nlp: Language, rules: list) -> list:
         if i not in expanded:
             if rule.pattern is None and norm(rule.literal) in claimed:
                 continue
+            split = split_first_token(rule.pattern) if isinstance(rule.pattern, list) else None
+            if split:
+                rule.metadata = {**(rule.metadata or {}), TOKEN_PATTERNS: split}
             out.append(rule)
             continue
         mine = [p for p in expanded[i] if claimed[p.lower()] == i]
@@ -127,6 +130,27 @@ def phrase_rules(nlp: Language, rules: list) -> list:
             )
         )
     return out
+
+
+def split_first_token(pattern: list[dict]) -> list[list[dict]] | None:
+    """`[{"ORTH": {"IN": [a, b]}}, ...rest]` -> `[[{"ORTH": a}, ...rest], [{"ORTH": b}, ...rest]]`: the same matches.
+
+    spaCy's Matcher checks a plain value in C, but an IN list (or a regex) by a Python call, at every
+    token for a pattern's first token: three such patterns cost as much as all of ConText's phrases.
+    Split this way, the rest of the pattern is only checked where the first word is there.
+    None when the first token is not a bare IN list of words (an OP would make the split patterns
+    match the same empty start twice).
+    """
+    first = pattern[0] if pattern else None
+    if not isinstance(first, dict) or len(first) != 1:
+        return None
+    ((key, value),) = first.items()
+    if key not in ("ORTH", "TEXT", "LOWER") or not isinstance(value, dict) or set(value) != {"IN"}:
+        return None
+    words = value["IN"]
+    if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
+        return None
+    return [[{key: w}, *pattern[1:]] for w in dict.fromkeys(words)]
 
 
 def _tie_winner(nlp: Language, rules: list, ids: list[int], phrase: str) -> int:

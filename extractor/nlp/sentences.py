@@ -21,7 +21,10 @@ class ClinicalSentencizer:
 
     def __init__(self, abbreviations: Iterable[str]):
         self.abbreviations = {a.lower().rstrip(".") for a in abbreviations}
-        self._kinds: dict[int, tuple[int, bool]] = {}
+        # every word seen so far, its kind and shield: sorted orth ids with a row each, looked up per doc
+        # with one searchsorted (a dict lookup per distinct word cost as much as the rest of this component)
+        self._keys = np.empty(0, dtype=np.uint64)
+        self._rows = np.empty((0, 2), dtype=np.int8)
 
     def _kind(self, text: str) -> tuple[int, bool]:
         """(kind, whether a following "." closes this word as an abbreviation or initial)."""
@@ -44,22 +47,27 @@ class ClinicalSentencizer:
             return self.WORD_STOP, shields_dot
         return self.NORMAL, shields_dot
 
+    def _table(self, orth: np.ndarray, strings: object) -> np.ndarray:
+        """(kind, shields) rows for a doc's orth ids; words not seen before are worked out once."""
+        pos = np.searchsorted(self._keys, orth)
+        known = pos < len(self._keys)
+        known[known] = self._keys[pos[known]] == orth[known]
+        if not known.all():
+            new = np.unique(orth[~known])
+            rows = np.array([self._kind(strings[k]) for k in new.tolist()], dtype=np.int8).reshape(-1, 2)
+            keys = np.concatenate([self._keys, new])
+            order = np.argsort(keys, kind="stable")
+            self._keys, self._rows = keys[order], np.concatenate([self._rows, rows])[order]
+            pos = np.searchsorted(self._keys, orth)
+        return self._rows[pos]
+
     def __call__(self, doc: Doc) -> Doc:
         n = len(doc)
         if not n:
             return doc
-        orth = doc.to_array(ORTH)
-        uniq, inverse = np.unique(orth, return_inverse=True)
-        strings = doc.vocab.strings
-        kinds = self._kinds
-        table = np.empty((len(uniq), 2), dtype=np.int8)
-        for row, key in enumerate(uniq.tolist()):
-            found = kinds.get(key)
-            if found is None:
-                found = kinds[key] = self._kind(strings[key])
-            table[row] = found
-        kind = table[inverse, 0]
-        shields = table[inverse, 1].astype(bool)
+        table = self._table(doc.to_array(ORTH), doc.vocab.strings)
+        kind = table[:, 0]
+        shields = table[:, 1].astype(bool)
         positions = np.arange(n)
         solid = (kind != self.NEWLINE) & (kind != self.SPACE)
         last_solid = np.maximum.accumulate(np.where(solid, positions, -1))

@@ -8,6 +8,7 @@ every kit sentence: same entities, same context flags, same sections.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import pytest
@@ -16,7 +17,10 @@ from extractor.evaluate import read_kit
 from extractor.ingest.files import decode_text
 from extractor.nlp import normalize, pipeline
 from extractor.nlp.extract import extract
+from extractor.nlp.medspacy_patches import _medspacy_matcher, prune_longest
 from extractor.nlp.normalize import rejoin
+from extractor.nlp.regex_needs import could_match, needed
+from extractor.nlp.rules import split_first_token
 from tests.helpers import KIT, SAMPLES
 
 
@@ -139,3 +143,89 @@ def test_collapse_spaces_maps_every_character():
     assert collapsed == "a b c\nd"
     assert [text[i] for i in src[:-1]] == ["a", " ", "b", "\t", "c", "\n", "d"]
     assert normalize.collapse_spaces("no runs here") == ("no runs here", None)
+
+
+def context_graph_signature(nlp, text: str, call) -> tuple:
+    """ConText's whole result on one text: modifiers with their scopes, edges, and each entity's modifiers."""
+    context = nlp.get_pipe("medspacy_context")
+    doc = nlp.make_doc(text)
+    for name, pipe in nlp.pipeline:
+        if name == "medspacy_context":
+            break
+        doc = pipe(doc)
+    doc = call(context, doc)
+    graph = doc._.context_graph
+    return (
+        [(m.modifier_span, m.scope_span, m.category, m.rule.literal, m.num_targets) for m in graph.modifiers],
+        [(t.start, t.end, m.modifier_span, m.category) for t, m in graph.edges],
+        [
+            (e.start, e.end, [m.modifier_span for m in e._.modifiers], e._.is_negated, e._.is_historical)
+            for e in doc.ents
+        ],
+    )
+
+
+def test_lean_context_gives_medspacys_graph(nlp):
+    """The lean ConText call skips only comparisons that cannot change anything: medspaCy's own call must
+    give the same modifiers, scopes and edges on every sample note and kit sentence."""
+    context = nlp.get_pipe("medspacy_context")
+    assert type(context).__name__ == "LeanConText"
+    lean, medspacys = type(context).__call__, type(context).__mro__[1].__call__
+    texts = corpus()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        differ = [
+            t[:80] for t in texts if context_graph_signature(nlp, t, lean) != context_graph_signature(nlp, t, medspacys)
+        ]
+        crowded = "No fever, no chills, no headache; denies seizure. Prior resection of glioma, no recurrence, not MS."
+        assert context_graph_signature(nlp, crowded, lean) == context_graph_signature(nlp, crowded, medspacys)
+    assert differ == []
+
+
+def test_split_first_token_patterns():
+    pattern = [{"ORTH": {"IN": ["in", "on", "in"]}}, {"ORTH": "/"}]
+    assert split_first_token(pattern) == [[{"ORTH": "in"}, {"ORTH": "/"}], [{"ORTH": "on"}, {"ORTH": "/"}]]
+    assert split_first_token([{"LOWER": {"IN": ["a"]}, "OP": "?"}, {"ORTH": "b"}]) is None  # an OP: left whole
+    assert split_first_token([{"TEXT": {"REGEX": "^a$"}}]) is None
+
+
+def test_regex_needs_reads_necessary_words():
+    assert needed(r"\bab(?:cde|fgh)\b", re.I) == {"cde", "fgh"}
+    assert needed(r"\b\d+\s?c?Gy\b", re.I) == {"gy"}
+    assert needed(r"(?:x|)y?", re.I) is None
+    assert could_match(re.compile("s", re.I), None)  # not ASCII: always run ("ſ" matches "s")
+    assert not could_match(re.compile(r"\bglioma\b", re.I), "no tumour here")
+
+
+def test_regex_needs_never_skips_a_regex_that_matches(nlp):
+    """Every regex rule of both matchers, on every sample note and kit sentence: where it matches, the
+    words it needs are there."""
+    patterns = []
+    for name in ("medspacy_target_matcher", "medspacy_context"):
+        regex = _medspacy_matcher(nlp.get_pipe(name))._MedspacyMatcher__regex_matcher
+        patterns += [p for group in regex._patterns.values() for p in group]
+    assert len(patterns) > 5
+    texts = corpus()
+    wrong = [
+        (p.pattern[:60], t[:60])
+        for t in texts
+        for p in patterns
+        if p.search(t) and not could_match(p, t.lower() if t.isascii() else None)
+    ]
+    assert wrong == []
+
+
+def test_prune_longest_is_medspacys_pruning():
+    """Random overlapping matches, many ties: the same kept matches in the same order as medspaCy's."""
+    import random
+
+    from medspacy.common.util import prune_overlapping_matches
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        n = rng.randint(0, 12)
+        matches = []
+        for _ in range(n):
+            start = rng.randint(0, 15)
+            matches.append((rng.randint(1, 4), start, start + rng.randint(1, 4)))
+        assert prune_longest(list(matches)) == prune_overlapping_matches(list(matches)), matches
