@@ -130,3 +130,17 @@ def test_other_organ_or_symptom_is_not_found(text, label):
         assert hits == ["resection"]  # the approach of a named resection is that resection, not a second one
     else:
         assert hits == []
+
+
+def test_a_bare_word_at_a_chunk_start_is_judged_by_the_sentences_before_the_chunk():
+    """Long notes run in chunks; "The tumor" opening a chunk refers back across the cut, whatever other
+    organs the rest of the chunk names (a closing paragraph's muscle, bone and skin)."""
+    from extractor import knowledge
+
+    size = knowledge.pipeline_config().chunk_chars
+    filler = "The patient tolerated this step well and the team proceeded as planned. " * 40
+    head = filler[: size - 120] + "\n\nThe acoustic neuroma was exposed in the cerebellopontine angle.\n\n"
+    tail = "The tumor was debulked. The muscle was closed. The bone flap was replaced. The skin was closed.\n"
+    assert len(head) < size < len(head + tail)
+    tumors = [m for m in extract(head + tail).mentions if m.label == "BRAIN_TUMOR" and m.text == "tumor"]
+    assert tumors and tumors[0].start >= len(head)
