@@ -73,6 +73,8 @@ class DocumentationItem(BaseModel):
     method: Literal["named_clinician", "recent_office_note", "mentions", "alternative_imaging_reason"]
     document_types: list[str] = []
     labels: list[str] = []
+    # a document of those types counts only when it carries one of `labels` (a knee MRI report names no head imaging)
+    document_needs_label: bool = False
 
 
 class Guideline(BaseModel):

@@ -59,8 +59,9 @@ def documentation(
                     )
                     evidence.append(Evidence(document=d.name, page=d.page_of(0), text=label, kind="document"))
         else:
+            labelled_docs = {m.evidence.document for m in mentions if m.label in item.labels}
             for d in docs:
-                if d.doc_type in item.document_types:
+                if d.doc_type in item.document_types and (not item.document_needs_label or d.name in labelled_docs):
                     evidence.append(
                         Evidence(
                             document=d.name,

@@ -141,7 +141,23 @@ def _kind(doc: _Text, start: int, end: int, pos: int, anchors: list[tuple[int, i
     return "elsewhere" if doc.names_elsewhere(start, end) else None
 
 
+CONTEXT_KEY = "extractor.text_before"  # the text before a chunk (extract.py), read when a window reaches its start
+CONTEXT_CHARS = 600
+
 UNSAID = "unsaid"  # the text names no anatomy at all (a one-line order, a test sentence): nothing to go by
+
+
+def _before_chunk(before: str | None, r: AnatomyRules) -> str | None:
+    """What the text just before a chunk names last: the sentences a window would have read next."""
+    if not before:
+        return None
+    last = {
+        kind: max((m.end() for m in rx.finditer(before)), default=-1)
+        for kind, rx in (("brain", r.brain), ("elsewhere", r.elsewhere))
+    }
+    if last["brain"] == last["elsewhere"]:
+        return None
+    return "brain" if last["brain"] > last["elsewhere"] else "elsewhere"
 
 
 def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Text | None = None) -> str | None:
@@ -155,6 +171,9 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Tex
         return found
     for _ in range(r.window):
         if start <= 0:
+            found = _before_chunk(ent.doc.user_data.get(CONTEXT_KEY), r)
+            if found:
+                return found
             break
         start, end = doc.sentence(start - 1, start)
         first, last = doc.char_range(start, end)

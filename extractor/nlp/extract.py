@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from spacy.language import Language
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 
 from extractor import knowledge
 
+from .anatomy import CONTEXT_CHARS, CONTEXT_KEY
 from .normalize import normalize
 from .pipeline import load
 
@@ -78,6 +79,15 @@ def chunks(text: str, size: int) -> Iterator[tuple[int, str]]:
         start = end
 
 
+def _with_context(nlp: Language, text: str, pieces: list[tuple[int, str]]) -> Iterator[Doc]:
+    """Each chunk as a Doc that carries the text just before it, so that a bare word in a chunk's first
+    sentences is judged by the anatomy of the sentences before it, not by the chunk's other words."""
+    for offset, piece in pieces:
+        doc = nlp.make_doc(piece)
+        doc.user_data[CONTEXT_KEY] = text[max(0, offset - CONTEXT_CHARS) : offset]
+        yield doc
+
+
 @dataclass
 class Extraction:
     mentions: list[Mention]
@@ -99,7 +109,7 @@ def extract(text: str, nlp: Language | None = None) -> Extraction:
     pieces = list(chunks(text, cfg.chunk_chars))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for (offset, _), doc in zip(pieces, nlp.pipe(piece for _, piece in pieces), strict=True):
+        for (offset, _), doc in zip(pieces, nlp.pipe(_with_context(nlp, text, pieces)), strict=True):
             for ent in doc.ents:
                 section = ent._.section_category
                 if section is None and last_section is not None:
