@@ -309,6 +309,7 @@ class AnatomyCheck(BaseModel):
     text: str  # the entity texts (full match, any case) that need the check
     require: Literal["brain", "not_elsewhere"]
     keep_family: bool = False  # a relative's lung infection is a family INFECTION (SPEC's is not CNS-only)
+    why: str = ""
 
     _text = field_validator("text")(classmethod(lambda cls, v: _compiled(v)))
 
@@ -318,6 +319,7 @@ class NotMentionRule(BaseModel):
     text: str
     before: str | None = None
     after: str | None = None
+    keep_family: bool = False  # a relative's urinary tract infection is still a family INFECTION
     why: str = ""
 
     _patterns = field_validator("text", "before", "after")(classmethod(lambda cls, v: _compiled(v)))
@@ -330,10 +332,12 @@ class AnatomyRules(BaseModel):
     window_sentences: int = 2
     brain: str
     elsewhere: str
+    limbs: str = ""  # where a symptom is felt: another organ's word only in the entity's own sentence
+    origin: str = ""  # what before an organ word makes it a tumour's origin ("metastasis from breast")
     checks: list[AnatomyCheck]
     not_mentions: list[NotMentionRule] = []
 
-    _patterns = field_validator("brain", "elsewhere")(classmethod(lambda cls, v: _compiled(v)))
+    _patterns = field_validator("brain", "elsewhere", "limbs", "origin")(classmethod(lambda cls, v: _compiled(v)))
 
 
 def _load(name: str, model: type[BaseModel]) -> BaseModel:

@@ -39,12 +39,15 @@ class NotMention:
     text: re.Pattern
     before: re.Pattern | None
     after: re.Pattern | None
+    keep_family: bool = False
 
 
 @dataclass(frozen=True)
 class AnatomyRules:
     brain: re.Pattern
     elsewhere: re.Pattern
+    limbs: re.Pattern | None
+    origin: re.Pattern | None
     window: int
     checks: tuple[Check, ...]
     not_mentions: tuple[NotMention, ...]
@@ -61,12 +64,15 @@ def rules() -> AnatomyRules:
     return AnatomyRules(
         brain=re.compile(data.brain, re.I),
         elsewhere=re.compile(data.elsewhere, re.I),
+        limbs=rx(data.limbs),
+        origin=rx(data.origin),
         window=data.window_sentences,
         checks=tuple(
             Check(frozenset(c.concepts), re.compile(c.text, re.I), c.require, c.keep_family) for c in data.checks
         ),
         not_mentions=tuple(
-            NotMention(frozenset(n.concepts), re.compile(n.text), rx(n.before), rx(n.after)) for n in data.not_mentions
+            NotMention(frozenset(n.concepts), re.compile(n.text), rx(n.before), rx(n.after), n.keep_family)
+            for n in data.not_mentions
         ),
     )
 
@@ -90,14 +96,39 @@ class _Text:
         return self._counts
 
 
-def _kind(doc: _Text, start: int, end: int, pos: int, anchors: list[tuple[int, int]], r: AnatomyRules) -> str | None:
-    """What the text doc.text[start:end] is about: "brain" when it names the brain (a brain word or an
-    unambiguous concept such as "glioma"), "elsewhere" when it names only another organ, else None."""
+def _kind(
+    doc: _Text, start: int, end: int, pos: tuple[int, int], anchors: list[tuple[int, int]], r: AnatomyRules, own: bool
+) -> str | None:
+    """What doc.text[start:end] says the entity at `pos` is about: "brain" (a brain word, or an unambiguous
+    concept such as "glioma"), "elsewhere" (another organ; a limb only in the entity's own sentence, since a
+    weak arm is no stroke's site), else None.
+
+    In the entity's own sentence (`own`) the nearest word decides, not any: a list of operations or a
+    sentence about two organs names both. Where words overlap the longer wins ("left ventricle" is the
+    heart's, "frontal sinus" the face's), a tie in distance goes to the brain, and an organ a tumour came
+    from ("metastasis from breast") is not where it is. A sentence before the entity is about the brain
+    if it names the brain at all: the entity refers back to its topic.
+    """
     text = doc.text[start:end]
-    brain = bool(r.brain.search(text)) or any(start <= a and b <= end for a, b in anchors)
-    if brain:
-        return "brain"
-    return "elsewhere" if r.elsewhere.search(text) else None
+    words = [(m.start() + start, m.end() + start, "brain") for m in r.brain.finditer(text)]
+    words += [(a, b, "brain") for a, b in anchors if start <= a and b <= end]
+    other = [m for m in r.elsewhere.finditer(text)]
+    if r.limbs and own:
+        other += r.limbs.finditer(text)
+    if r.origin:
+        other = [m for m in other if not r.origin.search(text, max(0, m.start() - 40), m.start())]
+    words += [(m.start() + start, m.end() + start, "elsewhere") for m in other]
+    if not words:
+        return None
+    if not own:  # a sentence before the entity: what it is about, wherever in it the words are
+        return "brain" if any(w[2] == "brain" for w in words) else "elsewhere"
+    kept: list[tuple[int, int, str]] = []
+    for w in sorted(words, key=lambda w: w[0] - w[1]):
+        if all(w[1] <= k[0] or k[1] <= w[0] for k in kept):
+            kept.append(w)
+    a, b = pos
+    nearest = min(kept, key=lambda w: (max(a - w[1], w[0] - b, 0), w[2] != "brain"))
+    return nearest[2]
 
 
 UNSAID = "unsaid"  # the text names no anatomy at all (a one-line order, a test sentence): nothing to go by
@@ -109,7 +140,7 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Tex
     doc = text or _Text(ent.doc, r)
     own = [(a, b) for a, b in anchors if not (a == ent.start_char and b == ent.end_char)]
     sent = ent.sent
-    found = _kind(doc, sent.start_char, sent.end_char, ent.start_char, own, r)
+    found = _kind(doc, sent.start_char, sent.end_char, (ent.start_char, ent.end_char), own, r, True)
     if found:
         return found
     start = sent.start
@@ -117,7 +148,7 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Tex
         if start <= 0:
             break
         prev = ent.doc[start - 1].sent
-        found = _kind(doc, prev.start_char, prev.end_char, prev.end_char, own, r)
+        found = _kind(doc, prev.start_char, prev.end_char, (prev.end_char, prev.end_char), own, r, False)
         if found:
             return found
         start = prev.start
@@ -128,10 +159,13 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Tex
     return "brain" if brain > elsewhere else "elsewhere"
 
 
+NOT_MENTION_REACH = 200  # characters read before an entity: a consent's list of risks runs long
+
+
 def _not_a_mention(ent: Span, r: AnatomyRules, doc_text: str) -> bool:
     for n in r.not_mentions:
-        if ent.label_ in n.concepts and n.text.fullmatch(ent.text):
-            before = doc_text[max(0, ent.start_char - 40) : ent.start_char]
+        if ent.label_ in n.concepts and n.text.fullmatch(ent.text) and not (n.keep_family and ent._.is_family):
+            before = doc_text[max(0, ent.start_char - NOT_MENTION_REACH) : ent.start_char]
             after = doc_text[ent.end_char : ent.end_char + 40]
             if (n.before is None or n.before.search(before)) and (n.after is None or n.after.match(after)):
                 return True
