@@ -334,6 +334,7 @@ class AnatomyRules(BaseModel):
     elsewhere: str
     limbs: str = ""  # where a symptom is felt: another organ's word only in the entity's own sentence
     origin: str = ""  # what before an organ word makes it a tumour's origin ("metastasis from breast")
+    anchor_concepts: list[str] = []  # concepts whose unchecked mentions place a bare word in the brain (all if empty)
     checks: list[AnatomyCheck]
     not_mentions: list[NotMentionRule] = []
 

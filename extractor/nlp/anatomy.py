@@ -48,6 +48,7 @@ class AnatomyRules:
     elsewhere: re.Pattern
     limbs: re.Pattern | None
     origin: re.Pattern | None
+    anchor_concepts: frozenset[str]
     window: int
     checks: tuple[Check, ...]
     not_mentions: tuple[NotMention, ...]
@@ -66,6 +67,7 @@ def rules() -> AnatomyRules:
         elsewhere=re.compile(data.elsewhere, re.I),
         limbs=rx(data.limbs),
         origin=rx(data.origin),
+        anchor_concepts=frozenset(data.anchor_concepts),
         window=data.window_sentences,
         checks=tuple(
             Check(frozenset(c.concepts), re.compile(c.text, re.I), c.require, c.keep_family) for c in data.checks
@@ -189,6 +191,8 @@ def anatomy_filter(doc: Doc) -> Doc:
     if ents:
         r = rules()
         concepts = set(knowledge.pipeline_config().concepts)  # documentation cues (DOC_*) say nothing of anatomy
+        if r.anchor_concepts:
+            concepts &= r.anchor_concepts
         anchors = [(e.start_char, e.end_char) for e in ents if e.label_ in concepts and _checked(e, r) is None]
         text = _Text(doc, r)
         kept = [e for e in ents if keep(e, anchors, r, text)]

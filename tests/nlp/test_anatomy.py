@@ -150,7 +150,23 @@ CASES = [
     ("She describes sharp chest pain without radiation.", "PRIOR_RADIATION", "radiation", False),
     ("Low back pain with radiation down the left leg.", "PRIOR_RADIATION", "radiation", False),
     ("She completed whole brain radiation in 2019.", "PRIOR_RADIATION", "radiation", True),
+    # an operation's name is an organ's word; a disease that says nothing of where a word is places nothing
+    ('PMH: 3) Right oophorectomy 1949 for "tumor." 4) Bladder repair 1980.', "BRAIN_TUMOR", "tumor", False),
+    (
+        "IMPRESSION: Cervical cord lesion at C7 to T2. Consider a transverse myelitis, tumor or contusion.",
+        "BRAIN_TUMOR",
+        "tumor",
+        False,
+    ),
+    (
+        "He denies liver disease, hepatitis major infection, seizure disorders or other problems.",
+        "INFECTION",
+        "infection",
+        False,
+    ),
+    ("Known left temporal glioblastoma; the tumor has grown.", "BRAIN_TUMOR", "tumor", True),
     # removing a dressing is no operation
+    ("Placement of a new VP shunt and removal of right frontal Ommaya reservoir.", "PRIOR_SURGERY", "removal", False),
     ("Plan was for removal of the dressing tomorrow.", "PRIOR_SURGERY", "removal", False),
 ]
 

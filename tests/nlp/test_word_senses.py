@@ -17,6 +17,9 @@ CASES = [
     ("Echo: mild MS and moderate MR, normal LV function.", "INFLAMMATORY", "MS", False),
     ("Jane Doe, MS, CCC-SLP", "INFLAMMATORY", "MS", False),
     ("She has relapsing-remitting MS, diagnosed in 2015.", "INFLAMMATORY", "MS", True),
+    # MRS: the honorific of an upper-case note; the request stays
+    ("HISTORY: MRS. JONES is a 45-year-old woman seen for headaches.", "MRS_REQUEST", "MRS", False),
+    ("We request MRS. The lesion is enhancing.", "MRS_REQUEST", "MRS", True),
     # stroke: heat stroke, stroke volume
     ("He collapsed with heat stroke after the race.", "STROKE", "stroke", False),
     ("Cardiac output and stroke volume were normal.", "STROKE", "stroke", False),
