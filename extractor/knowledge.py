@@ -312,6 +312,7 @@ class AnatomyCheck(BaseModel):
     text: str  # the entity texts (full match, any case) that need the check
     require: Literal["brain", "not_elsewhere"]
     keep_family: bool = False  # a relative's lung infection is a family INFECTION (SPEC's is not CNS-only)
+    why: str = ""
 
     _text = field_validator("text")(classmethod(lambda cls, v: _compiled(v)))
 
@@ -321,6 +322,7 @@ class NotMentionRule(BaseModel):
     text: str
     before: str | None = None
     after: str | None = None
+    keep_family: bool = False  # a relative's urinary tract infection is still a family INFECTION
     why: str = ""
 
     _patterns = field_validator("text", "before", "after")(classmethod(lambda cls, v: _compiled(v)))
@@ -333,10 +335,13 @@ class AnatomyRules(BaseModel):
     window_sentences: int = 2
     brain: str
     elsewhere: str
+    limbs: str = ""  # where a symptom is felt: another organ's word only in the entity's own sentence
+    origin: str = ""  # what before an organ word makes it a tumour's origin ("metastasis from breast")
+    anchor_concepts: list[str] = []  # concepts whose unchecked mentions place a bare word in the brain (all if empty)
     checks: list[AnatomyCheck]
     not_mentions: list[NotMentionRule] = []
 
-    _patterns = field_validator("brain", "elsewhere")(classmethod(lambda cls, v: _compiled(v)))
+    _patterns = field_validator("brain", "elsewhere", "limbs", "origin")(classmethod(lambda cls, v: _compiled(v)))
 
 
 def _load(name: str, model: type[BaseModel]) -> BaseModel:

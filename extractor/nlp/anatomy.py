@@ -42,12 +42,16 @@ class NotMention:
     text: re.Pattern
     before: re.Pattern | None
     after: re.Pattern | None
+    keep_family: bool = False
 
 
 @dataclass(frozen=True)
 class AnatomyRules:
     brain: re.Pattern
     elsewhere: re.Pattern
+    limbs: re.Pattern | None
+    origin: re.Pattern | None
+    anchor_concepts: frozenset[str]
     window: int
     checks: tuple[Check, ...]
     not_mentions: tuple[NotMention, ...]
@@ -64,12 +68,16 @@ def rules() -> AnatomyRules:
     return AnatomyRules(
         brain=re.compile(data.brain, re.I),
         elsewhere=re.compile(data.elsewhere, re.I),
+        limbs=rx(data.limbs),
+        origin=rx(data.origin),
+        anchor_concepts=frozenset(data.anchor_concepts),
         window=data.window_sentences,
         checks=tuple(
             Check(frozenset(c.concepts), re.compile(c.text, re.I), c.require, c.keep_family) for c in data.checks
         ),
         not_mentions=tuple(
-            NotMention(frozenset(n.concepts), re.compile(n.text), rx(n.before), rx(n.after)) for n in data.not_mentions
+            NotMention(frozenset(n.concepts), re.compile(n.text), rx(n.before), rx(n.after), n.keep_family)
+            for n in data.not_mentions
         ),
     )
 
@@ -132,13 +140,39 @@ class _Text:
         return found
 
 
-def _kind(doc: _Text, start: int, end: int, pos: int, anchors: list[tuple[int, int]], r: AnatomyRules) -> str | None:
-    """What the text doc.text[start:end] is about: "brain" when it names the brain (a brain word or an
-    unambiguous concept such as "glioma"), "elsewhere" when it names only another organ, else None."""
-    brain = doc.names_brain(start, end) or any(start <= a and b <= end for a, b in anchors)
-    if brain:
-        return "brain"
-    return "elsewhere" if doc.names_elsewhere(start, end) else None
+def _kind(
+    doc: _Text, start: int, end: int, pos: tuple[int, int], anchors: list[tuple[int, int]], r: AnatomyRules, own: bool
+) -> str | None:
+    """What doc.text[start:end] says the entity at `pos` is about: "brain" (a brain word, or an unambiguous
+    concept such as "glioma"), "elsewhere" (another organ; a limb only in the entity's own sentence, since a
+    weak arm is no stroke's site), else None.
+
+    In the entity's own sentence (`own`) the nearest word decides, not any: a list of operations or a
+    sentence about two organs names both. Where words overlap the longer wins ("left ventricle" is the
+    heart's, "frontal sinus" the face's), a tie in distance goes to the brain, and an organ a tumour came
+    from ("metastasis from breast") is not where it is. A sentence before the entity is about the brain
+    if it names the brain at all: the entity refers back to its topic.
+    """
+    text = doc.text[start:end]
+    words = [(m.start() + start, m.end() + start, "brain") for m in r.brain.finditer(text)]
+    words += [(a, b, "brain") for a, b in anchors if start <= a and b <= end]
+    other = [m for m in r.elsewhere.finditer(text)]
+    if r.limbs and own:
+        other += r.limbs.finditer(text)
+    if r.origin:
+        other = [m for m in other if not r.origin.search(text, max(0, m.start() - 40), m.start())]
+    words += [(m.start() + start, m.end() + start, "elsewhere") for m in other]
+    if not words:
+        return None
+    if not own:  # a sentence before the entity: what it is about, wherever in it the words are
+        return "brain" if any(w[2] == "brain" for w in words) else "elsewhere"
+    kept: list[tuple[int, int, str]] = []
+    for w in sorted(words, key=lambda w: w[0] - w[1]):
+        if all(w[1] <= k[0] or k[1] <= w[0] for k in kept):
+            kept.append(w)
+    a, b = pos
+    nearest = min(kept, key=lambda w: (max(a - w[1], w[0] - b, 0), w[2] != "brain"))
+    return nearest[2]
 
 
 CONTEXT_KEY = "extractor.text_before"  # the text before a chunk (extract.py), read when a window reaches its start
@@ -166,7 +200,7 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Tex
     doc = text or _Text(ent.doc, r)
     own = [(a, b) for a, b in anchors if not (a == ent.start_char and b == ent.end_char)]
     start, end = doc.sentence(ent.start, ent.end)
-    found = _kind(doc, *doc.char_range(start, end), ent.start_char, own, r)
+    found = _kind(doc, *doc.char_range(start, end), (ent.start_char, ent.end_char), own, r, True)
     if found:
         return found
     for _ in range(r.window):
@@ -177,7 +211,7 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Tex
             break
         start, end = doc.sentence(start - 1, start)
         first, last = doc.char_range(start, end)
-        found = _kind(doc, first, last, last, own, r)
+        found = _kind(doc, first, last, (last, last), own, r, False)
         if found:
             return found
     brain_words, elsewhere = doc.counts()
@@ -187,14 +221,17 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Tex
     return "brain" if brain > elsewhere else "elsewhere"
 
 
+NOT_MENTION_REACH = 200  # characters read before an entity: a consent's list of risks runs long
+
+
 def _not_a_mention(
     ent: Span, r: AnatomyRules, doc_text: str, label: str | None = None, words: str | None = None
 ) -> bool:
     label = ent.label_ if label is None else label
     words = ent.text if words is None else words
     for n in r.not_mentions:
-        if label in n.concepts and n.text.fullmatch(words):
-            before = doc_text[max(0, ent.start_char - 40) : ent.start_char]
+        if label in n.concepts and n.text.fullmatch(words) and not (n.keep_family and ent._.is_family):
+            before = doc_text[max(0, ent.start_char - NOT_MENTION_REACH) : ent.start_char]
             after = doc_text[ent.end_char : ent.end_char + 40]
             if (n.before is None or n.before.search(before)) and (n.after is None or n.after.match(after)):
                 return True
@@ -230,6 +267,8 @@ def anatomy_filter(doc: Doc) -> Doc:
     if ents:
         r = rules()
         concepts = set(knowledge.pipeline_config().concepts)  # documentation cues (DOC_*) say nothing of anatomy
+        if r.anchor_concepts:
+            concepts &= r.anchor_concepts
         text = _Text(doc, r)
         labels = [e.label_ for e in ents]
         words = [text.text[e.start_char : e.end_char] for e in ents]  # == e.text, read once

@@ -1,0 +1,176 @@
+"""What a concept word is about, class by class, as real notes write it (issue 11): a word that names a brain
+finding in one sentence names another organ's, a test, a drug or a heading in the next. Each case is a short
+sentence a clinician can read; `kept` says whether it is a mention of the concept (labels/mtsamples/README.md).
+"""
+
+import pytest
+
+from extractor.nlp.extract import extract
+
+
+def found(text: str, label: str, word: str) -> bool:
+    return any(m.label == label and word.lower() in m.text.lower() for m in extract(text).mentions)
+
+
+CASES = [
+    # a list of operations or a sentence about two organs: the organ nearest the word decides, not any brain word
+    (
+        "PAST SURGICAL HISTORY: Craniotomy in 2001, left ovary resection and biopsy of a tumor in the neck.",
+        "PRIOR_SURGERY",
+        "resection",
+        False,
+    ),
+    (
+        "PAST SURGICAL HISTORY: Craniotomy in 2001, left ovary resection and biopsy of a tumor in the neck.",
+        "BRAIN_TUMOR",
+        "tumor",
+        False,
+    ),
+    (
+        "PAST SURGICAL HISTORY: Knee arthroscopy, then craniotomy for resection of a left frontal tumor.",
+        "PRIOR_SURGERY",
+        "resection",
+        True,
+    ),
+    (
+        "PAST SURGICAL HISTORY: Knee arthroscopy, then craniotomy for resection of a left frontal tumor.",
+        "BRAIN_TUMOR",
+        "tumor",
+        True,
+    ),
+    # where words overlap the longer wins: the left ventricle is the heart's, a lateral ventricle the brain's
+    (
+        "ECHO: The left atrium was mildly dilated. No masses or thrombi in the left ventricle.",
+        "BRAIN_LESION",
+        "mass",
+        False,
+    ),
+    ("MRI brain: a 2 cm mass in the left lateral ventricle.", "BRAIN_LESION", "mass", True),
+    (
+        "She was thought to have temporal arteritis and underwent temporal artery biopsy.",
+        "PRIOR_SURGERY",
+        "biopsy",
+        False,
+    ),
+    # the organ a metastasis came from is not where it is
+    (
+        "POSTOPERATIVE DIAGNOSES: Brain tumors, multiple - adenocarcinoma and metastasis from breast.",
+        "BRAIN_TUMOR",
+        "metastasis",
+        True,
+    ),
+    # organs and sites the vocabulary lacked: genital, joint, vessel, the jaw, the buttock, the sternum
+    ("She specifically denies any blistering, herpetic genital lesions.", "BRAIN_LESION", "lesion", False),
+    (
+        "MRI left elbow: tendinitis of the common extensor tendon. No solid or cystic mass lesion.",
+        "BRAIN_LESION",
+        "lesion",
+        False,
+    ),
+    ("The carotid bulb was opened and extended through the very tight lesion.", "BRAIN_LESION", "lesion", False),
+    ("Incision and drainage of a left mandibular vestibular abscess.", "ABSCESS", "abscess", False),
+    ("PREOPERATIVE DIAGNOSIS: Left gluteal abscess.", "ABSCESS", "abscess", False),
+    ("After her bypass she developed a sternal abscess.", "ABSCESS", "abscess", False),
+    ("PREOPERATIVE DIAGNOSES: 1. Left calcaneus fracture with infection.", "INFECTION", "infection", False),
+    ("Biopsy showed a schwannoma of the brachial plexus.", "BRAIN_TUMOR", "schwannoma", False),
+    ("MRI brain: a schwannoma at the right cerebellopontine angle.", "BRAIN_TUMOR", "schwannoma", True),
+    # a sentence before the word counts if it names the brain at all; a weak arm is no stroke's site
+    (
+        "New ring-enhancing left frontal lesion; ddx includes glioma versus abscess after a dental procedure. "
+        "Cannot exclude abscess.",
+        "ABSCESS",
+        "abscess",
+        True,
+    ),
+    ("She has had right arm weakness for two days. MRI showed an acute infarct.", "STROKE", "infarct", True),
+    ("The MRI showed only an old right basal ganglion infarct.", "STROKE", "infarct", True),
+    (
+        "It was suspected that he sustained an anterior spinal cord infarction with paraplegia.",
+        "STROKE",
+        "infarct",
+        False,
+    ),
+    # INFECTION is a CNS infection: a site or organism outside the CNS names another one
+    ("ASSESSMENT: 2. Urinary tract infection. Will treat with ceftriaxone.", "INFECTION", "infection", False),
+    ("Two sets of laboratory testing were done to stage his HIV infection.", "INFECTION", "infection", False),
+    ("PREOPERATIVE DIAGNOSES: 1. Postoperative wound infection.", "INFECTION", "infection", False),
+    ("FAMILY HISTORY: Her father was treated for a lung infection for 9 months.", "INFECTION", "infection", True),
+    (
+        "Central nervous system infection remains possible; bacterial meningitis is the main concern.",
+        "INFECTION",
+        "meningitis",
+        True,
+    ),
+    # a procedure's risks are no finding, however long the list
+    ("This procedure carries a 2% to 3% risk of meningitis.", "INFECTION", "meningitis", False),
+    (
+        "There is also the risk of a dural tear with its attendant problems of CSF leak, headache, nausea, vomiting, "
+        "photophobia, pseudomeningocele, and meningitis.",
+        "INFECTION",
+        "meningitis",
+        False,
+    ),
+    # a test named for a disease, a drug class, a non-epileptic event
+    (
+        "TESTS ADMINISTERED: Clinical Interview, Mattis Dementia Rating Scale, Trail Making Test.",
+        "NEURODEGENERATIVE",
+        "dementia",
+        False,
+    ),
+    ("On arrival the NIH Stroke Scale was 4.", "STROKE", "stroke", False),
+    ("She had failed most of the first and second line anti-epileptic drugs.", "EPILEPSY", "epileptic", False),
+    ("The event was consistent with a non-epileptic pseudoseizure.", "EPILEPSY", "epileptic", False),
+    ("Neurologic consultation was requested to adjust her seizure medication.", "EPILEPSY", "seizure", False),
+    ("She had a breakthrough seizure at home.", "EPILEPSY", "seizure", True),
+    ("Moderate-to-severe dementia, Alzheimer type.", "NEURODEGENERATIVE", "dementia", True),
+    # CVA is also the costovertebral angle of an abdominal or back exam
+    ("Back: No CVA or spinal tenderness.", "STROKE", "CVA", False),
+    ("Abdomen: Soft, nondistended. CVA is benign.", "STROKE", "CVA", False),
+    ("PAST MEDICAL HISTORY: CVA in 2002 with right eye blindness.", "STROKE", "CVA", True),
+    # an inflammatory process of the bowel, a vasculitis of the eye
+    ("CT abdomen: inflammatory changes around this loop of bowel.", "INFLAMMATORY", "inflammatory", False),
+    ("They did not think she had evidence of vasculitis in her eye.", "INFLAMMATORY", "vasculitis", False),
+    (
+        "MRI brain: white matter lesions; the differential includes an inflammatory process.",
+        "INFLAMMATORY",
+        "inflammatory",
+        True,
+    ),
+    # progression, recurrence and residual of something that is no brain tumour
+    ("EKG shows atrial fibrillation with poor R-wave progression.", "TUMOR_RECURRENCE", "progression", False),
+    (
+        "The stalk appeared cauterized and no residual adenomatous tissue was present.",
+        "TUMOR_RECURRENCE",
+        "residual",
+        False,
+    ),
+    ("She would be at risk for hemorrhagic pericardial effusion recurrence.", "TUMOR_RECURRENCE", "recurrence", False),
+    ("MRI brain shows recurrence of the left temporal glioblastoma.", "TUMOR_RECURRENCE", "recurrence", True),
+    # the radiation of pain
+    ("She describes sharp chest pain without radiation.", "PRIOR_RADIATION", "radiation", False),
+    ("Low back pain with radiation down the left leg.", "PRIOR_RADIATION", "radiation", False),
+    ("She completed whole brain radiation in 2019.", "PRIOR_RADIATION", "radiation", True),
+    # an operation's name is an organ's word; a disease that says nothing of where a word is places nothing
+    ('PMH: 3) Right oophorectomy 1949 for "tumor." 4) Bladder repair 1980.', "BRAIN_TUMOR", "tumor", False),
+    (
+        "IMPRESSION: Cervical cord lesion at C7 to T2. Consider a transverse myelitis, tumor or contusion.",
+        "BRAIN_TUMOR",
+        "tumor",
+        False,
+    ),
+    (
+        "He denies liver disease, hepatitis major infection, seizure disorders or other problems.",
+        "INFECTION",
+        "infection",
+        False,
+    ),
+    ("Known left temporal glioblastoma; the tumor has grown.", "BRAIN_TUMOR", "tumor", True),
+    # removing a dressing is no operation
+    ("Placement of a new VP shunt and removal of right frontal Ommaya reservoir.", "PRIOR_SURGERY", "removal", False),
+    ("Plan was for removal of the dressing tomorrow.", "PRIOR_SURGERY", "removal", False),
+]
+
+
+@pytest.mark.parametrize(("text", "label", "word", "kept"), CASES)
+def test_what_the_word_is_about(text, label, word, kept):
+    assert found(text, label, word) is kept
