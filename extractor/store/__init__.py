@@ -19,6 +19,7 @@ from .audit import AUDIT_COLUMNS, audit, audit_csv, audit_events, count_cases
 from .cases import (
     MAX_ATTEMPTS,
     ImportResult,
+    case_with_review,
     check_case_id,
     claim_next,
     create_case,
