@@ -19,6 +19,7 @@ from .audit import AUDIT_COLUMNS, audit, audit_csv, audit_events, count_cases
 from .cases import (
     MAX_ATTEMPTS,
     ImportResult,
+    case_with_review,
     check_case_id,
     claim_next,
     create_case,
@@ -39,7 +40,7 @@ from .cases import (
     set_clock,
 )
 from .db import default_url, make_engine, migrate, migrations_dir, open_store, resolve_url
-from .decisions import decisions_for, record_decision, reviewed_rationale
+from .decisions import case_history, decisions_for, latest_rationale, record_decision, reviewed_rationale
 from .logins import add_failure, clear_failures, failure_rows, recent_failures
 from .pas import find_pas_request, pas_request_of, record_pas_request
 from .qa import in_sample, qa_queue, qa_reviews, record_qa_review, sample_decision

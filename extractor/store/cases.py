@@ -374,6 +374,14 @@ def load_review_json(session: Session, case_id: str) -> str | None:
     return session.scalar(select(ReviewRow.review_json).where(ReviewRow.case_id == case_id))
 
 
+def case_with_review(session: Session, case_id: str) -> tuple[Case | None, str | None]:
+    """get_case and load_review_json in one query."""
+    row = session.execute(
+        select(Case, ReviewRow.review_json).outerjoin(ReviewRow, ReviewRow.case_id == Case.id).where(Case.id == case_id)
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 def list_cases(
     session: Session,
     *,

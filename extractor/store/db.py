@@ -34,7 +34,12 @@ def make_engine(url: str) -> Engine:
         on_disk = bool(path) and path != ":memory:" and not path.startswith("file:")
         if on_disk:
             private_dir(Path(path).parent)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # A request holds its connection from its token check (one worker thread) to its route (another), so a
+        # bounded pool could leave every worker thread waiting for connections held by requests waiting for a
+        # thread: SQLite connections are cheap, none is ever waited for (40 kept: anyio's worker threads).
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=40, max_overflow=-1
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:  # WAL: readers never wait for the worker's writes

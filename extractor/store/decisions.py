@@ -79,3 +79,14 @@ def reviewed_rationale(session: Session, case_id: str) -> Decision | None:
         .order_by(Decision.created_at.desc(), Decision.id.desc())
         .limit(1)
     )
+
+
+def case_history(session: Session, case: Case) -> list[Decision]:
+    """decisions_for a loaded case, without a query when it was never decided: `decided_at` is set with every
+    decision (record_decision; migration 0005 for the decisions before it), so None means there is none."""
+    return decisions_for(session, case.id) if case.decided_at is not None else []
+
+
+def latest_rationale(session: Session, case: Case) -> Decision | None:
+    """reviewed_rationale of a loaded case, without a query when it was never decided (see `case_history`)."""
+    return reviewed_rationale(session, case.id) if case.decided_at is not None else None

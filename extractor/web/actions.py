@@ -199,7 +199,7 @@ def fhir_bundle(request: Request, session: Session, case: store.Case, document_u
     the authenticated route that serves it (`document_url` names that route), and the latest reviewer's
     rationale, if any, as the answer (the draft kept beside it). The returned dict is shared: do not change it."""
     row = ready_review_row(session, case)
-    reviewed = store.reviewed_rationale(session, case.id)
+    reviewed = store.latest_rationale(session, case)
     # building and validating a Bundle costs tens of ms of CPU; it changes only with these
     key = (case.id, row.created_at, reviewed and reviewed.id, str(request.base_url), document_url)
     cache = state(request).bundles

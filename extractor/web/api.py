@@ -95,8 +95,7 @@ def list_cases(
 
 @router.get("/cases/{case_id}")
 def get_case(request: Request, case_id: str, session: Db, user: ApiUser):
-    case = policy.readable_case(session, user, case_id, "review")
-    review = store.load_review_json(session, case.id) if case.status == "ready" else None
+    case, review = policy.readable_review(session, user, case_id)
     actions.viewed(request, session, user, case, "api")
     head = {"id": case.id, "status": case.status, "error": case.error, "decision": case.decision,
             **actions.case_clock(case)}  # fmt: skip

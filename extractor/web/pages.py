@@ -214,9 +214,10 @@ def queue(
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: str, session: Db, who: Who):
     case = policy.readable_case(session, who.user, case_id, "page")
-    actions.viewed(request, session, who.user, case)
     fragments = case_view.case_fragments(request, session, case)
-    history = store.decisions_for(session, case.id)
+    history = store.case_history(session, case)
+    pas = store.pas_request_of(session, case.id) if case.source == "pas" else None
+    actions.viewed(request, session, who.user, case)  # one transaction: the reads, then the audit row, one commit
     return page(
         request,
         "case.html",
@@ -225,7 +226,7 @@ def case_page(request: Request, case_id: str, session: Db, who: Who):
         review=fragments["review"] if fragments else None,
         fragments=fragments,
         history=history,
-        pas=store.pas_request_of(session, case.id) if case.source == "pas" else None,
+        pas=pas,
         last_rationale=next((d for d in reversed(history) if d.rationale is not None), None),
         can_decide=who.user.role in ("reviewer", "admin") and case.status == "ready",
         now=store.utcnow(),

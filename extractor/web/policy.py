@@ -25,13 +25,26 @@ def owner_scope(user: store.User) -> int | None:
     return None if user.role in READ_ALL else user.id
 
 
-def readable_case(session: Session, user: store.User, case_id: str, part: Part) -> store.Case:
-    """The case if `user` may read `part` of it; 404 when it is not theirs to see, 403 when it is theirs but
-    the part is not (an intake user asking for the documents of their own upload)."""
-    case = store.get_case(session, case_id)
+def allowed(case: store.Case | None, user: store.User, part: Part) -> store.Case:
+    """The rule itself, on a case already loaded (None: there is none): the case if `user` may read `part` of
+    it; 404 when it is not theirs to see, 403 when it is theirs but the part is not (an intake user asking for
+    the documents of their own upload)."""
     owner = owner_scope(user)
     if case is None or (owner is not None and case.created_by != owner):
         raise HTTPException(404, "no such case")
     if owner is not None and part not in INTAKE_PARTS:
         raise HTTPException(403, f"this needs the {' or '.join(READ_ALL)} role")
     return case
+
+
+def readable_case(session: Session, user: store.User, case_id: str, part: Part) -> store.Case:
+    """The case if `user` may read `part` of it (see `allowed`)."""
+    return allowed(store.get_case(session, case_id), user, part)
+
+
+def readable_review(session: Session, user: store.User, case_id: str) -> tuple[store.Case, str | None]:
+    """readable_case(..., "review") and the case's stored review JSON (None until it is ready), loaded in one
+    query: the API's review read is the most frequent read there is."""
+    found, review = store.case_with_review(session, case_id)
+    case = allowed(found, user, "review")
+    return case, review if case.status == "ready" else None

@@ -253,6 +253,29 @@ def test_audit_log_and_csv_export(db):
     assert "'=HYPERLINK(x).pdf" in lines[2]  # no spreadsheet formula injection through a file name
 
 
+
+def test_an_audit_row_is_written_by_its_transactions_commit_and_gone_with_a_rollback_or_close(db):
+    """store.audit queues the row on the session as session.add would an object: one INSERT in the commit."""
+    _, factory, _ = db
+    with factory() as s:
+        user = store.add_user(s, "ada", "admin", "long enough pw")
+        s.commit()
+        store.audit(s, user, "case_viewed", case_id="rolled-back")
+        s.rollback()
+        store.audit(s, user, "case_viewed", case_id="closed")
+    with factory() as s:
+        store.audit(s, user, "case_viewed", case_id="kept", detail="api")
+        store.audit(s, None, "login_failed", detail="user=x")
+        s.commit()
+        s.commit()  # nothing queued: nothing written twice
+    with factory() as s:
+        events = store.audit_events(s)
+        assert [(e.action, e.case_id, e.username) for e in events] == [
+            ("login_failed", None, "-"),
+            ("case_viewed", "kept", "ada"),
+        ]
+        assert events[1].user_id == user.id and events[1].detail == "api" and events[1].at is not None
+
 @pytest.mark.parametrize("backend", backends())
 def test_upgrading_to_the_request_clock_gives_old_cases_their_receipt_due_and_decision_times(backend, tmp_path):
     """0004 -> 0005 on a database in use: a case of before was received when uploaded, is standard (due 7 days
