@@ -3,15 +3,19 @@ first pass against Tesseract alone on the same pages.
 
 Builds N faxed cases (scripts/render_samples.py: 200 dpi, 1-bit, skew, speckle, fax header; one page of
 sample-note text each, `--lines` lines a page) and a manifest dated 2024-05-01, then on one Dask cluster of
-`--workers` single-threaded processes (started once, its start-up timed apart):
+`--workers` single-threaded processes (the backfill's own local cluster, batch/cluster.py; started once, its
+start-up timed apart):
 - first pass: `run_backfill` over the manifest (every PDF read and OCR'd, readings kept in the state);
 - re-score: the manifest's dates moved to 2019-03-01, which selects another guideline version, so every case
   is scored again; its PDFs come from the document-text cache. Target: >= 20x faster than the first pass;
-- Tesseract alone: the same pages rendered as the product renders them (their own 200 dpi), then only the
-  Tesseract runs timed, same language, page segmentation, `OMP_THREAD_LIMIT=1` and `--workers` pages at once.
-  Target: the first pass's pages/s within 1.25x of it. On a shared machine wall clock follows the other
-  jobs' load, so the CPU time of each phase (this process tree: coordinator, scheduler, workers, their PDF
-  workers and every Tesseract) is printed beside it: the product's CPU per page over Tesseract's alone.
+- Tesseract alone: the same pages rendered as the product renders them (their own 200 dpi, grey), then only
+  the Tesseract runs timed, same arguments (ocr.tsv_args: language, page segmentation, TSV),
+  `OMP_THREAD_LIMIT=1`, `--workers` pages at once, each in a session of its own as in the product; half the
+  pages before the first pass and half after it, so a load that drifts weighs on both sides alike.
+  Target: the first pass's pages/s within 1.25x of it.
+On a shared machine wall clock follows the other jobs' load, so the CPU time of each phase is printed beside
+it: the product's (this process tree: coordinator, scheduler, workers, their PDF workers and every Tesseract,
+also by role) per page over Tesseract's alone.
 
     python benchmarks/rescore.py              # 100 cases
     python benchmarks/rescore.py --cases 20   # a quicker run
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -127,14 +132,22 @@ def render_pages(cases: list[Path]) -> list[bytes]:
 
 def tesseract_alone(images: list[bytes], workers: int) -> tuple[float, float]:
     """Seconds for Tesseract alone over the rendered pages, `workers` at once, and its CPU seconds (the
-    Tesseract processes this process waited for: nothing else running here is counted)."""
+    Tesseract processes this process waited for: nothing else running here is counted).
+
+    Each Tesseract starts a session of its own, as the product's do (each PDF worker is a session, its
+    Tesseract inside it): with the kernel's autogroup scheduling a session shares the cores with the other
+    sessions as one, so on a loaded machine Tesseract in this process's session would get less of them."""
     from extractor.config import get_settings
-    from extractor.ingest.ocr import run_tesseract
+    from extractor.ingest.ocr import tsv_args
 
     settings = get_settings()
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
 
-    def ocr(image: bytes) -> str:
-        return run_tesseract(image, settings.ocr_language, 1, settings.ocr_page_timeout_s)
+    def ocr(image: bytes) -> bytes:
+        command = ["tesseract", "stdin", "stdout", *tsv_args(settings.ocr_language)]
+        return subprocess.run(
+            command, input=image, capture_output=True, env=env, start_new_session=True, check=True
+        ).stdout
 
     before, start = os.times(), time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
