@@ -3,15 +3,19 @@ first pass against Tesseract alone on the same pages.
 
 Builds N faxed cases (scripts/render_samples.py: 200 dpi, 1-bit, skew, speckle, fax header; one page of
 sample-note text each, `--lines` lines a page) and a manifest dated 2024-05-01, then on one Dask cluster of
-`--workers` single-threaded processes (started once, its start-up timed apart):
+`--workers` single-threaded processes (the backfill's own local cluster, batch/cluster.py; started once, its
+start-up timed apart):
 - first pass: `run_backfill` over the manifest (every PDF read and OCR'd, readings kept in the state);
 - re-score: the manifest's dates moved to 2019-03-01, which selects another guideline version, so every case
   is scored again; its PDFs come from the document-text cache. Target: >= 20x faster than the first pass;
-- Tesseract alone: the same pages rendered as the product renders them (their own 200 dpi), then only the
-  Tesseract runs timed, same language, page segmentation, `OMP_THREAD_LIMIT=1` and `--workers` pages at once.
-  Target: the first pass's pages/s within 1.25x of it. On a shared machine wall clock follows the other
-  jobs' load, so the CPU time of each phase (this process tree: coordinator, scheduler, workers, their PDF
-  workers and every Tesseract) is printed beside it: the product's CPU per page over Tesseract's alone.
+- Tesseract alone: the same pages rendered as the product renders them (their own 200 dpi, grey), then only
+  the Tesseract runs timed, same arguments (ocr.tsv_args: language, page segmentation, TSV),
+  `OMP_THREAD_LIMIT=1`, `--workers` pages at once, each in a session of its own as in the product; half the
+  pages before the first pass and half after it, so a load that drifts weighs on both sides alike.
+  Target: the first pass's pages/s within 1.25x of it.
+On a shared machine wall clock follows the other jobs' load, so the CPU time of each phase is printed beside
+it: the product's (this process tree: coordinator, scheduler, workers, their PDF workers and every Tesseract,
+also by role) per page over Tesseract's alone.
 
     python benchmarks/rescore.py              # 100 cases
     python benchmarks/rescore.py --cases 20   # a quicker run
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,19 +38,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 
-def tree_cpu() -> float:
-    """CPU seconds of this process, its live descendants and the children each has waited for (Tesseract)."""
+def tree_cpu() -> dict[str, float]:
+    """CPU seconds of this process and its live descendants, by role: Tesseract (the children a PDF worker has
+    waited for), the PDF workers themselves (sandbox.py), the Dask workers (NLP, their event loops) and this
+    process (coordinator, scheduler, nannies; the Tesseract-alone runs' children too)."""
     import psutil
 
     me = psutil.Process()
-    total = 0.0
+    parts = dict.fromkeys(("tesseract", "pdf workers", "dask workers", "coordinator"), 0.0)
     for proc in [me, *me.children(recursive=True)]:
         try:
-            t = proc.cpu_times()
+            t, cmd = proc.cpu_times(), " ".join(proc.cmdline())
         except psutil.NoSuchProcess:
             continue
-        total += t.user + t.system + t.children_user + t.children_system
-    return total
+        if "sandbox import _serve" in cmd:
+            parts["pdf workers"] += t.user + t.system
+            parts["tesseract"] += t.children_user + t.children_system
+        elif proc.pid == me.pid:
+            parts["coordinator"] += t.user + t.system + t.children_user + t.children_system
+        else:
+            parts["dask workers"] += t.user + t.system + t.children_user + t.children_system
+    return parts
+
+
+def cpu_since(before: dict[str, float]) -> dict[str, float]:
+    now = tree_cpu()
+    return {k: now[k] - before.get(k, 0.0) for k in now}
 
 
 def build_cases(folder: Path, n: int, lines_per_page: int) -> list[Path]:
@@ -68,6 +86,24 @@ def build_cases(folder: Path, n: int, lines_per_page: int) -> list[Path]:
     return paths
 
 
+def tls_files(folder: Path, security) -> None:
+    """The local cluster's throwaway certificates as files of Dask's TLS configuration: the backfill reaches an
+    existing scheduler only over TLS with its certificates (batch/cluster.py)."""
+    import dask
+
+    cert, key = folder / "dask-cert.pem", folder / "dask-key.pem"
+    cert.write_text(security.tls_ca_file)
+    key.write_text(security.tls_client_key)
+    key.chmod(0o600)
+    dask.config.set(
+        {
+            "distributed.comm.tls.ca-file": str(cert),
+            "distributed.comm.tls.client.cert": str(cert),
+            "distributed.comm.tls.client.key": str(key),
+        }
+    )
+
+
 def write_manifest(path: Path, cases: list[Path], day: str) -> None:
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
@@ -76,13 +112,12 @@ def write_manifest(path: Path, cases: list[Path], day: str) -> None:
             w.writerow([case.stem, str(case), day])
 
 
-def tesseract_alone(cases: list[Path], workers: int) -> tuple[float, int, float]:
-    """Seconds for Tesseract alone over every page of the cases (rendered first, untimed), the page count
-    and the CPU seconds."""
+def render_pages(cases: list[Path]) -> list[bytes]:
+    """Every page of the cases rendered as the product renders it for OCR (its own 200 dpi, grey)."""
     import pypdfium2 as pdfium
 
     from extractor.config import get_settings
-    from extractor.ingest.ocr import native_dpi, render, run_tesseract, scan_dpi
+    from extractor.ingest.ocr import native_dpi, render, scan_dpi
 
     settings = get_settings()
     images = []
@@ -92,14 +127,36 @@ def tesseract_alone(cases: list[Path], workers: int) -> tuple[float, int, float]
             dpi = native_dpi(scan_dpi(page)) or settings.ocr_dpi
             images.append(render(page, round(dpi), settings.ocr_max_pixels)[0])
         pdf.close()
+    return images
 
-    def ocr(image: bytes) -> str:
-        return run_tesseract(image, settings.ocr_language, 1, settings.ocr_page_timeout_s)
 
-    start, cpu = time.perf_counter(), tree_cpu()
+def tesseract_alone(images: list[bytes], workers: int) -> tuple[float, float]:
+    """Seconds for Tesseract alone over the rendered pages, `workers` at once, and its CPU seconds (the
+    Tesseract processes this process waited for: nothing else running here is counted).
+
+    Each Tesseract starts a session of its own, as the product's do (each PDF worker is a session, its
+    Tesseract inside it): with the kernel's autogroup scheduling a session shares the cores with the other
+    sessions as one, so on a loaded machine Tesseract in this process's session would get less of them."""
+    from extractor.config import get_settings
+    from extractor.ingest.ocr import tsv_args
+
+    settings = get_settings()
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+
+    def ocr(image: bytes) -> bytes:
+        command = ["tesseract", "stdin", "stdout", *tsv_args(settings.ocr_language)]
+        return subprocess.run(
+            command, input=image, capture_output=True, env=env, start_new_session=True, check=True
+        ).stdout
+
+    before, start = os.times(), time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(ocr, images))
-    return time.perf_counter() - start, len(images), tree_cpu() - cpu
+    after = os.times()
+    return (
+        time.perf_counter() - start,
+        after.children_user + after.children_system - before.children_user - before.children_system,
+    )
 
 
 def main() -> None:
@@ -111,9 +168,10 @@ def main() -> None:
     warnings.simplefilter("ignore")
     import logging
 
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from extractor.batch import backfill
+    from extractor.batch.cluster import local_cluster
     from extractor.batch.task import warm_up
 
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
@@ -125,31 +183,37 @@ def main() -> None:
         write_manifest(manifest, cases, "2024-05-01")
         print(f"{args.cases} faxed cases (one 200 dpi page of {args.lines + 1} lines each), {args.workers} workers")
         print(f"load average at the start: {os.getloadavg()[0]:.1f} (other processes share these cores)")
+        images = render_pages(cases)
+        pages = len(images)
+        # Tesseract alone on half the pages before the first pass and half after it: a load that drifts
+        # during the run weighs on both sides alike.
+        alone_s, alone_cpu = tesseract_alone(images[: pages // 2], args.workers)
         t = time.perf_counter()
-        cluster = LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )  # fmt: skip
-        with Client(cluster) as client:
+        cluster, security = local_cluster(args.workers)  # the backfill's own local cluster, configured as it
+        tls_files(root, security)
+        with Client(cluster, security=security) as client:
             client.run(warm_up)  # every worker loads the pipeline before the first pass is timed
         started = time.perf_counter() - t
         try:
             t, cpu = time.perf_counter(), tree_cpu()
             first = backfill.run_backfill(manifest, out, scheduler=cluster.scheduler_address)
-            first_s, first_cpu = time.perf_counter() - t, tree_cpu() - cpu
+            first_s, first_parts = time.perf_counter() - t, cpu_since(cpu)
             write_manifest(manifest, cases, "2019-03-01")  # another guideline version: every case again
             t, cpu = time.perf_counter(), tree_cpu()
             again = backfill.run_backfill(manifest, out, scheduler=cluster.scheduler_address)
-            again_s, again_cpu = time.perf_counter() - t, tree_cpu() - cpu
+            again_s, again_cpu = time.perf_counter() - t, sum(cpu_since(cpu).values())
         finally:
             cluster.close()
-        alone_s, pages, alone_cpu = tesseract_alone(cases, args.workers)
+        later_s, later_cpu = tesseract_alone(images[pages // 2 :], args.workers)
+        alone_s, alone_cpu = alone_s + later_s, alone_cpu + later_cpu
+    first_cpu = sum(first_parts.values())
 
     print(f"  Dask cluster start and pipeline load (once, not in the passes): {started:.1f} s")
     print(
         f"  first pass:  {first_s:6.1f} s  {pages / first_s:5.2f} pages/s  CPU {first_cpu:6.1f} s  "
         f"(PDFs read {first.cache_misses}, from cache {first.cache_hits})"
     )
+    print("    its CPU by role: " + ", ".join(f"{k} {v:.1f} s" for k, v in first_parts.items()))
     print(
         f"  re-score after a guideline-version change: {again_s:6.2f} s  CPU {again_cpu:6.1f} s  "
         f"(PDFs read {again.cache_misses}, from cache {again.cache_hits})"
@@ -161,7 +225,8 @@ def main() -> None:
     )
     overhead = (pages / alone_s) / (pages / first_s)
     print(
-        f"  Tesseract alone, same {pages} rendered pages, {args.workers} at once: {alone_s:6.1f} s  "
+        f"  Tesseract alone, same {pages} rendered pages, {args.workers} at once (half before the first pass, "
+        f"half after): {alone_s:6.1f} s  "
         f"{pages / alone_s:5.2f} pages/s  CPU {alone_cpu:6.1f} s"
     )
     print(

@@ -9,11 +9,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
+from typing import TYPE_CHECKING
 
 from extractor.config import get_settings
 from extractor.errors import BackfillError
 
 from .task import warm_up
+
+if TYPE_CHECKING:
+    from distributed import LocalCluster
+    from distributed.security import Security
 
 TLS_HELP = (
     "set distributed.comm.tls.ca-file, distributed.comm.tls.client.cert and distributed.comm.tls.client.key "
@@ -33,14 +38,49 @@ def external_security(scheduler: str):
     return security
 
 
+# The local cluster's Dask configuration. One task per single-threaded worker, and no silent re-run of a task
+# whose worker died: the state counts attempts and quarantines a case that keeps killing workers. No one looks
+# at its diagnostics (it has no dashboard), so the workers' statistical profiler (a walk of the running
+# task's stack every 10 ms) is off and the event loops' health tick runs every second instead of every 20 ms:
+# together ~0.1 s of CPU a second of a 2-worker cluster, a tenth of a faxed page's Tesseract each second
+# (benchmarks/rescore.py).
+LOCAL_CONFIG = {
+    "distributed.scheduler.allowed-failures": 0,
+    "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+}
+
+
+def local_cluster(workers: int) -> tuple[LocalCluster, Security]:
+    """A Dask LocalCluster of `workers` single-threaded processes over TLS with certificates of this run only
+    (in memory), and its Security for the client (also what benchmarks/rescore.py times the backfill on)."""
+    import dask
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    with dask.config.set(LOCAL_CONFIG), warnings.catch_warnings():
+        # The scheduler's health endpoint falls back to a free port when 8787 is taken: not news.
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        security = Security.temporary()
+        cluster = LocalCluster(
+            security=security,
+            protocol="tls://",
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+    return cluster, security
+
+
 class Cluster:
     """Local worker processes (a Dask LocalCluster) or an existing Dask scheduler, over TLS."""
 
     def __init__(self, workers: int, scheduler: str | None):
         # Dask loads only when there is work: a rerun over a finished job starts in well under its ~1.5 s.
-        import dask
-        from distributed import Client, LocalCluster
-        from distributed.security import Security
+        from distributed import Client
 
         # Worker deaths are expected here (hostile files) and reported per case; keep Dask's logs off the terminal.
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
@@ -57,26 +97,7 @@ class Cluster:
                 self.client.close()
                 raise BackfillError(f"the Dask scheduler at {scheduler} has no workers") from None
         else:
-            # One task per single-threaded worker, and no silent re-run of a task whose worker died:
-            # the state counts attempts and quarantines a case that keeps killing workers.
-            with (
-                dask.config.set(
-                    {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}
-                ),
-                warnings.catch_warnings(),
-            ):
-                # The scheduler's health endpoint falls back to a free port when 8787 is taken: not news.
-                warnings.filterwarnings("ignore", message="Port .* is already in use")
-                security = Security.temporary()  # certificates of this run only, in memory
-                self.cluster = LocalCluster(
-                    security=security,
-                    protocol="tls://",
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
+            self.cluster, security = local_cluster(workers)
             self.client = Client(self.cluster, security=security)
         try:
             self.client.run(warm_up)

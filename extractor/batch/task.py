@@ -13,6 +13,7 @@ from pathlib import Path
 from extractor import knowledge
 from extractor.config import Settings, get_settings
 from extractor.errors import ExtractorError, NoReadableDocuments
+from extractor.ingest import sandbox
 from extractor.ingest.cache import MemoryCache, reader_key
 
 from .state import ERROR, OK
@@ -145,9 +146,11 @@ def _run_case(
 
 
 def warm_up() -> int:
-    """Load the pipeline and the knowledge once in a worker process, before its first case."""
+    """Load the pipeline and the knowledge once in a worker process, and start its PDF worker, before its
+    first case."""
     from extractor.nlp.pipeline import load  # lazy: only workers load spaCy, never the coordinator
 
+    sandbox.start_worker(_worker_settings())  # its imports run meanwhile, in its own process
     load()
     knowledge.guidelines()
     return os.getpid()

@@ -34,7 +34,7 @@ from extractor.config import Settings
 from .packet import READING, PdfReading
 
 # Bump when the ingest code reads a PDF differently (text layer rules, OCR parsing, orientation...).
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: orientation detection skips upright pages read in real words
 # Settings that change nothing a reader produces (how many at once, how long to wait, memory).
 _NOT_READER = {"ocr_workers", "ocr_threads_per_page", "ocr_page_timeout_s", "ocr_min_confidence"}
 

@@ -98,10 +98,16 @@ def tesseract(args: list[str], image: bytes, threads: int, timeout: float) -> su
         raise DocumentError("OCR needed but Tesseract is not installed (apt-get install tesseract-ocr)") from None
 
 
+def tsv_args(language: str) -> list[str]:
+    """Tesseract's arguments for a page's words with their boxes and confidences (TSV), automatic page
+    segmentation (benchmarks/rescore.py times Tesseract alone with the same)."""
+    return ["-l", language, "--psm", "3", "tsv"]
+
+
 def run_tesseract(image: bytes, language: str, threads: int, timeout: float) -> str:
     """Tesseract's TSV output for one image given on standard input."""
     try:
-        proc = tesseract(["-l", language, "--psm", "3", "tsv"], image, threads, timeout)
+        proc = tesseract(tsv_args(language), image, threads, timeout)
     except subprocess.TimeoutExpired:
         raise OcrTimeout(f"OCR of a page took longer than {timeout:.0f} s") from None
     if proc.returncode != 0:

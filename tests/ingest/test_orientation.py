@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 
 from extractor.case import prefill
 from extractor.ingest.ocr import Line, OcrResult
-from extractor.ingest.orientation import dictionary_words, is_noise, parse_osd, sideways
+from extractor.ingest.orientation import dictionary_words, doubtful, is_noise, parse_osd, sideways
 from extractor.web.page_images import page_png, page_rotation, shown_sizes
 from tests.helpers import ROOT, image_page_pdf
 
@@ -87,9 +87,29 @@ def test_an_upright_page_costs_no_orientation_detection(monkeypatch, tmp_path):
         raise AssertionError("OSD ran on an upright page")
 
     monkeypatch.setattr(orientation, "run_osd", no_osd)
+    monkeypatch.setenv("EXTRACTOR_PDF_ISOLATION", "false")  # read in this process, where run_osd is patched
     path = tmp_path / "note.pdf"
     path.write_bytes(image_page_pdf(_page(NOTE)))
     assert prefill([path], request_date=WHEN).review.documents[0].page_rotation == {}
+
+
+def test_an_upright_page_read_with_low_confidence_costs_no_orientation_detection(monkeypatch, tmp_path):
+    """A faxed lab report (dot leaders, a table) reads under `ocr_orientation_below` but in real words: it is
+    upright, and OSD (which costs more than the page's OCR) does not run on it."""
+    from extractor.ingest import orientation
+
+    def no_osd(*args, **kwargs):
+        raise AssertionError("OSD ran on an upright page")
+
+    monkeypatch.setattr(orientation, "run_osd", no_osd)
+    monkeypatch.setenv("EXTRACTOR_PDF_ISOLATION", "false")  # read in this process, where run_osd is patched
+    labs = rs.wrap(rs.read_text(ROOT / "sample_notes" / "c03_gbm_pseudoprogression_bom" / "labs.txt"), rs.FAX_WRAP)
+    start = next(i for i, line in enumerate(labs) if line.startswith("Collected:"))
+    page = rs.fax_page(["Case reference 0009", *labs[start : start + 24]], "MAR-02-2026 10:14  P.001/001  REF 9", 9009)
+    path = tmp_path / "labs.pdf"
+    rs.save_fax([page], path)
+    doc = prefill([path], request_date=WHEN).review.documents[0]
+    assert doc.ocr_confidence[1] < 70 and doc.page_rotation == {} and not doc.noise_pages
 
 
 def test_a_turned_page_is_shown_upright_with_its_boxes_on_its_words(tmp_path):
@@ -187,6 +207,18 @@ def _result(words: list[str], confidence: float, tall: bool = False) -> OcrResul
     text = " ".join(words)
     boxes = [None if ch == " " else ((0, 0, 1, 3) if tall else (0, 0, 3, 1)) for ch in text]
     return OcrResult([Line(text, boxes)], confidence, len(words))
+
+
+def test_a_doubtful_reading_is_sideways_or_low_confidence_in_few_dictionary_words():
+    words = dictionary_words()
+    prose = "the patient has a history of left frontal glioblastoma treated with radiation and surgery".split() * 3
+    letters = ["qzvx", "bdkl", "trpw", "mxnq"] * 6
+    assert not doubtful(_result(prose, 90), 70, words, 0.15)
+    assert not doubtful(_result(prose, 60), 70, words, 0.15)  # upright, hard to read: no OSD
+    assert doubtful(_result(letters, 60), 70, words, 0.15)  # what an upside-down page reads as
+    assert doubtful(_result(prose[:10], 60), 70, words, 0.15)  # too few words to tell
+    assert doubtful(_result(prose, 92, tall=True), 70, words, 0.15)  # sideways, read with fair confidence
+    assert not doubtful(_result([], 0), 70, words, 0.15)
 
 
 def test_noise_is_low_confidence_or_few_dictionary_words():
