@@ -5,3 +5,7 @@ Bottom up: normalize (every offset map: rejoin, OCR repair, space collapsing), m
 into medspaCy's private attributes), rules (the rule compiler), sentences (the sentencizer component),
 pipeline (load/build), extract (the per-document run; offsets into the extracted text).
 """
+
+from extractor.nlp.medspacy_import import import_medspacy
+
+import_medspacy()  # before any module here imports medspaCy
