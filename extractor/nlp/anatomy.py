@@ -102,8 +102,7 @@ class _Text:
         self._counts: tuple[int, int] | None = None
         self._bounds: list[int] | None = None
         self._chars: tuple[list[int], list[int]] | None = None
-        self._brain: dict[tuple[int, int], bool] = {}
-        self._elsewhere: dict[tuple[int, int], bool] = {}
+        self._words: dict[tuple[int, int, bool], tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]] = {}
 
     def counts(self) -> tuple[int, int]:
         if self._counts is None:
@@ -127,21 +126,26 @@ class _Text:
             self._chars = idx.tolist(), (idx + self.doc.to_array(LENGTH).astype(np.int64)).tolist()
         return self._chars[0][start], self._chars[1][end - 1]
 
-    def names_brain(self, start: int, end: int) -> bool:
-        found = self._brain.get((start, end))
+    def words(self, start: int, end: int, own: bool) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+        """The brain words and the other organs' words of text[start:end] (limbs only in an entity's own
+        sentence, a tumour's origin left out), searched once per sentence however many entities it holds."""
+        key = (start, end, own)
+        found = self._words.get(key)
         if found is None:
-            found = self._brain[(start, end)] = bool(self.r.brain.search(self.text[start:end]))
+            r, text = self.r, self.text[start:end]
+            other = list(r.elsewhere.finditer(text))
+            if r.limbs and own:
+                other += r.limbs.finditer(text)
+            if r.origin:
+                other = [m for m in other if not r.origin.search(text, max(0, m.start() - 40), m.start())]
+            found = self._words[key] = (
+                [(m.start() + start, m.end() + start, "brain") for m in r.brain.finditer(text)],
+                [(m.start() + start, m.end() + start, "elsewhere") for m in other],
+            )
         return found
-
-    def names_elsewhere(self, start: int, end: int) -> bool:
-        found = self._elsewhere.get((start, end))
-        if found is None:
-            found = self._elsewhere[(start, end)] = bool(self.r.elsewhere.search(self.text[start:end]))
-        return found
-
 
 def _kind(
-    doc: _Text, start: int, end: int, pos: tuple[int, int], anchors: list[tuple[int, int]], r: AnatomyRules, own: bool
+    doc: _Text, start: int, end: int, pos: tuple[int, int], anchors: list[tuple[int, int]], own: bool
 ) -> str | None:
     """What doc.text[start:end] says the entity at `pos` is about: "brain" (a brain word, or an unambiguous
     concept such as "glioma"), "elsewhere" (another organ; a limb only in the entity's own sentence, since a
@@ -153,15 +157,8 @@ def _kind(
     from ("metastasis from breast") is not where it is. A sentence before the entity is about the brain
     if it names the brain at all: the entity refers back to its topic.
     """
-    text = doc.text[start:end]
-    words = [(m.start() + start, m.end() + start, "brain") for m in r.brain.finditer(text)]
-    words += [(a, b, "brain") for a, b in anchors if start <= a and b <= end]
-    other = [m for m in r.elsewhere.finditer(text)]
-    if r.limbs and own:
-        other += r.limbs.finditer(text)
-    if r.origin:
-        other = [m for m in other if not r.origin.search(text, max(0, m.start() - 40), m.start())]
-    words += [(m.start() + start, m.end() + start, "elsewhere") for m in other]
+    brain, elsewhere = doc.words(start, end, own)
+    words = [*brain, *((a, b, "brain") for a, b in anchors if start <= a and b <= end), *elsewhere]
     if not words:
         return None
     if not own:  # a sentence before the entity: what it is about, wherever in it the words are
@@ -200,7 +197,7 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Tex
     doc = text or _Text(ent.doc, r)
     own = [(a, b) for a, b in anchors if not (a == ent.start_char and b == ent.end_char)]
     start, end = doc.sentence(ent.start, ent.end)
-    found = _kind(doc, *doc.char_range(start, end), (ent.start_char, ent.end_char), own, r, True)
+    found = _kind(doc, *doc.char_range(start, end), (ent.start_char, ent.end_char), own, True)
     if found:
         return found
     for _ in range(r.window):
@@ -211,7 +208,7 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Tex
             break
         start, end = doc.sentence(start - 1, start)
         first, last = doc.char_range(start, end)
-        found = _kind(doc, first, last, (last, last), own, r, False)
+        found = _kind(doc, first, last, (last, last), own, False)
         if found:
             return found
     brain_words, elsewhere = doc.counts()
