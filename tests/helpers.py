@@ -21,6 +21,11 @@ SAMPLES = ROOT / "sample_notes"
 KIT = ROOT.parent / "shared" / "eval" / "negex_kit"
 
 
+def mentioned(mentions, label: str, text: str) -> bool:
+    """Whether some mention of `label` contains `text` (case-insensitive)."""
+    return any(m.label == label and text.lower() in m.text.lower() for m in mentions)
+
+
 def find(mentions, label, text=None):
     """The first mention of `label` (and, if given, containing `text`)."""
     for m in mentions:

@@ -6,11 +6,7 @@ sentence a clinician can read; `kept` says whether it is a mention of the concep
 import pytest
 
 from extractor.nlp.extract import extract
-
-
-def found(text: str, label: str, word: str) -> bool:
-    return any(m.label == label and word.lower() in m.text.lower() for m in extract(text).mentions)
-
+from tests.helpers import mentioned
 
 CASES = [
     # a list of operations or a sentence about two organs: the organ nearest the word decides, not any brain word
@@ -173,4 +169,4 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "label", "word", "kept"), CASES)
 def test_what_the_word_is_about(text, label, word, kept):
-    assert found(text, label, word) is kept
+    assert mentioned(extract(text).mentions, label, word) is kept

@@ -5,11 +5,7 @@ mention of the concept (labels/mtsamples/README.md)."""
 import pytest
 
 from extractor.nlp.extract import extract
-
-
-def found(text: str, label: str, word: str) -> bool:
-    return any(m.label == label and word.lower() in m.text.lower() for m in extract(text).mentions)
-
+from tests.helpers import mentioned
 
 CASES = [
     # MS: morphine sulfate, mitral stenosis, a degree; multiple sclerosis stays
@@ -46,4 +42,4 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "label", "word", "kept"), CASES)
 def test_word_in_another_sense(text, label, word, kept):
-    assert found(text, label, word) is kept
+    assert mentioned(extract(text).mentions, label, word) is kept
