@@ -19,6 +19,8 @@ ROUNDS = {
         ("test", "brain"): 12, ("test", "other"): 2, ("test", "control"): 2},
     4: {("dev", "brain"): 16, ("dev", "other"): 4, ("dev", "control"): 4,
         ("test", "brain"): 0, ("test", "other"): 0, ("test", "control"): 0},
+    5: {("dev", "brain"): 21, ("dev", "other"): 13, ("dev", "control"): 2,
+        ("test", "brain"): 0, ("test", "other"): 0, ("test", "control"): 0},
 }
 
 
