@@ -105,6 +105,9 @@ class Dispatcher:
         self.solo: list[CaseInput] = []
         # Futures on a worker we replace on purpose: if they fail, the case simply runs again.
         self.replacing: set[Future] = set()
+        # Workers that asked to be replaced when a restart failed: asked again at every settle, not only
+        # after their next `backfill_reload_every` cases, so a busy moment never leaves memory unbounded.
+        self.unreplaced: set[str] = set()
         self.requeue: list[CaseInput] = []
         self.processed = 0
         self.submitted = 0
@@ -229,8 +232,8 @@ class Dispatcher:
             self.progress.done += len(collected.finished)
             self.progress.failed += sum(1 for f in collected.finished if f.result["status"] == ERROR)
             self.processed += len(collected.finished)
-        if collected.replace:
-            self.progress.replaced += self._replace_workers(collected.replace)
+        if collected.replace or self.unreplaced:
+            self.progress.replaced += self._replace_workers(collected.replace | self.unreplaced)
         if collected.finished:
             self.output.append_unwritten()
             if self.sync:
@@ -282,16 +285,22 @@ class Dispatcher:
         self.inflight[fut] = (chunk, time.time() + self.settings.backfill_claim_seconds * len(chunk))
 
     def _replace_workers(self, addresses: set[str]) -> int:
-        """Restart the local workers that asked for it (their memory grows with every case)."""
+        """Restart the local workers that asked for it (their memory grows with every case); one that cannot
+        be restarted now keeps working and is asked again at the next settle, while it is still a worker."""
         client = self.cluster.client
-        try:
-            processing = client.processing(list(addresses))
-            keys = {k for a in addresses for k in processing.get(a, ())}
-            self.replacing.update(f for f in self.inflight if f.key in keys)
-            client.restart_workers(list(addresses), timeout=120)
-        except Exception:  # a worker that cannot be replaced now keeps working; it asks again later
-            return 0
-        return len(addresses)
+        replaced = 0
+        self.unreplaced = set()
+        for address in sorted(addresses):
+            try:
+                keys = set(client.processing([address]).get(address, ()))
+                self.replacing.update(f for f in self.inflight if f.key in keys)
+                client.restart_workers([address], timeout=120)
+                replaced += 1
+            except Exception:
+                with contextlib.suppress(Exception):
+                    if address in client.processing():
+                        self.unreplaced.add(address)
+        return replaced
 
     def _restart_worker_of(self, key: str) -> None:
         """Free a worker stuck on a case (a hang is treated like a crash)."""

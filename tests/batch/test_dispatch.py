@@ -171,3 +171,26 @@ def test_a_worker_death_counts_only_against_the_case_that_ran_alone_then_quarant
     assert by_id[CRASH]["error"] == "quarantined after 2 attempts: the worker process died on this case each time"
     assert d.progress.done == 4 and d.progress.failed == 1
     assert d.run() == 4 and len(lines(d)) == 4
+
+
+def test_a_worker_whose_restart_failed_is_asked_again_at_the_next_settle(cluster, tmp_path, monkeypatch):
+    """Regression: a restart that failed under load was dropped until the worker's next reload_every cases,
+    so a busy run replaced fewer workers than asked and memory was not bounded."""
+    d = make_dispatcher(cluster, tmp_path, ["case00.txt"], Settings())
+    client = cluster.client
+    address = sorted(client.processing())[0]
+    real_restart = client.restart_workers
+
+    def failing(*args, **kwargs):
+        raise TimeoutError("worker busy")
+
+    monkeypatch.setattr(client, "restart_workers", failing)
+    d.settle(Collected(replace={address}))
+    assert d.progress.replaced == 0 and d.unreplaced == {address}
+
+    monkeypatch.setattr(client, "restart_workers", real_restart)
+    d.settle(Collected())
+    assert d.progress.replaced == 1 and d.unreplaced == set()
+    client.wait_for_workers(2, timeout=60)
+    d.settle(Collected())
+    assert d.progress.replaced == 1
