@@ -121,12 +121,15 @@ def evaluate_cases(directory: Path) -> dict:
 
 
 def rendered_files(case_dir: Path) -> dict[str, list[Path]]:
-    """The rendered versions of a sample case (scripts/render_samples.py): text-layer PDFs, fax packet."""
+    """The rendered versions of a sample case (scripts/render_samples.py): text-layer PDFs, fax packet, and the
+    packet fed upside down or sideways page by page."""
     out = {}
     if pdfs := sorted((case_dir / "pdf").glob("*.pdf")):
         out["text-layer PDF"] = pdfs
     if (case_dir / "fax" / "packet.pdf").is_file():
         out["fax (OCR)"] = [case_dir / "fax" / "packet.pdf"]
+    if (case_dir / "fax" / "rotated.pdf").is_file():
+        out["rotated fax (OCR)"] = [case_dir / "fax" / "rotated.pdf"]
     return out
 
 
@@ -327,7 +330,7 @@ def main(
                 console.print(f"    flag {e}", markup=False)
     for kind, r in evaluate_rendered(directory).items():
         line = (
-            f"  {kind:<16} {r['cases']} cases: recommendation {r['recommendation_accuracy']:.1%}, "
+            f"  {kind:<18} {r['cases']} cases: recommendation {r['recommendation_accuracy']:.1%}, "
             f"indications {r['indication_accuracy']:.1%}"
         )
         if r["documentation_accuracy"] is not None:

@@ -171,3 +171,11 @@ def test_request_details_survive_pdf_and_fax(versions):
             got = getattr(fax, k)
             assert (got is None) == (want[k] is None), k
             assert want[k] is None or SequenceMatcher(None, got, want[k]).ratio() >= 0.9, (got, want[k])
+
+
+def test_evaluate_scores_every_rendered_version_including_the_rotated_fax():
+    from extractor.evaluate import rendered_files
+
+    for case in RENDERED:
+        assert set(rendered_files(case)) == {"text-layer PDF", "fax (OCR)", "rotated fax (OCR)"}
+        assert rendered_files(case)["rotated fax (OCR)"] == [case / "fax" / "rotated.pdf"]
