@@ -17,7 +17,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from extractor.case import prefill
-from extractor.evaluate import case_files
+from extractor.evaluate import case_files, rendered_files
 from tests.helpers import SAMPLES
 
 RENDERED = sorted(p for p in SAMPLES.iterdir() if (p / "fax" / "packet.pdf").is_file())
@@ -174,8 +174,6 @@ def test_request_details_survive_pdf_and_fax(versions):
 
 
 def test_evaluate_scores_every_rendered_version_including_the_rotated_fax():
-    from extractor.evaluate import rendered_files
-
     for case in RENDERED:
         assert set(rendered_files(case)) == {"text-layer PDF", "fax (OCR)", "rotated fax (OCR)"}
         assert rendered_files(case)["rotated fax (OCR)"] == [case / "fax" / "rotated.pdf"]
