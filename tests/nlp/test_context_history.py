@@ -50,6 +50,10 @@ def flags(text: str, label: str, word: str | None = None) -> set[str]:
         ("A 70-year-old man with CHEST PAIN since this morning.", "chest pain", set()),
         # listed risk factors are existing conditions
         ("Her risk factors include HYPERLIPIDEMIA and smoking.", "hyperlipidemia", {"historical"}),
+        # an onset at an age, since childhood or for years
+        ("She was diagnosed with ASTHMA at age 12.", "asthma", {"historical"}),
+        ("He has had MIGRAINES since childhood.", "migraines", {"historical"}),
+        ("Diabetic for many years, on insulin.", "diabetic", {"historical"}),
         # habits are social history, denied or not
         ("Denies TOBACCO or alcohol.", "tobacco", {"negated", "historical"}),
         ("Denies tobacco or ALCOHOL.", "alcohol", {"negated", "historical"}),
@@ -76,6 +80,8 @@ def test_a_condition_that_began_before_the_visit_is_historical(nlp, sentence, wo
         ("Long-standing Parkinson disease, on levodopa.", "NEURODEGENERATIVE", None, {"historical"}),
         # the product's concepts keep the samples' convention for a denied history: negated only
         ("No history of stroke or seizures.", "STROKE", None, {"negated"}),
+        # a relative's condition is family, not historical, whatever his age at onset (sample c03)
+        ("Brother with epilepsy since childhood.", "EPILEPSY", None, {"family"}),
         # the condition a consult is about is current
         ("A 45-year-old woman with seizures who presents for MR spectroscopy.", "EPILEPSY", None, set()),
     ],
