@@ -32,6 +32,7 @@ def flags(text: str, label: str, word: str | None = None) -> set[str]:
         ("She has chronic renal insufficiency and presents with dyspnea.", "renal insufficiency", {"historical"}),
         ("Labs again show a CHRONICALLY ELEVATED WHITE COUNT.", "chronically elevated white count", {"historical"}),
         ("His long-standing hypertension is controlled.", "hypertension", {"historical"}),
+        ("She has lifelong ASTHMA.", "asthma", {"historical"}),
         ("Given the patient's known atrial fibrillation, warfarin was held.", "atrial fibrillation", {"historical"}),
         ("PERSISTENT ANEMIA on this admission.", "persistent anemia", {"historical"}),
         # 'chronic' in a disease's own name says nothing about when it began
@@ -48,6 +49,7 @@ def flags(text: str, label: str, word: str | None = None) -> set[str]:
         ("A 70-year-old man with GOUT who presents with chest pain.", "gout", {"historical"}),
         ("A 70-year-old man with gout who presents with CHEST PAIN.", "chest pain", set()),
         ("A 70-year-old man with CHEST PAIN since this morning.", "chest pain", set()),
+        ("Mr. Doe is a 58 y/o man with ASTHMA, who is seen for cough.", "asthma", {"historical"}),
         # listed risk factors are existing conditions
         ("Her risk factors include HYPERLIPIDEMIA and smoking.", "hyperlipidemia", {"historical"}),
         # an onset at an age, since childhood or for years
@@ -58,7 +60,12 @@ def flags(text: str, label: str, word: str | None = None) -> set[str]:
         ("Denies TOBACCO or alcohol.", "tobacco", {"negated", "historical"}),
         ("Denies tobacco or ALCOHOL.", "alcohol", {"negated", "historical"}),
         ("She denied any ILLICIT DRUG USE.", "illicit drug use", {"negated", "historical"}),
+        ("No TOBACCO, alcohol or illicit drug use.", "tobacco", {"negated", "historical"}),
+        ("He denies use of ALCOHOL.", "alcohol", {"negated", "historical"}),
+        ("Denies TOBACCO.", "tobacco", {"negated", "historical"}),
         ("Denies CHEST PAIN or alcohol.", "chest pain", {"negated"}),
+        # what alcohol does now is no habit
+        ("No ALCOHOL WITHDRAWAL symptoms overnight.", "alcohol withdrawal", {"negated"}),
     ],
 )
 def test_a_condition_that_began_before_the_visit_is_historical(nlp, sentence, words, expected):
