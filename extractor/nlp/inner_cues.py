@@ -7,8 +7,11 @@ words it does not point at: "DISC BULGE IS SEEN WITHOUT CANAL COMPROMISE" is an 
 documentation phrase "could not be performed" is not negated by its own "not". The `context_inner_cues`
 component, right after ConText, applies a cue of the categories named in models/pipeline.json
 (`context_inner_cue_categories`) that sits at the entity's edge and points into it: a forward cue
-followed by more of the entity, a backward cue preceded by more of it. The cue's allowed and excluded
-types hold as they do in ConText.
+followed by more of the entity, a backward cue preceded by more of it, or a cue that holds the whole
+entity and more ("denies ALCOHOL or drugs": a habit named in its own statement), or all of it when its
+rule's metadata says `names_its_entity` ("Denies ALCOHOL."). A cue strictly inside
+("HEMIARTHROPLASTY IS UNCHANGED IN POSITION") points at neither edge and is left alone. The cue's
+allowed and excluded types hold as they do in ConText.
 """
 
 from collections.abc import Callable
@@ -17,6 +20,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extractor import knowledge
+
+# a rule's metadata key: its cue may be the whole entity (a habit cue: the habit is the social history)
+NAMES_ITS_ENTITY = "names_its_entity"
 
 
 class InnerCues:
@@ -37,9 +43,13 @@ class InnerCues:
                 if end <= ent.start or start >= ent.end or not cue.allows(ent.label_.upper()):
                     continue
                 direction = cue.direction.upper()
-                forward = direction in ("FORWARD", "BIDIRECTIONAL") and end < ent.end
-                backward = direction in ("BACKWARD", "BIDIRECTIONAL") and start > ent.start
-                if not (forward or backward) or cue in ent._.modifiers:
+                # from the entity's edge inward, or from cue words outside it over all of it
+                at_start, at_end = start <= ent.start, end >= ent.end
+                forward = direction in ("FORWARD", "BIDIRECTIONAL") and at_start and (start < ent.start or not at_end)
+                backward = direction in ("BACKWARD", "BIDIRECTIONAL") and at_end and (end > ent.end or not at_start)
+                # a cue whose rule says so ("names_its_entity") may be all of its entity: "Denies ALCOHOL."
+                named = (start, end) == (ent.start, ent.end) and bool((cue.rule.metadata or {}).get(NAMES_ITS_ENTITY))
+                if not (forward or backward or named) or cue in ent._.modifiers:
                     continue
                 ent._.modifiers += (cue,)
                 for attr, value in self.attributes[cue.category].items():
