@@ -18,6 +18,7 @@ from __future__ import annotations
 from .audit import AUDIT_COLUMNS, audit, audit_csv, audit_events, count_cases
 from .cases import (
     MAX_ATTEMPTS,
+    CaseHead,
     ImportResult,
     case_with_review,
     check_case_id,
@@ -68,9 +69,11 @@ from .uploads import Duplicate, add_documents, display_name, remove_files, sniff
 from .users import (
     MAX_NAME,
     MAX_PASSWORD,
+    Reader,
     add_user,
     authenticate,
     issue_token,
+    reader_for,
     revoke,
     revoke_all,
     set_active,

@@ -14,6 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, SessionTransaction
 
 from .tables import AuditEvent, Case, User, utcnow
+from .users import Reader
 
 # --- audit --------------------------------------------------------------------------------------
 
@@ -22,7 +23,7 @@ PENDING = "extractor.audit"  # Session.info key: the audit rows of the session's
 
 def audit(
     session: Session,
-    user: User | None,
+    user: User | Reader | None,
     action: str,
     *,
     case_id: str | None = None,
@@ -51,11 +52,14 @@ def audit(
     )
 
 
+_INSERT = AuditEvent.__table__.insert()  # built once: the statement is on every audited read's path
+
+
 @event.listens_for(Session, "before_commit")
 def _write_audit(session: Session) -> None:
     rows = session.info.pop(PENDING, None)
-    if rows:
-        session.connection().execute(AuditEvent.__table__.insert(), rows)
+    if rows:  # one row (a read) as a plain execute: DBAPI executemany costs more for a single row
+        session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -10,9 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    bindparam,
     func,
     select,
     update,
@@ -374,12 +375,33 @@ def load_review_json(session: Session, case_id: str) -> str | None:
     return session.scalar(select(ReviewRow.review_json).where(ReviewRow.case_id == case_id))
 
 
-def case_with_review(session: Session, case_id: str) -> tuple[Case | None, str | None]:
-    """get_case and load_review_json in one query."""
-    row = session.execute(
-        select(Case, ReviewRow.review_json).outerjoin(ReviewRow, ReviewRow.case_id == Case.id).where(Case.id == case_id)
-    ).first()
-    return (row[0], row[1]) if row is not None else (None, None)
+class CaseHead(NamedTuple):
+    """What the API's review read answers and the read policy checks of a case, without its ORM object."""
+
+    id: str
+    status: str
+    created_by: int | None
+    error: str | None
+    decision: str | None
+    urgency: str
+    received_at: datetime | None
+    due_at: datetime | None
+    decided_at: datetime | None
+
+
+_cases, _reviews = Case.__table__, ReviewRow.__table__
+_CASE_WITH_REVIEW = (  # built once (see users._READER); the columns in CaseHead's order, then the review
+    select(*(_cases.c[name] for name in CaseHead._fields), _reviews.c.review_json)
+    .select_from(_cases.outerjoin(_reviews, _reviews.c.case_id == _cases.c.id))
+    .where(_cases.c.id == bindparam("case_id"))
+)
+
+
+def case_with_review(session: Session, case_id: str) -> tuple[CaseHead | None, str | None]:
+    """The case's head and its stored review JSON (as stored, never re-validated) in one SQLAlchemy Core query
+    on the session's connection and transaction: no ORM objects, no join to the uploader."""
+    row = session.connection().execute(_CASE_WITH_REVIEW, {"case_id": case_id}).first()
+    return (CaseHead._make(row[:-1]), row[-1]) if row is not None else (None, None)
 
 
 def list_cases(

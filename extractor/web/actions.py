@@ -164,7 +164,7 @@ def create_case(
     }
 
 
-def case_clock(case: store.Case) -> dict:
+def case_clock(case: store.Case | store.CaseHead) -> dict:
     """The case's request clock as the API answers it (SPEC "Request clock")."""
     return {
         "urgency": case.urgency,
@@ -180,7 +180,13 @@ def listed(request: Request, session: Session, user: store.User, what: str, coun
     commit(request, session)
 
 
-def viewed(request: Request, session: Session, user: store.User, case: store.Case, detail: str = "") -> None:
+def viewed(
+    request: Request,
+    session: Session,
+    user: store.User | store.Reader,
+    case: store.Case | store.CaseHead,
+    detail: str = "",
+) -> None:
     """Audit that the user saw the case (its page, its JSON or its FHIR Bundle)."""
     store.audit(session, user, "case_viewed", case_id=case.id, detail=detail, client=client(request))
     commit(request, session)

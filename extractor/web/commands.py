@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import hashlib
 import logging
@@ -97,6 +98,17 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
+def tune_process() -> None:
+    """Before serving, for the slowest requests under load (docs/benchmarks.md). Requests hop between the event
+    loop and the thread pool; a thread waits up to the GIL switch interval at each hop (5 ms by default).
+    And the ~140,000 objects the imports and the app made would be walked by every full garbage collection,
+    which requests' short-lived objects set off every few seconds under 20 readers: 90-150 ms with every
+    request stopped. Frozen, they are never walked (nor freed: they live as long as the process anyway)."""
+    sys.setswitchinterval(0.0005)
+    gc.collect()
+    gc.freeze()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     restrict_umask()  # PHI at rest: the database, its side files, uploads and renders are the owner's only
     settings, data_dir, url = _settings(args)
@@ -114,9 +126,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for name, role, password in users:
             print(f"demo user: {name:<9} role {role:<9} password {password}", file=sys.stderr)
     app = create_app(settings, db_url=url, data_dir=data_dir, workers=args.workers)
-    # Requests hop between the event loop and the thread pool; under load a thread waits up to the GIL switch
-    # interval at each hop (5 ms by default), which dominated the slowest requests.
-    sys.setswitchinterval(0.0005)
+    tune_process()
     # A stop waits at most 2 s for requests in flight, then the workers get the rest of the 10 s.
     server(app, args.host, args.port).run()
     return 0

@@ -229,12 +229,30 @@ def client(request: Request) -> str:
     return request.client.host if request.client else "-"
 
 
-def api_user(request: Request, session: Annotated[Session, Depends(db)]) -> store.User:
+def _bearer(request: Request) -> str | None:
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-    token = store.token_for(session, secret.strip(), "api") if scheme.lower() == "bearer" and secret else None
+    return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
+
+
+def _no_token() -> HTTPException:
+    return HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+
+
+def api_user(request: Request, session: Annotated[Session, Depends(db)]) -> store.User:
+    secret = _bearer(request)
+    token = store.token_for(session, secret, "api") if secret else None
     if token is None:
-        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        raise _no_token()
     return token.user
+
+
+def api_reader(request: Request, session: Session) -> store.Reader:
+    """api_user's check (same token rule, same 401) answering only who reads: one Core query, no ORM user."""
+    secret = _bearer(request)
+    reader = store.reader_for(session, secret, "api") if secret else None
+    if reader is None:
+        raise _no_token()
+    return reader
 
 
 @dataclass

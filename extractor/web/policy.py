@@ -8,7 +8,7 @@ can be read."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar
 
 from fastapi import HTTPException
 from sqlalchemy.orm import Session
@@ -18,14 +18,16 @@ from extractor import store
 Part = Literal["status", "review", "bundle", "documents", "decisions", "page"]
 READ_ALL = ("reviewer", "admin")
 INTAKE_PARTS = frozenset({"status", "review", "bundle"})  # "page": the case page shows the documents
+C = TypeVar("C", store.Case, store.CaseHead)
+Reader = store.User | store.Reader  # the ORM user (most routes) or the token's reader (the API's review read)
 
 
-def owner_scope(user: store.User) -> int | None:
+def owner_scope(user: Reader) -> int | None:
     """None: the user reads every case; else the id of the only uploader whose cases they read."""
     return None if user.role in READ_ALL else user.id
 
 
-def allowed(case: store.Case | None, user: store.User, part: Part) -> store.Case:
+def allowed(case: C | None, user: Reader, part: Part) -> C:
     """The rule itself, on a case already loaded (None: there is none): the case if `user` may read `part` of
     it; 404 when it is not theirs to see, 403 when it is theirs but the part is not (an intake user asking for
     the documents of their own upload)."""
@@ -42,9 +44,9 @@ def readable_case(session: Session, user: store.User, case_id: str, part: Part) 
     return allowed(store.get_case(session, case_id), user, part)
 
 
-def readable_review(session: Session, user: store.User, case_id: str) -> tuple[store.Case, str | None]:
+def readable_review(session: Session, user: Reader, case_id: str) -> tuple[store.CaseHead, str | None]:
     """readable_case(..., "review") and the case's stored review JSON (None until it is ready), loaded in one
-    query: the API's review read is the most frequent read there is."""
+    Core query: the API's review read is the most frequent read there is."""
     found, review = store.case_with_review(session, case_id)
     case = allowed(found, user, "review")
     return case, review if case.status == "ready" else None

@@ -5,29 +5,40 @@ At 20 concurrent readers one server process's latency follows its CPU per read, 
 writes one audit row, in one transaction with one commit. These counts keep it so; the audit row is there for
 another session once the answer is back."""
 
+import argparse
+import gc
+import hashlib
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
+from types import SimpleNamespace
 
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 
 from extractor import store
 from extractor.config import Settings
-from extractor.web import create_app, worker
-from tests.helpers import SAMPLE_PAGES, add_users, backends, bearer, fresh_url, login, make_pdf
+from extractor.web import commands, create_app, worker
+from tests.helpers import PASSWORD, SAMPLE_PAGES, add_users, backends, bearer, fresh_url, login, make_pdf
 
 
 @dataclass
 class Seen:
     statements: list[str] = field(default_factory=list)
     commits: int = 0
+    orm_loads: int = 0  # ORM objects built from rows
+    hops: int = 0  # calls into the worker-thread pool
 
 
 @contextmanager
 def counting(engine) -> Iterator[Seen]:
     seen = Seen()
+    to_thread = anyio.to_thread.run_sync  # what Starlette's and FastAPI's run_in_threadpool call
 
     def statement(conn, cursor, sql, *args) -> None:
         seen.statements.append(" ".join(sql.split())[:80])
@@ -35,13 +46,24 @@ def counting(engine) -> Iterator[Seen]:
     def commit(conn) -> None:
         seen.commits += 1
 
+    def load(target, context) -> None:
+        seen.orm_loads += 1
+
+    async def hop(*args, **kwargs):
+        seen.hops += 1
+        return await to_thread(*args, **kwargs)
+
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "commit", commit)
+    event.listen(store.Base, "load", load, propagate=True)
+    anyio.to_thread.run_sync = hop
     try:
         yield seen
     finally:
+        anyio.to_thread.run_sync = to_thread
         event.remove(engine, "before_cursor_execute", statement)
         event.remove(engine, "commit", commit)
+        event.remove(store.Base, "load", load)
 
 
 @pytest.fixture(scope="module", params=backends())
@@ -83,6 +105,8 @@ def test_an_api_review_read_is_three_statements_and_one_commit(env):
         assert len(seen.statements) == 3, seen.statements
         assert seen.commits == 1
         assert seen.statements[-1].startswith("INSERT INTO audit_events")
+        # Core statements (no ORM object built), one worker-thread hop from the event loop
+        assert seen.orm_loads == 0 and seen.hops == 1, seen
         event = last_audit(state, case_id)
         assert (event.action, event.username, event.detail) == ("case_viewed", "rev", "api")
 
@@ -109,3 +133,68 @@ def test_a_revoked_token_fails_at_the_next_read(env):
     assert client.get(f"/api/cases/{case_id}", headers=token).status_code == 200
     assert client.delete("/api/token", headers=token).status_code == 204
     assert client.get(f"/api/cases/{case_id}", headers=token).status_code == 401
+
+
+def test_the_counters_see_orm_objects_and_hops(env):
+    """The zeros above can fail: a route through the ORM user and its dependency (the decisions list) counts."""
+    client, _, rev, (case_id, _), state = env
+    with counting(state.factory.kw["bind"]) as seen:
+        assert client.get(f"/api/cases/{case_id}/decisions", headers=rev).status_code == 200
+    assert seen.orm_loads >= 2 and seen.hops >= 2, seen
+
+
+def test_the_review_read_refuses_an_expired_token_and_an_inactive_user(env):
+    """api_reader's own checks, whatever revoked the token or not: past its expiry, or its user deactivated."""
+    client, _, _, (case_id, _), state = env
+    for change in ("expired", "inactive"):
+        token = bearer(client, "ina")  # an intake user reads their own upload
+        assert client.get(f"/api/cases/{case_id}", headers=token).status_code == 200
+        with state.factory() as s:
+            digest = hashlib.sha256(token["Authorization"].split()[1].encode()).hexdigest()
+            if change == "expired":
+                s.execute(update(store.Token).where(store.Token.token_hash == digest).values(
+                    expires_at=store.utcnow() - timedelta(seconds=1)))  # fmt: skip
+            else:
+                s.execute(update(store.User).where(store.User.name == "ina").values(active=False))
+            s.commit()
+        r = client.get(f"/api/cases/{case_id}", headers=token)
+        assert r.status_code == 401 and r.json()["error"]["status"] == 401, change
+        with state.factory() as s:
+            s.execute(update(store.User).where(store.User.name == "ina").values(active=True))
+            s.commit()
+
+
+def test_an_intake_user_reads_only_their_own_case_through_the_core_read(env):
+    client, _, _, (case_id, _), state = env
+    assert client.get(f"/api/cases/{case_id}", headers=bearer(client, "ina")).status_code == 200
+    with state.factory() as s:
+        if s.scalar(select(store.User).where(store.User.name == "ivy")) is None:
+            store.add_user(s, "ivy", "intake", PASSWORD)
+            s.commit()
+    other = bearer(client, "ivy")
+    for path in (f"/api/cases/{case_id}", "/api/cases/no-such-case"):
+        r = client.get(path, headers=other)
+        assert r.status_code == 404 and r.json()["error"]["message"] == "no such case", path
+
+
+def test_serve_freezes_what_startup_made_out_of_the_garbage_collector(tmp_path, monkeypatch):
+    """A full collection under load walked every object the imports and the app made (90-150 ms with every
+    request stopped, docs/benchmarks.md); `serve` freezes them just before it serves."""
+    seen = {}
+
+    def fake_server(app, host, port):
+        seen["frozen"], seen["switch"] = gc.get_freeze_count(), sys.getswitchinterval()
+        return SimpleNamespace(run=lambda: None)
+
+    monkeypatch.setattr(commands, "server", fake_server)
+    switch, umask = sys.getswitchinterval(), os.umask(0o022)  # serve tightens the umask: restored after
+    os.umask(umask)
+    gc.unfreeze()
+    args = argparse.Namespace(data_dir=tmp_path / "data", db=None, demo=None, workers=0, host="127.0.0.1", port=0)
+    try:
+        assert commands.cmd_serve(args) == 0
+    finally:
+        gc.unfreeze()
+        sys.setswitchinterval(switch)
+        os.umask(umask)
+    assert seen["frozen"] > 50_000 and seen["switch"] == 0.0005, seen
