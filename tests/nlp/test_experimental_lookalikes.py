@@ -11,7 +11,7 @@ from tests.helpers import find, mentioned
 
 MENTIONS = [
     # "intracranial hemorrhage" is any bleed inside the skull (subdural, epidural, subarachnoid, traumatic):
-    # no stroke; an intracerebral haemorrhage and a hemorrhagic stroke are
+    # unplaced, no stroke; an intracerebral haemorrhage and a hemorrhagic stroke are
     (
         "FINDINGS: There is no acute intracranial hemorrhage, mass effect, or midline shift.",
         "STROKE",
@@ -26,6 +26,9 @@ MENTIONS = [
     ),
     ("He has a history of massive intracranial hemorrhage and hydrocephalus.", "STROKE", "hemorrhage", False),
     ("CT showed a left putaminal intracerebral hemorrhage.", "STROKE", "hemorrhage", True),
+    # placed in the brain tissue, an intracranial haemorrhage is an intracerebral one
+    ("Right-sided craniotomy for evacuation of a right frontal intracranial hemorrhage.", "STROKE", "hemorrhage", True),
+    ("POSTOP DIAGNOSIS:  Intracranial hemorrhage in the right frontal lobe.", "STROKE", "hemorrhage", True),
     ("She had a hemorrhagic stroke in 2019.", "STROKE", "stroke", True),
     # the spinal cord is not the brain: a cord infarction is no stroke, transverse myelitis no brain inflammation
     ("It was felt she had either a transverse myelitis vs. partial cord infarction.", "STROKE", "infarction", False),
