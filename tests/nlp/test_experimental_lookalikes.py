@@ -78,6 +78,9 @@ MENTIONS = [
     # MS the specialty
     ("I gave her the names of two MS physicians in Dallas.", "INFLAMMATORY", "MS", False),
     ("She has relapsing-remitting MS.", "INFLAMMATORY", "MS", True),
+    # psychogenic non-epileptic seizures are no epilepsy
+    ("Video EEG captured psychogenic nonepileptic seizures.", "EPILEPSY", "seizure", False),
+    ("This finding is consistent with pseudoseizures.", "EPILEPSY", "seizure", False),
     # a prevented seizure is a (hypothetical) mention
     ("8.  Seizure prophylaxis.  She will continue Keppra twice daily.", "EPILEPSY", "seizure", True),
 ]
@@ -99,6 +102,11 @@ FLAGGED = [
         {"hypothetical"},
     ),
     ("8.  Seizure prophylaxis.  She will continue Keppra twice daily.", "EPILEPSY", "seizure", {"hypothetical"}),
+    ("The patient is on Keppra for seizure prevention after craniotomy.", "EPILEPSY", "seizure", {"hypothetical"}),
+    ("He was discharged on Aggrenox for secondary stroke prevention.", "STROKE", "stroke", {"hypothetical"}),
+    # resembling an event is no diagnosis of it
+    ("She presented with stroke-like symptoms.", "STROKE", "stroke", {"uncertain"}),
+    ("ASSESSMENT:  A 10-day-old neonate with seizure-like activity.", "EPILEPSY", "seizure", {"uncertain"}),
     # the symptoms resolved, the stroke happened
     ("The stroke symptoms/signs resolved.", "STROKE", "stroke", set()),
     # a relative's stroke under a family heading that is not "FAMILY HISTORY:"
