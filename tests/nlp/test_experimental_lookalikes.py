@@ -75,6 +75,7 @@ MENTIONS = [
     ("PREOP DIAGNOSIS:  Leukemic meningitis.", "INFECTION", "meningitis", False),
     ("MRI is consistent with carcinomatous meningitis from her breast cancer.", "INFECTION", "meningitis", False),
     ("CSF culture grew pneumococcus: bacterial meningitis.", "INFECTION", "meningitis", True),
+    ("Meningitis vaccine was given before college.", "INFECTION", "meningitis", False),
     # MS the specialty
     ("I gave her the names of two MS physicians in Dallas.", "INFLAMMATORY", "MS", False),
     ("She has relapsing-remitting MS.", "INFLAMMATORY", "MS", True),
@@ -104,6 +105,7 @@ FLAGGED = [
     ("8.  Seizure prophylaxis.  She will continue Keppra twice daily.", "EPILEPSY", "seizure", {"hypothetical"}),
     ("The patient is on Keppra for seizure prevention after craniotomy.", "EPILEPSY", "seizure", {"hypothetical"}),
     ("He was discharged on Aggrenox for secondary stroke prevention.", "STROKE", "stroke", {"hypothetical"}),
+    ("Seizures can occur with this medication.", "EPILEPSY", "seizure", {"hypothetical"}),
     # resembling an event is no diagnosis of it
     ("She presented with stroke-like symptoms.", "STROKE", "stroke", {"uncertain"}),
     ("ASSESSMENT:  A 10-day-old neonate with seizure-like activity.", "EPILEPSY", "seizure", {"uncertain"}),
