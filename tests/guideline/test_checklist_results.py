@@ -30,6 +30,12 @@ def checklist(tmp_path: Path, text: str) -> dict[str, str]:
             "present",
         ),
         ("A HCT scan was obtained and he was transferred for evacuation.", "present"),
+        # a report whose only head study is one ordered is no prior imaging
+        (
+            "PROCEDURE:  Nerve conduction studies.\n\nFINDINGS:  Normal motor and sensory latencies.\n\n"
+            "IMPRESSION:  Normal study. I have ordered an MRI of the brain with and without contrast.\n",
+            "missing",
+        ),
         # another organ's angiogram is no head imaging
         ("Left heart catheterization and coronary angiogram showed no significant disease.", "missing"),
     ],
