@@ -59,7 +59,12 @@ def documentation(
                     )
                     evidence.append(Evidence(document=d.name, page=d.page_of(0), text=label, kind="document"))
         else:
-            labelled_docs = {m.evidence.document for m in mentions if m.label in item.labels}
+            # an ordered or negated study ("I have ordered an MRI of the brain") makes no document an imaging report
+            labelled_docs = {
+                m.evidence.document
+                for m in mentions
+                if m.label in item.labels and not (m.negated or m.hypothetical or m.family)
+            }
             for d in docs:
                 if d.doc_type in item.document_types and (not item.document_needs_label or d.name in labelled_docs):
                     evidence.append(
