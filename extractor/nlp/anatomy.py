@@ -17,6 +17,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 from spacy.attrs import IDX, LENGTH, SENT_START
@@ -178,17 +179,23 @@ CONTEXT_CHARS = 600
 UNSAID = "unsaid"  # the text names no anatomy at all (a one-line order, a test sentence): nothing to go by
 
 
+_SENTENCE_END = re.compile(r"[.!?]\s+|\n\s*\n")
+
+
 def _before_chunk(before: str | None, r: AnatomyRules) -> str | None:
-    """What the text just before a chunk names last: the sentences a window would have read next."""
+    """What the text just before a chunk is about, read as the window reads sentences before an entity:
+    the last sentence naming any anatomy decides, "brain" if it names the brain at all ("a malignant brain
+    tumor, adenocarcinoma compatible with breast cancer" is about the brain)."""
     if not before:
         return None
-    last = {
-        kind: max((m.end() for m in rx.finditer(before)), default=-1)
-        for kind, rx in (("brain", r.brain), ("elsewhere", r.elsewhere))
-    }
-    if last["brain"] == last["elsewhere"]:
-        return None
-    return "brain" if last["brain"] > last["elsewhere"] else "elsewhere"
+    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(before)), len(before)]
+    for a, b in reversed(list(pairwise(cuts))):
+        sentence = before[a:b]
+        if r.brain.search(sentence):
+            return "brain"
+        if r.elsewhere.search(sentence):
+            return "elsewhere"
+    return None
 
 
 def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Text | None = None) -> str | None:
@@ -275,11 +282,13 @@ def anatomy_filter(doc: Doc) -> Doc:
             for e, lab, c in zip(ents, labels, checks, strict=True)
             if lab in concepts and c is None
         ]
-        kept = [
-            e
-            for e, lab, w, c in zip(ents, labels, words, checks, strict=True)
-            if keep(e, anchors, r, text, lab, w, c)
-        ]
+        kept = []
+        for e, lab, w, c in zip(ents, labels, words, checks, strict=True):
+            if keep(e, anchors, r, text, lab, w, c):
+                kept.append(e)
+                if c is not None and lab in concepts and c.require == "brain":
+                    # "the tumor" judged the brain's is what the next sentences' "the tumor" refers back to
+                    anchors.append((e.start_char, e.end_char))
         if len(kept) != len(ents):
             doc.set_ents(kept)
     return doc

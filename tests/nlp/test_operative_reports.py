@@ -1,0 +1,61 @@
+"""Operative reports and the brain-tumour findings around them (issue 11), class by class: an operative
+narrative names "the tumor" sentence after sentence without naming the brain again, and names bone, muscle
+and skin as it closes; its instruments, steps and the clot it removes are no findings. Each case is a short
+sentence a clinician can read; `kept` says whether it is a mention of the concept
+(labels/mtsamples/README.md, fifth round's decisions).
+"""
+
+import pytest
+
+from extractor import knowledge
+from extractor.nlp.extract import extract
+from tests.helpers import mentioned
+
+CLOSING = " The muscle, fascia and bone were closed in layers and the skin was stapled."
+
+
+def found(text: str, label: str) -> list[str]:
+    return [m.text for m in extract(text).mentions if m.label == label]
+
+
+def test_the_tumor_of_an_operative_narrative_refers_back_to_the_brain_tumour():
+    """Each "the tumor" refers back to the one before it, however many sentences name no anatomy."""
+    text = (
+        "A left occipital craniotomy was performed for the metastasis. The tumor was exposed under the microscope."
+        " We biopsied the tumor and sent it to pathology. Frozen section showed adenocarcinoma."
+        " Following this we debulked the tumor with the CUSA." + CLOSING
+    )
+    tumors = [m for m in extract(text).mentions if m.label == "BRAIN_TUMOR" and m.text == "tumor"]
+    assert len(tumors) == 3
+    assert "debulked" in found(text, "PRIOR_SURGERY")
+
+
+def test_a_tumour_named_across_a_chunk_cut_is_judged_by_the_sentence_before_the_cut():
+    """The sentence before the cut names the brain and the breast the metastasis came from: it is about the brain."""
+    size = knowledge.pipeline_config().chunk_chars
+    filler = "The patient tolerated this step well and the team proceeded as planned. " * 40
+    head = (
+        filler[: size - 160]
+        + "\n\nThis was returned as a malignant brain tumor, adenocarcinoma compatible with breast cancer.\n\n"
+    )
+    tail = "Following this we debulked this tumor using CUSA." + CLOSING + "\n"
+    assert len(head) < size < len(head + tail)
+    mentions = extract(head + tail).mentions
+    assert [m.text for m in mentions if m.label == "BRAIN_TUMOR" and m.start >= len(head)] == ["tumor"]
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "word", "kept"),
+    [
+        # a craniotomy's own words place the sentence in the brain: the bone flap, the interhemispheric fissure
+        (
+            "The bone flap was elevated. The ultrasound showed the tumors in the interhemispheric fissure.",
+            "BRAIN_TUMOR",
+            "tumors",
+            True,
+        ),
+        ("The free bone flap was replaced. The tumor bed was dry.", "BRAIN_TUMOR", "tumor", True),
+    ],
+)
+def test_operative_words(text, label, word, kept):
+    assert mentioned(extract(text).mentions, label, word) is kept
