@@ -59,3 +59,67 @@ def test_a_tumour_named_across_a_chunk_cut_is_judged_by_the_sentence_before_the_
 )
 def test_operative_words(text, label, word, kept):
     assert mentioned(extract(text).mentions, label, word) is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "word", "kept"),
+    [
+        # an instrument is no biopsy; the clot or haematoma removed is no tumour surgery (the craniotomy is)
+        (
+            "Left craniotomy. Using suction and biopsy forceps, acute clot was resected from the frontal pole.",
+            "PRIOR_SURGERY",
+            "biopsy",
+            False,
+        ),
+        (
+            "Left craniotomy. Using suction and biopsy forceps, acute clot was resected from the frontal pole.",
+            "PRIOR_SURGERY",
+            "resected",
+            False,
+        ),
+        (
+            "The dura was opened over the brain, and after removal of the hematoma the brain came back up.",
+            "PRIOR_SURGERY",
+            "removal",
+            False,
+        ),
+        (
+            "The dura was opened and a gelatinous mass of subdural clot was peeled away from the brain.",
+            "BRAIN_LESION",
+            "mass",
+            False,
+        ),
+        ("Stereotactic biopsy of the left thalamic mass was performed.", "PRIOR_SURGERY", "biopsy", True),
+        ("The left frontal tumor was resected in 2019.", "PRIOR_SURGERY", "resected", True),
+        ("MRI brain: a left frontal mass with surrounding edema.", "BRAIN_LESION", "mass", True),
+        # a step of the approach is not the operation; a scar excised on the way is no brain surgery
+        ("Here we made a small corticectomy over the temporal tumor.", "PRIOR_SURGERY", "corticectomy", False),
+        (
+            "Shave was carried out over the occipital region and I marked the hypertrophic scar for excision.",
+            "PRIOR_SURGERY",
+            "excision",
+            False,
+        ),
+        # a device named first is what is removed; the department; the temple is not the temporal lobe
+        (
+            "Intraventricular hemorrhage with an Ommaya reservoir, recommendation for removal and a new VP shunt.",
+            "PRIOR_SURGERY",
+            "removal",
+            False,
+        ),
+        (
+            "She had a consult with Radiation-Oncology about her brain metastases.",
+            "PRIOR_RADIATION",
+            "Radiation",
+            False,
+        ),
+        (
+            "On admission she complained of a left temporal headache at the biopsy site.",
+            "PRIOR_SURGERY",
+            "biopsy",
+            False,
+        ),
+    ],
+)
+def test_instruments_steps_and_what_is_removed(text, label, word, kept):
+    assert mentioned(extract(text).mentions, label, word) is kept
