@@ -56,6 +56,8 @@ class AnatomyRules:
     window: int
     checks: tuple[Check, ...]
     not_mentions: tuple[NotMention, ...]
+    craniotomy: re.Pattern | None = None
+    csf_diversion: re.Pattern | None = None
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +82,8 @@ def rules() -> AnatomyRules:
             NotMention(frozenset(n.concepts), re.compile(n.text), rx(n.before), rx(n.after), n.keep_family)
             for n in data.not_mentions
         ),
+        craniotomy=rx(data.craniotomy),
+        csf_diversion=rx(data.csf_diversion),
     )
 
 
@@ -225,6 +229,22 @@ def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Tex
     return "brain" if brain > elsewhere else "elsewhere"
 
 
+def of_craniotomy(ent: Span, r: AnatomyRules, text: str) -> bool:
+    """Whether a "burr hole" is a craniotomy's (brain surgery) rather than a shunt's, drain's or electrode's
+    (CSF diversion, not PRIOR_SURGERY): the nearest word of either kind in the text decides, else the last
+    one in the text before the chunk; none at all, and the burr hole is no finding."""
+    if r.craniotomy is None or r.csf_diversion is None:
+        return True
+    a, b = ent.start_char, ent.end_char
+    kinds = ((True, r.craniotomy), (False, r.csf_diversion))
+    near = [(max(a - m.end(), m.start() - b, 0), kind) for kind, rx in kinds for m in rx.finditer(text)]
+    if near:
+        return min(near, key=lambda n: (n[0], not n[1]))[1]
+    before = ent.doc.user_data.get(CONTEXT_KEY) or ""
+    last = [(m.end(), kind) for kind, rx in kinds for m in rx.finditer(before)]
+    return max(last)[1] if last else False
+
+
 NOT_MENTION_REACH = 200  # characters read before an entity: a consent's list of risks runs long
 
 
@@ -260,6 +280,8 @@ def keep(
         check = _checked(ent, r, label, words)
     if check is None or (check.keep_family and ent._.is_family):
         return True
+    if check.require == "craniotomy":
+        return of_craniotomy(ent, r, text.text)
     where = about(ent, anchors, r, text)
     return where in ("brain", UNSAID) if check.require == "brain" else where != "elsewhere"
 

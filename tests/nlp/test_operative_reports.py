@@ -123,3 +123,26 @@ def test_operative_words(text, label, word, kept):
 )
 def test_instruments_steps_and_what_is_removed(text, label, word, kept):
     assert mentioned(extract(text).mentions, label, word) is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # a craniotomy's own burr holes are brain surgery; a shunt's, a drain's or an electrode's are not
+        ("Burr holes were placed low in the temporal bone and the bone flap was turned.", True),
+        ("Using a craniotome, several bur holes were made on either side of the midline.", True),
+        ("A right frontal burr hole was made and the ventricular catheter was passed into the frontal horn.", False),
+        ("The Ommaya reservoir was placed through a small burr hole.", False),
+        ("This electrode was secured in position using a bur-hole ring and cap system.", False),
+        ("A bur hole was fashioned with the perforator and a subdural drain was inserted.", False),
+        ("A burr hole was made.", False),  # no operation named at all: nothing says whose it is
+    ],
+)
+def test_a_burr_hole_is_brain_surgery_when_it_is_a_craniotomys(text, kept):
+    assert mentioned(extract(text).mentions, "PRIOR_SURGERY", "hole") is kept
+
+
+def test_a_burr_hole_craniotomy_is_one_finding():
+    assert found("TYPE OF OPERATION: Right burr hole craniotomy for a chronic subdural hematoma.", "PRIOR_SURGERY") == [
+        "burr hole craniotomy"
+    ]
