@@ -146,3 +146,24 @@ def test_a_burr_hole_craniotomy_is_one_finding():
     assert found("TYPE OF OPERATION: Right burr hole craniotomy for a chronic subdural hematoma.", "PRIOR_SURGERY") == [
         "burr hole craniotomy"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "words"),
+    [
+        # skull surgery named by its operation; a metastasis whose list of sites ends with the brain
+        (
+            "TITLE OF OPERATION: Anterior cranial vault reconstruction with fronto-orbital bar advancement.",
+            "PRIOR_SURGERY",
+            ["Anterior cranial vault reconstruction"],
+        ),
+        (
+            "History of breast cancer that has metastasized to her lung, liver, spleen, and brain.",
+            "BRAIN_TUMOR",
+            ["metastasized"],
+        ),
+        ("Breast cancer that has metastasized to her lung, liver and bones.", "BRAIN_TUMOR", []),
+    ],
+)
+def test_operation_and_metastasis_written_out(text, label, words):
+    assert found(text, label) == words
