@@ -167,3 +167,35 @@ def test_a_burr_hole_craniotomy_is_one_finding():
 )
 def test_operation_and_metastasis_written_out(text, label, words):
     assert found(text, label) == words
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "word", "kept"),
+    [
+        # the skull's bones, the scalp, the spine's roots and sac, the sinuses and larynx are other organs
+        ("CT head: a 1 cm lytic lesion of the left parietal bone.", "BRAIN_LESION", "lesion", False),
+        ("Excision of a 2 cm occipital scalp lesion.", "PRIOR_SURGERY", "Excision", False),
+        ("Excision of a 2 cm occipital scalp lesion.", "BRAIN_LESION", "lesion", False),
+        ("The thecal sac was compressed by a mass at L4.", "BRAIN_LESION", "mass", False),
+        ("CT sinus: a polypoid mass filling the left ethmoid sinus.", "BRAIN_LESION", "mass", False),
+        ("Laryngoscopy: an exophytic lesion of the left vocal cord.", "BRAIN_LESION", "lesion", False),
+        ("MRI brain: a mass in the left parietal lobe.", "BRAIN_LESION", "mass", True),
+        # a dural venous sinus is the brain's, not the bowel's sigmoid
+        ("MRV: thrombosis of the right transverse and sigmoid sinus with a small mass.", "BRAIN_LESION", "mass", True),
+        # an approach's tissue removed is no lesion surgery; the tumour removed with it is
+        (
+            "The annulus was cut and piecemeal removal of the disc and dura was done at L4-5.",
+            "PRIOR_SURGERY",
+            "removal",
+            False,
+        ),
+        (
+            "Left craniotomy and gross total removal of the tumor and the involved dura.",
+            "PRIOR_SURGERY",
+            "removal",
+            True,
+        ),
+    ],
+)
+def test_other_organs_of_the_head_and_spine(text, label, word, kept):
+    assert mentioned(extract(text).mentions, label, word) is kept
