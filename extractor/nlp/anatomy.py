@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -202,26 +203,43 @@ def _before_chunk(before: str | None, r: AnatomyRules) -> str | None:
     return None
 
 
-def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Text | None = None) -> str | None:
-    """ "brain", "elsewhere" or None for one entity: its sentence decides, else the `window` sentences
-    before it (nearest first), else the whole text by majority."""
-    doc = text or _Text(ent.doc, r)
+def near(
+    ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, doc: _Text, carried: Sequence[tuple[int, int]] = ()
+) -> str | None:
+    """ "brain", "elsewhere" or None from the entity's own sentence, else the `window` sentences before it
+    (nearest first). `carried` are earlier bare words judged the brain's this way: "the tumor" two sentences
+    on refers back to them, but they are no anatomy word in the entity's own sentence."""
     own = [(a, b) for a, b in anchors if not (a == ent.start_char and b == ent.end_char)]
     start, end = doc.sentence(ent.start, ent.end)
     found = _kind(doc, *doc.char_range(start, end), (ent.start_char, ent.end_char), own, True)
     if found:
         return found
+    before = [*own, *carried]
     for _ in range(r.window):
         if start <= 0:
-            found = _before_chunk(ent.doc.user_data.get(CONTEXT_KEY), r)
-            if found:
-                return found
-            break
+            return _before_chunk(ent.doc.user_data.get(CONTEXT_KEY), r)
         start, end = doc.sentence(start - 1, start)
         first, last = doc.char_range(start, end)
-        found = _kind(doc, first, last, (last, last), own, False)
+        found = _kind(doc, first, last, (last, last), before, False)
         if found:
             return found
+    return None
+
+
+def about(
+    ent: Span,
+    anchors: list[tuple[int, int]],
+    r: AnatomyRules,
+    text: _Text | None = None,
+    carried: Sequence[tuple[int, int]] = (),
+) -> str | None:
+    """ "brain", "elsewhere" or None for one entity: its sentence decides, else the `window` sentences
+    before it (nearest first), else the whole text by majority."""
+    doc = text or _Text(ent.doc, r)
+    found = near(ent, anchors, r, doc, carried)
+    if found:
+        return found
+    own = [(a, b) for a, b in anchors if not (a == ent.start_char and b == ent.end_char)]
     brain_words, elsewhere = doc.counts()
     brain = brain_words + len(own)
     if brain == elsewhere:
@@ -273,6 +291,7 @@ def keep(
     label: str | None = None,
     words: str | None = None,
     check: object = _UNREAD,
+    carried: Sequence[tuple[int, int]] = (),
 ) -> bool:
     if _not_a_mention(ent, r, text.text, label, words):
         return False
@@ -282,7 +301,7 @@ def keep(
         return True
     if check.require == "craniotomy":
         return of_craniotomy(ent, r, text.text)
-    where = about(ent, anchors, r, text)
+    where = about(ent, anchors, r, text, carried)
     return where in ("brain", UNSAID) if check.require == "brain" else where != "elsewhere"
 
 
@@ -304,13 +323,14 @@ def anatomy_filter(doc: Doc) -> Doc:
             for e, lab, c in zip(ents, labels, checks, strict=True)
             if lab in concepts and c is None
         ]
-        kept = []
+        kept, carried = [], []
         for e, lab, w, c in zip(ents, labels, words, checks, strict=True):
-            if keep(e, anchors, r, text, lab, w, c):
+            if keep(e, anchors, r, text, lab, w, c, carried):
                 kept.append(e)
+                # "the tumor" its sentences place in the brain is what the next sentences' "the tumor" means
                 if c is not None and lab in concepts and c.require == "brain":
-                    # "the tumor" judged the brain's is what the next sentences' "the tumor" refers back to
-                    anchors.append((e.start_char, e.end_char))
+                    if near(e, anchors, r, text, carried) == "brain":
+                        carried.append((e.start_char, e.end_char))
         if len(kept) != len(ents):
             doc.set_ents(kept)
     return doc
