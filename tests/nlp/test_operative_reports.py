@@ -199,3 +199,15 @@ def test_operation_and_metastasis_written_out(text, label, words):
 )
 def test_other_organs_of_the_head_and_spine(text, label, word, kept):
     assert mentioned(extract(text).mentions, label, word) is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # radiosurgery planning names its target "the tumor volume", whatever is treated (here an AVM)
+        ("Radiosurgery for a right occipital AVM. Treatment was planned. I outlined the tumor volume.", False),
+        ("MRI brain: the left frontal tumor volume has increased since March.", True),
+    ],
+)
+def test_a_planning_target_is_no_tumour(text, kept):
+    assert mentioned(extract(text).mentions, "BRAIN_TUMOR", "tumor") is kept
