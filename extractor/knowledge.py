@@ -310,7 +310,7 @@ def _compiled(value: str | None) -> str | None:
 class AnatomyCheck(BaseModel):
     concepts: list[str]
     text: str  # the entity texts (full match, any case) that need the check
-    require: Literal["brain", "not_elsewhere"]
+    require: Literal["brain", "not_elsewhere", "craniotomy"]  # craniotomy: nearest operation word decides
     keep_family: bool = False  # a relative's lung infection is a family INFECTION (SPEC's is not CNS-only)
     why: str = ""
 
@@ -340,8 +340,10 @@ class AnatomyRules(BaseModel):
     anchor_concepts: list[str] = []  # concepts whose unchecked mentions place a bare word in the brain (all if empty)
     checks: list[AnatomyCheck]
     not_mentions: list[NotMentionRule] = []
+    craniotomy: str = ""  # a skull opening's words ("bone flap") and a shunt's or drain's: the nearer says
+    csf_diversion: str = ""  # whose a "burr hole" is
 
-    _patterns = field_validator("brain", "elsewhere", "limbs", "origin")(classmethod(lambda cls, v: _compiled(v)))
+    _patterns = field_validator("brain", "elsewhere", "limbs", "origin", "craniotomy", "csf_diversion")(_compiled)
 
 
 def _load(name: str, model: type[BaseModel]) -> BaseModel:

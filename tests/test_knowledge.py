@@ -78,7 +78,7 @@ def test_guideline_versions_are_selected_by_request_date():
 
 def test_anatomy_rules_load_through_the_one_loader_and_a_bad_pattern_names_the_file(tmp_path, monkeypatch):
     rules = knowledge.anatomy_rules()
-    assert rules.checks and {c.require for c in rules.checks} <= {"brain", "not_elsewhere"}
+    assert rules.checks and {c.require for c in rules.checks} <= {"brain", "not_elsewhere", "craniotomy"}
     (tmp_path / "anatomy_rules.json").write_text('{"brain": "(brain", "elsewhere": "lung", "checks": []}')
     monkeypatch.setenv("EXTRACTOR_MODELS_DIR", str(tmp_path))
     knowledge.anatomy_rules.cache_clear()

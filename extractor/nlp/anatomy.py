@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 from spacy.attrs import IDX, LENGTH, SENT_START
@@ -55,6 +57,8 @@ class AnatomyRules:
     window: int
     checks: tuple[Check, ...]
     not_mentions: tuple[NotMention, ...]
+    craniotomy: re.Pattern | None = None
+    csf_diversion: re.Pattern | None = None
 
 
 @lru_cache(maxsize=1)
@@ -79,6 +83,8 @@ def rules() -> AnatomyRules:
             NotMention(frozenset(n.concepts), re.compile(n.text), rx(n.before), rx(n.after), n.keep_family)
             for n in data.not_mentions
         ),
+        craniotomy=rx(data.craniotomy),
+        csf_diversion=rx(data.csf_diversion),
     )
 
 
@@ -178,44 +184,83 @@ CONTEXT_CHARS = 600
 UNSAID = "unsaid"  # the text names no anatomy at all (a one-line order, a test sentence): nothing to go by
 
 
+_SENTENCE_END = re.compile(r"[.!?]\s+|\n\s*\n")
+
+
 def _before_chunk(before: str | None, r: AnatomyRules) -> str | None:
-    """What the text just before a chunk names last: the sentences a window would have read next."""
+    """What the text just before a chunk is about, read as the window reads sentences before an entity:
+    the last sentence naming any anatomy decides, "brain" if it names the brain at all ("a malignant brain
+    tumor, adenocarcinoma compatible with breast cancer" is about the brain)."""
     if not before:
         return None
-    last = {
-        kind: max((m.end() for m in rx.finditer(before)), default=-1)
-        for kind, rx in (("brain", r.brain), ("elsewhere", r.elsewhere))
-    }
-    if last["brain"] == last["elsewhere"]:
-        return None
-    return "brain" if last["brain"] > last["elsewhere"] else "elsewhere"
+    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(before)), len(before)]
+    for a, b in reversed(list(pairwise(cuts))):
+        sentence = before[a:b]
+        if r.brain.search(sentence):
+            return "brain"
+        if r.elsewhere.search(sentence):
+            return "elsewhere"
+    return None
 
 
-def about(ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, text: _Text | None = None) -> str | None:
-    """ "brain", "elsewhere" or None for one entity: its sentence decides, else the `window` sentences
-    before it (nearest first), else the whole text by majority."""
-    doc = text or _Text(ent.doc, r)
+def near(
+    ent: Span, anchors: list[tuple[int, int]], r: AnatomyRules, doc: _Text, carried: Sequence[tuple[int, int]] = ()
+) -> str | None:
+    """ "brain", "elsewhere" or None from the entity's own sentence, else the `window` sentences before it
+    (nearest first). `carried` are earlier bare words judged the brain's this way: "the tumor" two sentences
+    on refers back to them, but they are no anatomy word in the entity's own sentence."""
     own = [(a, b) for a, b in anchors if not (a == ent.start_char and b == ent.end_char)]
     start, end = doc.sentence(ent.start, ent.end)
     found = _kind(doc, *doc.char_range(start, end), (ent.start_char, ent.end_char), own, True)
     if found:
         return found
+    before = [*own, *carried]
     for _ in range(r.window):
         if start <= 0:
-            found = _before_chunk(ent.doc.user_data.get(CONTEXT_KEY), r)
-            if found:
-                return found
-            break
+            return _before_chunk(ent.doc.user_data.get(CONTEXT_KEY), r)
         start, end = doc.sentence(start - 1, start)
         first, last = doc.char_range(start, end)
-        found = _kind(doc, first, last, (last, last), own, False)
+        found = _kind(doc, first, last, (last, last), before, False)
         if found:
             return found
+    return None
+
+
+def about(
+    ent: Span,
+    anchors: list[tuple[int, int]],
+    r: AnatomyRules,
+    text: _Text | None = None,
+    carried: Sequence[tuple[int, int]] = (),
+) -> str | None:
+    """ "brain", "elsewhere" or None for one entity: its sentence decides, else the `window` sentences
+    before it (nearest first), else the whole text by majority."""
+    doc = text or _Text(ent.doc, r)
+    found = near(ent, anchors, r, doc, carried)
+    if found:
+        return found
+    own = [(a, b) for a, b in anchors if not (a == ent.start_char and b == ent.end_char)]
     brain_words, elsewhere = doc.counts()
     brain = brain_words + len(own)
     if brain == elsewhere:
         return None if brain else UNSAID
     return "brain" if brain > elsewhere else "elsewhere"
+
+
+def of_craniotomy(ent: Span, r: AnatomyRules, text: str) -> bool:
+    """Whether a "burr hole" is a craniotomy's (brain surgery) rather than a shunt's, drain's or electrode's
+    (CSF diversion, not PRIOR_SURGERY): the nearest word of either kind in the text decides, else the last
+    one in the text before the chunk; none at all, and the burr hole is no finding."""
+    if r.craniotomy is None or r.csf_diversion is None:
+        return True
+    a, b = ent.start_char, ent.end_char
+    kinds = ((True, r.craniotomy), (False, r.csf_diversion))
+    near = [(max(a - m.end(), m.start() - b, 0), kind) for kind, rx in kinds for m in rx.finditer(text)]
+    if near:
+        return min(near, key=lambda n: (n[0], not n[1]))[1]
+    before = ent.doc.user_data.get(CONTEXT_KEY) or ""
+    last = [(m.end(), kind) for kind, rx in kinds for m in rx.finditer(before)]
+    return max(last)[1] if last else False
 
 
 NOT_MENTION_REACH = 200  # characters read before an entity: a consent's list of risks runs long
@@ -246,6 +291,7 @@ def keep(
     label: str | None = None,
     words: str | None = None,
     check: object = _UNREAD,
+    carried: Sequence[tuple[int, int]] = (),
 ) -> bool:
     if _not_a_mention(ent, r, text.text, label, words):
         return False
@@ -253,7 +299,9 @@ def keep(
         check = _checked(ent, r, label, words)
     if check is None or (check.keep_family and ent._.is_family):
         return True
-    where = about(ent, anchors, r, text)
+    if check.require == "craniotomy":
+        return of_craniotomy(ent, r, text.text)
+    where = about(ent, anchors, r, text, carried)
     return where in ("brain", UNSAID) if check.require == "brain" else where != "elsewhere"
 
 
@@ -275,11 +323,14 @@ def anatomy_filter(doc: Doc) -> Doc:
             for e, lab, c in zip(ents, labels, checks, strict=True)
             if lab in concepts and c is None
         ]
-        kept = [
-            e
-            for e, lab, w, c in zip(ents, labels, words, checks, strict=True)
-            if keep(e, anchors, r, text, lab, w, c)
-        ]
+        kept, carried = [], []
+        for e, lab, w, c in zip(ents, labels, words, checks, strict=True):
+            if keep(e, anchors, r, text, lab, w, c, carried):
+                kept.append(e)
+                # "the tumor" its sentences place in the brain is what the next sentences' "the tumor" means
+                if c is not None and lab in concepts and c.require == "brain":
+                    if near(e, anchors, r, text, carried) == "brain":
+                        carried.append((e.start_char, e.end_char))
         if len(kept) != len(ents):
             doc.set_ents(kept)
     return doc
