@@ -10,9 +10,8 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from extractor import store
@@ -238,12 +237,14 @@ def _no_token() -> HTTPException:
     return HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
 
 
-def api_user(request: Request, session: Annotated[Session, Depends(db)]) -> store.User:
+def api_user(request: Request) -> store.User:
+    """The token checked in a session of its own, closed before the route runs (see `page_user`)."""
     secret = _bearer(request)
-    token = store.token_for(session, secret, "api") if secret else None
-    if token is None:
-        raise _no_token()
-    return token.user
+    with state(request).factory() as session:
+        token = store.token_for(session, secret, "api") if secret else None
+        if token is None:
+            raise _no_token()
+        return token.user
 
 
 def api_reader(request: Request, session: Session) -> store.Reader:
@@ -261,12 +262,16 @@ class PageUser:
     csrf: str
 
 
-def page_user(request: Request, session: Annotated[Session, Depends(db)]) -> PageUser:
+def page_user(request: Request) -> PageUser:
+    """The session cookie checked in a session of its own, closed (its connection back in the pool) before the
+    route's own thread hop: a request waiting for a worker thread then holds no connection, so worker threads
+    can never all wait for connections held by requests that wait for a thread (a bounded pool's deadlock)."""
     secret = request.cookies.get(SESSION_COOKIE)
-    token = store.token_for(session, secret, "session") if secret else None
-    if token is None:
-        raise LoginRequired()
-    return PageUser(user=token.user, csrf=token.csrf or "")
+    with state(request).factory() as session:
+        token = store.token_for(session, secret, "session") if secret else None
+        if token is None:
+            raise LoginRequired()
+        return PageUser(user=token.user, csrf=token.csrf or "")
 
 
 def require(user: store.User, *roles: str) -> None:
