@@ -164,6 +164,25 @@ CASES = [
     # removing a dressing is no operation
     ("Placement of a new VP shunt and removal of right frontal Ommaya reservoir.", "PRIOR_SURGERY", "removal", False),
     ("Plan was for removal of the dressing tomorrow.", "PRIOR_SURGERY", "removal", False),
+    # a lesion of the skull's bone (myeloma, a lytic metastasis) is the bone's, not the brain's
+    ("Multiple myeloma with lytic lesions of the skull.", "BRAIN_LESION", "lesions", False),
+    ("There is a lytic lesion of the skull from myeloma.", "BRAIN_LESION", "lesion", False),
+    (
+        "MRI brain shows an enhancing lesion in the left parietal lobe eroding the skull.",
+        "BRAIN_LESION",
+        "lesion",
+        True,
+    ),
+    # a skin lesion of the face, its punch biopsy or excision, is the skin's
+    ("A punch biopsy of a lesion on the nose was performed.", "BRAIN_LESION", "lesion", False),
+    ("A punch biopsy of a lesion on the nose was performed.", "PRIOR_SURGERY", "biopsy", False),
+    ("Basal cell carcinoma of the forehead was excised.", "PRIOR_SURGERY", "excised", False),
+    # Hodgkin lymphoma and its mantle-field radiation are the chest's; a CNS lymphoma "of the brain" is the brain's
+    ("Hodgkin lymphoma treated with mantle field radiation.", "BRAIN_TUMOR", "lymphoma", False),
+    ("Hodgkin lymphoma treated with mantle field radiation.", "PRIOR_RADIATION", "radiation", False),
+    ("Non-Hodgkin lymphoma with a mass in the right frontal lobe.", "BRAIN_TUMOR", "lymphoma", True),
+    ("Primary CNS non-Hodgkin lymphoma of the brain.", "BRAIN_TUMOR", "lymphoma", True),
+    ("Lymphoma of the stomach.", "BRAIN_TUMOR", "Lymphoma", False),
 ]
 
 
