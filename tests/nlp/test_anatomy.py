@@ -183,6 +183,30 @@ CASES = [
     ("Non-Hodgkin lymphoma with a mass in the right frontal lobe.", "BRAIN_TUMOR", "lymphoma", True),
     ("Primary CNS non-Hodgkin lymphoma of the brain.", "BRAIN_TUMOR", "lymphoma", True),
     ("Lymphoma of the stomach.", "BRAIN_TUMOR", "Lymphoma", False),
+    # an imaging study's radiation dose or exposure is no radiation treatment; a treatment dose in cGy is
+    (
+        "Cerebral angiogram. Fluoroscopy time was 5 minutes and the radiation dose was 300 mGy.",
+        "PRIOR_RADIATION",
+        "radiation",
+        False,
+    ),
+    (
+        "CT head without contrast. Dose reduction techniques were used to minimize radiation dose.",
+        "PRIOR_RADIATION",
+        "radiation",
+        False,
+    ),
+    ("He has a history of radiation exposure at work.", "PRIOR_RADIATION", "radiation", False),
+    (
+        "Glioblastoma treated with a radiation dose of 6000 cGy to the left temporal lobe.",
+        "PRIOR_RADIATION",
+        "radiation",
+        True,
+    ),
+    # treatment changes of another organ are no brain treatment effect
+    ("Posttreatment changes in the breast.", "TREATMENT_EFFECT", "Posttreatment changes", False),
+    ("Treatment effect in the liver metastases.", "TREATMENT_EFFECT", "Treatment effect", False),
+    ("MRI brain. Posttreatment changes in the left frontal lobe.", "TREATMENT_EFFECT", "Posttreatment changes", True),
 ]
 
 
