@@ -183,6 +183,16 @@ CASES = [
     ("Non-Hodgkin lymphoma with a mass in the right frontal lobe.", "BRAIN_TUMOR", "lymphoma", True),
     ("Primary CNS non-Hodgkin lymphoma of the brain.", "BRAIN_TUMOR", "lymphoma", True),
     ("Lymphoma of the stomach.", "BRAIN_TUMOR", "Lymphoma", False),
+    # a tumour named for another organ (Wilms, Warthin, Pancoast, GIST) and a lesion of the back, palm or shoulder
+    ("Wilms tumor as a child.", "BRAIN_TUMOR", "tumor", False),
+    ("Pancoast tumor of the right apex.", "BRAIN_TUMOR", "tumor", False),
+    ("Gastrointestinal stromal tumor.", "BRAIN_TUMOR", "tumor", False),
+    ("He had a mass removed from his back.", "BRAIN_LESION", "mass", False),
+    ("Target lesions on the palms.", "BRAIN_LESION", "lesions", False),
+    ("Hill-Sachs lesion of the humeral head.", "BRAIN_LESION", "lesion", False),
+    ("Excision of a ganglion cyst.", "PRIOR_SURGERY", "Excision", False),
+    ("Glioblastoma of the left frontal lobe. The tumor came back.", "BRAIN_TUMOR", "tumor", True),
+    ("MRI brain shows a lesion in the left basal ganglia, and he has back pain.", "BRAIN_LESION", "lesion", True),
     # an imaging study's radiation dose or exposure is no radiation treatment; a treatment dose in cGy is
     (
         "Cerebral angiogram. Fluoroscopy time was 5 minutes and the radiation dose was 300 mGy.",
