@@ -193,6 +193,11 @@ CASES = [
     ("Excision of a ganglion cyst.", "PRIOR_SURGERY", "Excision", False),
     ("Glioblastoma of the left frontal lobe. The tumor came back.", "BRAIN_TUMOR", "tumor", True),
     ("MRI brain shows a lesion in the left basal ganglia, and he has back pain.", "BRAIN_LESION", "lesion", True),
+    # a peripheral nerve's lesion and an ear canal's mass are not the brain's
+    ("Peroneal nerve lesion.", "BRAIN_LESION", "lesion", False),
+    ("Lower motor neuron lesion.", "BRAIN_LESION", "lesion", False),
+    ("Mass in the external auditory canal.", "BRAIN_LESION", "Mass", False),
+    ("Lesion of the cerebellopontine angle.", "BRAIN_LESION", "Lesion", True),
     # an imaging study's radiation dose or exposure is no radiation treatment; a treatment dose in cGy is
     (
         "Cerebral angiogram. Fluoroscopy time was 5 minutes and the radiation dose was 300 mGy.",
