@@ -164,6 +164,64 @@ CASES = [
     # removing a dressing is no operation
     ("Placement of a new VP shunt and removal of right frontal Ommaya reservoir.", "PRIOR_SURGERY", "removal", False),
     ("Plan was for removal of the dressing tomorrow.", "PRIOR_SURGERY", "removal", False),
+    # a lesion of the skull's bone (myeloma, a lytic metastasis) is the bone's, not the brain's
+    ("Multiple myeloma with lytic lesions of the skull.", "BRAIN_LESION", "lesions", False),
+    ("There is a lytic lesion of the skull from myeloma.", "BRAIN_LESION", "lesion", False),
+    (
+        "MRI brain shows an enhancing lesion in the left parietal lobe eroding the skull.",
+        "BRAIN_LESION",
+        "lesion",
+        True,
+    ),
+    # a skin lesion of the face, its punch biopsy or excision, is the skin's
+    ("A punch biopsy of a lesion on the nose was performed.", "BRAIN_LESION", "lesion", False),
+    ("A punch biopsy of a lesion on the nose was performed.", "PRIOR_SURGERY", "biopsy", False),
+    ("Basal cell carcinoma of the forehead was excised.", "PRIOR_SURGERY", "excised", False),
+    # Hodgkin lymphoma and its mantle-field radiation are the chest's; a CNS lymphoma "of the brain" is the brain's
+    ("Hodgkin lymphoma treated with mantle field radiation.", "BRAIN_TUMOR", "lymphoma", False),
+    ("Hodgkin lymphoma treated with mantle field radiation.", "PRIOR_RADIATION", "radiation", False),
+    ("Non-Hodgkin lymphoma with a mass in the right frontal lobe.", "BRAIN_TUMOR", "lymphoma", True),
+    ("Primary CNS non-Hodgkin lymphoma of the brain.", "BRAIN_TUMOR", "lymphoma", True),
+    ("Lymphoma of the stomach.", "BRAIN_TUMOR", "Lymphoma", False),
+    # a tumour named for another organ (Wilms, Warthin, Pancoast, GIST) and a lesion of the back, palm or shoulder
+    ("Wilms tumor as a child.", "BRAIN_TUMOR", "tumor", False),
+    ("Pancoast tumor of the right apex.", "BRAIN_TUMOR", "tumor", False),
+    ("Gastrointestinal stromal tumor.", "BRAIN_TUMOR", "tumor", False),
+    ("He had a mass removed from his back.", "BRAIN_LESION", "mass", False),
+    ("Target lesions on the palms.", "BRAIN_LESION", "lesions", False),
+    ("Hill-Sachs lesion of the humeral head.", "BRAIN_LESION", "lesion", False),
+    ("Excision of a ganglion cyst.", "PRIOR_SURGERY", "Excision", False),
+    ("Glioblastoma of the left frontal lobe. The tumor came back.", "BRAIN_TUMOR", "tumor", True),
+    ("MRI brain shows a lesion in the left basal ganglia, and he has back pain.", "BRAIN_LESION", "lesion", True),
+    # a peripheral nerve's lesion and an ear canal's mass are not the brain's
+    ("Peroneal nerve lesion.", "BRAIN_LESION", "lesion", False),
+    ("Lower motor neuron lesion.", "BRAIN_LESION", "lesion", False),
+    ("Mass in the external auditory canal.", "BRAIN_LESION", "Mass", False),
+    ("Lesion of the cerebellopontine angle.", "BRAIN_LESION", "Lesion", True),
+    # an imaging study's radiation dose or exposure is no radiation treatment; a treatment dose in cGy is
+    (
+        "Cerebral angiogram. Fluoroscopy time was 5 minutes and the radiation dose was 300 mGy.",
+        "PRIOR_RADIATION",
+        "radiation",
+        False,
+    ),
+    (
+        "CT head without contrast. Dose reduction techniques were used to minimize radiation dose.",
+        "PRIOR_RADIATION",
+        "radiation",
+        False,
+    ),
+    ("He has a history of radiation exposure at work.", "PRIOR_RADIATION", "radiation", False),
+    (
+        "Glioblastoma treated with a radiation dose of 6000 cGy to the left temporal lobe.",
+        "PRIOR_RADIATION",
+        "radiation",
+        True,
+    ),
+    # treatment changes of another organ are no brain treatment effect
+    ("Posttreatment changes in the breast.", "TREATMENT_EFFECT", "Posttreatment changes", False),
+    ("Treatment effect in the liver metastases.", "TREATMENT_EFFECT", "Treatment effect", False),
+    ("MRI brain. Posttreatment changes in the left frontal lobe.", "TREATMENT_EFFECT", "Posttreatment changes", True),
 ]
 
 

@@ -59,6 +59,13 @@ def flags(text, label, word=None):
         ("If seizures recur, consider MRS.", "EPILEPSY", None, {"hypothetical"}),
         ("Plan: craniotomy for resection.", "PRIOR_SURGERY", "craniotomy", {"hypothetical"}),
         ("Stereotactic biopsy scheduled for next week.", "PRIOR_SURGERY", None, {"hypothetical"}),
+        # "is scheduled for" reads both ways: the operation after it and the one before it are planned
+        ("The patient is scheduled for craniotomy.", "PRIOR_SURGERY", None, {"hypothetical"}),
+        ("Left frontal glioblastoma. He is scheduled for resection.", "PRIOR_SURGERY", None, {"hypothetical"}),
+        ("Resection is scheduled for next Monday.", "PRIOR_SURGERY", None, {"hypothetical"}),
+        ("He was scheduled for follow-up after his craniotomy in 2019.", "PRIOR_SURGERY", None, {"historical"}),
+        # a full date after "on" dates the event before it, as a year does
+        ("Left temporal meningioma. Craniotomy was performed on 03/15/2018.", "PRIOR_SURGERY", None, {"historical"}),
         ("Will consider SRS after the MRS.", "PRIOR_RADIATION", None, {"hypothetical"}),
         # family
         ("Mother had glioblastoma at age 60.", "BRAIN_TUMOR", None, {"family"}),
