@@ -106,6 +106,10 @@ FLAGGED = [
     ("The patient is on Keppra for seizure prevention after craniotomy.", "EPILEPSY", "seizure", {"hypothetical"}),
     ("He was discharged on Aggrenox for secondary stroke prevention.", "STROKE", "stroke", {"hypothetical"}),
     ("Seizures can occur with this medication.", "EPILEPSY", "seizure", {"hypothetical"}),
+    # a consequence warned of ("can result in", "may result in") is no event; one that happened is
+    ("Untreated pre-eclampsia can result in a stroke.", "STROKE", "stroke", {"hypothetical"}),
+    ("Stopping them in hospital may simply result in severe seizures.", "EPILEPSY", "seizure", {"hypothetical"}),
+    ("The fall resulted in a stroke.", "STROKE", "stroke", set()),
     # resembling an event is no diagnosis of it
     ("She presented with stroke-like symptoms.", "STROKE", "stroke", {"uncertain"}),
     ("ASSESSMENT:  A 10-day-old neonate with seizure-like activity.", "EPILEPSY", "seizure", {"uncertain"}),
