@@ -335,7 +335,7 @@ def main(
         )
         if r["documentation_accuracy"] is not None:
             line += f", documentation {r['documentation_accuracy']:.1%}"
-        console.print(("[bold]Rendered versions[/bold]\n" if kind == "text-layer PDF" else "") + line)
+        console.print(("[bold]Rendered versions[/bold]\n" if kind == "text-layer PDF" else "") + line, soft_wrap=True)
         for case_id in r["wrong"]:
             console.print(f"    [red]wrong outcome[/red]: {case_id}")
     kit = kit or default_kit_dir()
