@@ -26,6 +26,24 @@ def mentioned(mentions, label: str, text: str) -> bool:
     return any(m.label == label and text.lower() in m.text.lower() for m in mentions)
 
 
+def flags(text: str, label: str, word: str | None = None) -> set[str]:
+    """The ConText flags of the first `label` mention (containing `word`) that `extract` finds in `text`."""
+    from extractor.nlp.extract import extract  # lazy, as in `prefilled`: the store and web tests load no NLP
+    from extractor.schemas import FLAGS
+
+    m = find(extract(text).mentions, label, word)
+    return {f for f in FLAGS if getattr(m, f)}
+
+
+def checklist(tmp_path: Path, text: str, request_date: date = date(2026, 3, 12)) -> dict[str, str]:
+    """The documentation checklist (item -> present/missing) of `text` prefilled as one note."""
+    from extractor.case import prefill
+
+    note = tmp_path / "note.txt"
+    note.write_text(text, encoding="utf-8")
+    return {d.id: d.status for d in prefill([note], request_date=request_date).review.documentation}
+
+
 def find(mentions, label, text=None):
     """The first mention of `label` (and, if given, containing `text`)."""
     for m in mentions:

@@ -1,21 +1,10 @@
 """The documentation checklist on the ways real notes are written (issue 11): placeholder clinicians with
 credentials, case-style visit notes, imaging of other body parts, and test results named in passing."""
 
-from datetime import date
-from pathlib import Path
-
 import pytest
 
-from extractor.case import prefill
 from extractor.ingest.document import classify
-
-REQUEST = date(2026, 3, 12)
-
-
-def checklist(tmp_path: Path, text: str) -> dict[str, str]:
-    note = tmp_path / "note.txt"
-    note.write_text(text, encoding="utf-8")
-    return {d.id: d.status for d in prefill([note], request_date=REQUEST).review.documentation}
+from tests.helpers import checklist
 
 
 @pytest.mark.parametrize(

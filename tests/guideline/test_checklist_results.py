@@ -3,20 +3,9 @@ negative head CT is still prior imaging, a cerebral angiogram or an infant's ven
 a test named with its result counts, and an ordered test, a heading, a transfusion or a test that could
 not be done does not (labels/mtsamples/README.md, checklist decisions)."""
 
-from datetime import date
-from pathlib import Path
-
 import pytest
 
-from extractor.case import prefill
-
-REQUEST = date(2026, 3, 12)
-
-
-def checklist(tmp_path: Path, text: str) -> dict[str, str]:
-    note = tmp_path / "note.txt"
-    note.write_text(text, encoding="utf-8")
-    return {d.id: d.status for d in prefill([note], request_date=REQUEST).review.documentation}
+from tests.helpers import checklist
 
 
 @pytest.mark.parametrize(

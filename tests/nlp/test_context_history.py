@@ -8,9 +8,7 @@ findings are not made historical by "unchanged", "known" or "persistent".
 import pytest
 
 from extractor.evaluate import kit_predictions
-from extractor.nlp.extract import extract
-from extractor.schemas import FLAGS
-from tests.helpers import find
+from tests.helpers import flags
 
 
 def condition(nlp, sentence: str, words: str) -> dict:
@@ -18,11 +16,6 @@ def condition(nlp, sentence: str, words: str) -> dict:
     (pred,) = kit_predictions(nlp, [{"sentence": sentence, "condition": words}], ("medspacy_target_matcher",), True)
     assert pred is not None
     return {k for k, v in pred.items() if v}
-
-
-def flags(text: str, label: str, word: str | None = None) -> set[str]:
-    m = find(extract(text).mentions, label, word)
-    return {f for f in FLAGS if getattr(m, f)}
 
 
 @pytest.mark.parametrize(

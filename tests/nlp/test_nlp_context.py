@@ -3,13 +3,7 @@
 import pytest
 
 from extractor.nlp.extract import extract
-from extractor.schemas import FLAGS
-from tests.helpers import find
-
-
-def flags(text, label, word=None):
-    m = find(extract(text).mentions, label, word)
-    return {f for f in FLAGS if getattr(m, f)}
+from tests.helpers import find, flags
 
 
 @pytest.mark.parametrize(
