@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pydantic import ValidationError
 from sqlalchemy import (
     bindparam,
     func,
@@ -24,6 +25,7 @@ from extractor import clock
 from extractor.config import get_settings
 from extractor.ingest.cache import forget
 from extractor.ingest.files import read_regular
+from extractor.schemas import Review
 
 from .db import open_store
 from .tables import Case, Decision, PasRequest, ReviewRow, StoredDocument, StoreError, User, cache_table, utcnow
@@ -228,11 +230,19 @@ def _denormalise(case: Case, review: dict[str, Any]) -> None:
 
 
 def _review_dict(review: Any) -> dict[str, Any]:
-    if isinstance(review, dict):
-        return review
-    if isinstance(review, str):
-        return json.loads(review)
-    return review.model_dump(mode="json")
+    """A review handed over as JSON or a dict is checked against `Review` before it is stored: a case page
+    built on a malformed review would fail for the reviewer long after the import said "stored"."""
+    if isinstance(review, Review):
+        return review.model_dump(mode="json")
+    try:
+        data = json.loads(review) if isinstance(review, str | bytes) else review
+        Review.model_validate(data)
+    except ValueError as exc:  # pydantic's ValidationError and json's JSONDecodeError are ValueErrors
+        where = ""
+        if isinstance(exc, ValidationError) and exc.errors():
+            where = f" (first at {'.'.join(str(p) for p in exc.errors()[0]['loc'])})"
+        raise StoreError(f"review is not a valid Review{where}") from None
+    return data
 
 
 def finish_case(session: Session, case: Case, review: Any) -> None:
@@ -323,6 +333,7 @@ class ImportResult:
     new: int = 0
     replaced: int = 0
     kept_decided: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
 
 
 def import_reviews(db_url: str, items: Sequence[tuple[str, str, Sequence[Path]]], data_dir: Path) -> ImportResult:
@@ -331,7 +342,8 @@ def import_reviews(db_url: str, items: Sequence[tuple[str, str, Sequence[Path]]]
     A new case id is stored with its documents (copied into `data_dir`, the app's data dir, so reviewers
     see pages and boxes). An imported case nobody has decided gets the new review (it was re-scored); a
     decided case keeps its review and decision and is listed in `kept_decided`; a case id the web app
-    created (an upload) is never touched.
+    created (an upload) is never touched. A review that is not a valid `Review` stores nothing for its case
+    and is listed in `invalid`; the other cases are stored.
     """
     engine, factory = open_store(db_url)
     result = ImportResult()
@@ -344,6 +356,11 @@ def import_reviews(db_url: str, items: Sequence[tuple[str, str, Sequence[Path]]]
                     result.kept_decided.append(case_id)
                     continue
                 pairs = [(Path(f).name, read_regular(Path(f), follow_links=False)) for f in files]
+                try:
+                    _review_dict(review)
+                except StoreError:
+                    result.invalid.append(case_id)
+                    continue
                 if existing is None:
                     save_imported_case(session, case_id, pairs, review, data_dir)
                     result.new += 1

@@ -355,3 +355,25 @@ def test_the_worker_takes_urgency_and_receipt_from_the_documents_unless_intake_g
         assert json.loads(store.load_review_json(s, given.id))["request"]["urgency_source"] == "given"
         assert (plain.urgency_source, plain.received_source, plain.received_at) == ("default", "upload", uploaded)
         assert json.loads(store.load_review_json(s, plain.id))["request"]["received_at"] == "2026-12-04T09:00:00Z"
+
+
+def test_an_imported_review_that_is_not_a_review_is_refused_and_the_rest_of_the_batch_stored(db, tmp_path):
+    """save_imported_case stored whatever it was given: a review missing its recommendation became a ready
+    case whose page failed only when a reviewer opened it."""
+    engine, factory, data = db
+    note = tmp_path / "n.txt"
+    note.write_text("Neuro-oncology note: recurrent glioblastoma, enhancing lesion on MRI.\n")
+    good = prefill([note]).review
+    broken = good.model_dump(mode="json")
+    del broken["recommendation"]
+    with factory() as s, pytest.raises(store.StoreError, match=r"not a valid Review \(first at recommendation\)"):
+        store.save_imported_case(s, "bf-broken", [note], broken, data)
+    with factory() as s, pytest.raises(store.StoreError, match=r"not a valid Review$"):
+        store.save_imported_case(s, "bf-broken", [note], "{not json", data)
+    url = engine.url.render_as_string(hide_password=False)
+    items = [("bf-bad", json.dumps(broken), [note]), ("bf-good", good.model_dump_json(), [note])]
+    result = store.import_reviews(url, items, data)
+    assert (result.new, result.invalid) == (1, ["bf-bad"])
+    with factory() as s:
+        assert store.get_case(s, "bf-bad") is None
+        assert store.get_case(s, "bf-good").recommendation == good.recommendation
