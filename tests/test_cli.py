@@ -173,3 +173,18 @@ def test_prefill_reads_each_pdf_once_whatever_the_format(tmp_path, monkeypatch, 
     out = capsys.readouterr().out
     assert len(reads) == 2
     assert "glioblastoma" in out
+
+
+def test_python_dash_m_extractor_is_the_extractor_command(note):
+    """`python -m extractor` said "'extractor' is a package and cannot be directly executed"."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "extractor", "prefill", str(note), "--request-date", "2026-03-10"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    same = run("prefill", note, "--request-date", "2026-03-10")
+    assert json.loads(out.stdout)["recommendation"] == json.loads(same.stdout)["recommendation"]
+    bad = subprocess.run([sys.executable, "-m", "extractor", "prefill", str(note.parent / "missing.txt")],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
