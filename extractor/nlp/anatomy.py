@@ -292,8 +292,9 @@ def keep(
     words: str | None = None,
     check: object = _UNREAD,
     carried: Sequence[tuple[int, int]] = (),
+    unsaid: bool | None = None,
 ) -> bool:
-    if _not_a_mention(ent, r, text.text, label, words):
+    if _not_a_mention(ent, r, text.text, label, words) if unsaid is None else unsaid:
         return False
     if check is _UNREAD:
         check = _checked(ent, r, label, words)
@@ -318,14 +319,16 @@ def anatomy_filter(doc: Doc) -> Doc:
         labels = [e.label_ for e in ents]
         words = [text.text[e.start_char : e.end_char] for e in ents]  # == e.text, read once
         checks = [_checked(e, r, lab, w) for e, lab, w in zip(ents, labels, words, strict=True)]
+        # a not-mention ("spinal cord astrocytoma") anchors nothing: the resection of it is no brain surgery
+        unsaid = [_not_a_mention(e, r, text.text, lab, w) for e, lab, w in zip(ents, labels, words, strict=True)]
         anchors = [
             (e.start_char, e.end_char)
-            for e, lab, c in zip(ents, labels, checks, strict=True)
-            if lab in concepts and c is None
+            for e, lab, c, u in zip(ents, labels, checks, unsaid, strict=True)
+            if lab in concepts and c is None and not u
         ]
         kept, carried = [], []
-        for e, lab, w, c in zip(ents, labels, words, checks, strict=True):
-            if keep(e, anchors, r, text, lab, w, c, carried):
+        for e, lab, w, c, u in zip(ents, labels, words, checks, unsaid, strict=True):
+            if keep(e, anchors, r, text, lab, w, c, carried, u):
                 kept.append(e)
                 # "the tumor" its sentences place in the brain is what the next sentences' "the tumor" means
                 if c is not None and lab in concepts and c.require == "brain":
