@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 
@@ -59,6 +59,7 @@ class AnatomyRules:
     not_mentions: tuple[NotMention, ...]
     craniotomy: re.Pattern | None = None
     csf_diversion: re.Pattern | None = None
+    by_concept: dict[str, tuple[NotMention, ...]] = field(default_factory=dict)  # not_mentions by label
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +70,11 @@ def rules() -> AnatomyRules:
     def rx(p: str | None, flags: int = re.I) -> re.Pattern | None:
         return re.compile(p, flags) if p else None
 
+    not_mentions = tuple(
+        NotMention(frozenset(n.concepts), re.compile(n.text), rx(n.before), rx(n.after), n.keep_family)
+        for n in data.not_mentions
+    )
+    labels = {label for n in not_mentions for label in n.concepts}
     return AnatomyRules(
         brain=re.compile(data.brain, re.I),
         elsewhere=re.compile(data.elsewhere, re.I),
@@ -79,12 +85,10 @@ def rules() -> AnatomyRules:
         checks=tuple(
             Check(frozenset(c.concepts), re.compile(c.text, re.I), c.require, c.keep_family) for c in data.checks
         ),
-        not_mentions=tuple(
-            NotMention(frozenset(n.concepts), re.compile(n.text), rx(n.before), rx(n.after), n.keep_family)
-            for n in data.not_mentions
-        ),
+        not_mentions=not_mentions,
         craniotomy=rx(data.craniotomy),
         csf_diversion=rx(data.csf_diversion),
+        by_concept={label: tuple(n for n in not_mentions if label in n.concepts) for label in labels},
     )
 
 
@@ -271,8 +275,8 @@ def _not_a_mention(
 ) -> bool:
     label = ent.label_ if label is None else label
     words = ent.text if words is None else words
-    for n in r.not_mentions:
-        if label in n.concepts and n.text.fullmatch(words) and not (n.keep_family and ent._.is_family):
+    for n in r.by_concept.get(label, ()):
+        if n.text.fullmatch(words) and not (n.keep_family and ent._.is_family):
             before = doc_text[max(0, ent.start_char - NOT_MENTION_REACH) : ent.start_char]
             after = doc_text[ent.end_char : ent.end_char + 40]
             if (n.before is None or n.before.search(before)) and (n.after is None or n.after.match(after)):

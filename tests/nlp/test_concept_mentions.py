@@ -321,6 +321,28 @@ IN_NOTES = [
     ("Lung cancer; the right frontal metastasis was treated with [radiosurgery].", "PRIOR_RADIATION"),
     ("A [schwannoma] of the left internal auditory canal.", "BRAIN_TUMOR"),
     ("Spine MRI normal. Brain MRI: a left frontal enhancing [mass].", "BRAIN_LESION"),
+    # fourth round (written after the third round's rules: 1 of 21 missed before the fourth's, 2 on main's rules)
+    ("Brain [abscess] from a dental source.", "ABSCESS"),
+    ("Cerebellar [abscess] after otitis media.", "ABSCESS"),
+    ("Subdural [empyema] after frontal sinusitis.", "INFECTION"),
+    ("[Ventriculitis] after the external ventricular drain.", "INFECTION"),
+    ("[Neurocysticercosis] with calcified cysts.", "INFECTION"),
+    ("Glioma grading: [low- versus high-grade] glioma in the left insula.", "GLIOMA_GRADING"),
+    ("MRS to help [determine the grade] of the left frontal glioma.", "GLIOMA_GRADING"),
+    ("[Pre-operative grading] of a suspected glioma.", "GLIOMA_GRADING"),
+    ("Is this a [low-grade or high-grade] glioma?", "GLIOMA_GRADING"),
+    ("Differentiate [high-grade from low-grade] glioma before surgery.", "GLIOMA_GRADING"),
+    ("[Gross total resection] (GTR) of the left temporal glioblastoma.", "PRIOR_SURGERY"),
+    ("She had [XRT] to the brain in 2012.", "PRIOR_RADIATION"),
+    ("Brain [irradiation] as a child for leukemia.", "PRIOR_RADIATION"),
+    ("The [irradiated] left frontal tumor bed enhances.", "PRIOR_RADIATION"),
+    ("[RT] to the left frontal lobe with temozolomide.", "PRIOR_RADIATION"),
+    ("Right frontal [oligo], grade 2, IDH-mutant.", "BRAIN_TUMOR"),
+    ("Known [AD]; MMSE 20 of 30.", "NEURODEGENERATIVE"),
+    ("CSF [infection] after the craniotomy.", "INFECTION"),
+    ("Meningioma of the left orbital roof with [recurrence] in 2020.", "TUMOR_RECURRENCE"),
+    ("[Lymphoma] of the brain, primary, diffuse large B-cell.", "BRAIN_TUMOR"),
+    ("Pituitary [macroadenoma] resected via an endonasal approach.", "BRAIN_TUMOR"),
 ]
 
 
