@@ -376,6 +376,27 @@ IN_NOTES = [
     ("He had a [biopsy] of a lump in the groin.", "PRIOR_SURGERY"),
     ("Excision of a sebaceous cyst of the scalp; [removal] was uncomplicated.", "PRIOR_SURGERY"),
     ("CT of the sinuses shows mucosal thickening; no [mass].", "BRAIN_LESION"),
+    # fifth round (written after the fourth round's rules: 6 of 20 wrong before the fifth's, 9 on main's rules)
+    ("Septic [emboli] to both lungs from tricuspid endocarditis.", "INFECTION"),
+    ("Ocular [toxoplasmosis] with chorioretinitis of the left eye.", "INFECTION"),
+    ("Billing: [MS]-DRG 064 was assigned.", "INFLAMMATORY"),
+    ("DIET: [AD] LIB.", "NEURODEGENERATIVE"),
+    ("He has [CVA]/flank pain on the right.", "STROKE"),
+    ("Right-sided [PSP] treated with a chest tube.", "NEURODEGENERATIVE"),
+    ("Intradural [schwannoma] at L2 causing radiculopathy.", "BRAIN_TUMOR"),
+    ("Lumbar MRI: a [neurofibroma] at the L4 foramen.", "BRAIN_TUMOR"),
+    ("Thoracic spine MRI: a dumbbell [schwannoma] at T5.", "BRAIN_TUMOR"),
+    ("Cauda equina [ependymoma], status post resection.", "BRAIN_TUMOR"),
+    ("Radiotherapy planning CT of the pelvis was done; [radiotherapy] starts Monday.", "PRIOR_RADIATION"),
+    ("Orbital [lymphoma] treated with low-dose radiation.", "BRAIN_TUMOR"),
+    ("Lacrimal gland [lymphoma] treated with low-dose radiation.", "BRAIN_TUMOR"),
+    ("The wound showed [progression] of the cellulitis.", "TUMOR_RECURRENCE"),
+    ("Prostate cancer with biochemical [recurrence] after prostatectomy.", "TUMOR_RECURRENCE"),
+    ("Her [seizure] of the family car by the bank caused stress.", "EPILEPSY"),
+    ("Hearing: [AD] normal, AS mild loss.", "NEURODEGENERATIVE"),
+    ("He has a [mass] of scar tissue at the knee incision.", "BRAIN_LESION"),
+    ("A palpable [lesion] of the left testis.", "BRAIN_LESION"),
+    ("Gleason [grading] of the prostate biopsy: 3+4.", "GLIOMA_GRADING"),
 ]
 
 

@@ -343,6 +343,25 @@ IN_NOTES = [
     ("Meningioma of the left orbital roof with [recurrence] in 2020.", "TUMOR_RECURRENCE"),
     ("[Lymphoma] of the brain, primary, diffuse large B-cell.", "BRAIN_TUMOR"),
     ("Pituitary [macroadenoma] resected via an endonasal approach.", "BRAIN_TUMOR"),
+    # fifth round (written after the fourth round's rules: none of 18 missed before or on main's rules)
+    ("Foramen magnum [meningioma], 2 cm.", "BRAIN_TUMOR"),
+    ("Cervicomedullary [glioma] in a 9-year-old.", "BRAIN_TUMOR"),
+    ("Brainstem [glioma] extending into the cervical cord.", "BRAIN_TUMOR"),
+    ("[Ependymoma] of the fourth ventricle with spinal drop metastases.", "BRAIN_TUMOR"),
+    ("Pineal [germinoma] with spinal seeding.", "BRAIN_TUMOR"),
+    ("Intracranial [teratoma] of the pineal region.", "BRAIN_TUMOR"),
+    ("[Chordoma] of the clivus, status post endonasal resection.", "BRAIN_TUMOR"),
+    ("Septic [emboli] to the brain from endocarditis.", "INFECTION"),
+    ("Cerebral [toxoplasmosis] in AIDS.", "INFECTION"),
+    ("Right MCA [stroke] with left hemiparesis.", "STROKE"),
+    ("Progressive supranuclear palsy ([PSP]) with falls.", "NEURODEGENERATIVE"),
+    ("Dumbbell [schwannoma] of the jugular foramen.", "BRAIN_TUMOR"),
+    ("Trigeminal [schwannoma] in Meckel's cave.", "BRAIN_TUMOR"),
+    ("[Radiotherapy] to the left frontal tumor bed starts Monday.", "PRIOR_RADIATION"),
+    ("Intraventricular [neurocytoma] of the lateral ventricle.", "BRAIN_TUMOR"),
+    ("[Recurrence] of the glioma along the corpus callosum.", "TUMOR_RECURRENCE"),
+    ("WHO grade 3 anaplastic [meningioma] of the falx.", "BRAIN_TUMOR"),
+    ("[Grading] of the suspected glioma before surgery.", "GLIOMA_GRADING"),
 ]
 
 
