@@ -362,6 +362,12 @@ IN_NOTES = [
     ("[Recurrence] of the glioma along the corpus callosum.", "TUMOR_RECURRENCE"),
     ("WHO grade 3 anaplastic [meningioma] of the falx.", "BRAIN_TUMOR"),
     ("[Grading] of the suspected glioma before surgery.", "GLIOMA_GRADING"),
+    # a brain technique after another organ's cancer: "lung cancer treated with SRS" is brain radiation
+    ("Lung cancer treated with [SRS] to two brain metastases.", "PRIOR_RADIATION"),
+    ("Lung cancer treated with [SRS] to the right frontal lesion.", "PRIOR_RADIATION"),
+    ("Lung cancer, treated with [WBRT] for brain metastases.", "PRIOR_RADIATION"),
+    ("Lung cancer treated with [IMRT] to the left frontal tumor bed.", "PRIOR_RADIATION"),
+    ("Breast cancer treated with [proton therapy] for the cerebellar metastasis.", "PRIOR_RADIATION"),
 ]
 
 
