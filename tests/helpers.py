@@ -262,3 +262,19 @@ def bearer(client, name: str) -> dict[str, str]:
     r = client.post("/api/token", data={"username": name, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def marked(text: str) -> tuple[str, int, int]:
+    """A probe sentence with its word in [brackets] -> the sentence without them and the word's offsets: which
+    of two "radiation"s in a note a probe asks about."""
+    start = text.index("[")
+    end = text.index("]") - 1
+    return text.replace("[", "").replace("]", ""), start, end
+
+
+def found_at(text: str, label: str) -> bool:
+    """Whether `extract` finds a `label` mention overlapping the [bracketed] word of `text`."""
+    from extractor.nlp.extract import extract  # lazy, as in `flags`
+
+    clean, start, end = marked(text)
+    return any(m.label == label and m.start < end and start < m.end for m in extract(clean).mentions)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 
@@ -59,6 +59,7 @@ class AnatomyRules:
     not_mentions: tuple[NotMention, ...]
     craniotomy: re.Pattern | None = None
     csf_diversion: re.Pattern | None = None
+    by_concept: dict[str, tuple[NotMention, ...]] = field(default_factory=dict)  # not_mentions by label
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +70,11 @@ def rules() -> AnatomyRules:
     def rx(p: str | None, flags: int = re.I) -> re.Pattern | None:
         return re.compile(p, flags) if p else None
 
+    not_mentions = tuple(
+        NotMention(frozenset(n.concepts), re.compile(n.text), rx(n.before), rx(n.after), n.keep_family)
+        for n in data.not_mentions
+    )
+    labels = {label for n in not_mentions for label in n.concepts}
     return AnatomyRules(
         brain=re.compile(data.brain, re.I),
         elsewhere=re.compile(data.elsewhere, re.I),
@@ -79,12 +85,10 @@ def rules() -> AnatomyRules:
         checks=tuple(
             Check(frozenset(c.concepts), re.compile(c.text, re.I), c.require, c.keep_family) for c in data.checks
         ),
-        not_mentions=tuple(
-            NotMention(frozenset(n.concepts), re.compile(n.text), rx(n.before), rx(n.after), n.keep_family)
-            for n in data.not_mentions
-        ),
+        not_mentions=not_mentions,
         craniotomy=rx(data.craniotomy),
         csf_diversion=rx(data.csf_diversion),
+        by_concept={label: tuple(n for n in not_mentions if label in n.concepts) for label in labels},
     )
 
 
@@ -271,8 +275,8 @@ def _not_a_mention(
 ) -> bool:
     label = ent.label_ if label is None else label
     words = ent.text if words is None else words
-    for n in r.not_mentions:
-        if label in n.concepts and n.text.fullmatch(words) and not (n.keep_family and ent._.is_family):
+    for n in r.by_concept.get(label, ()):
+        if n.text.fullmatch(words) and not (n.keep_family and ent._.is_family):
             before = doc_text[max(0, ent.start_char - NOT_MENTION_REACH) : ent.start_char]
             after = doc_text[ent.end_char : ent.end_char + 40]
             if (n.before is None or n.before.search(before)) and (n.after is None or n.after.match(after)):
@@ -292,8 +296,9 @@ def keep(
     words: str | None = None,
     check: object = _UNREAD,
     carried: Sequence[tuple[int, int]] = (),
+    unsaid: bool | None = None,
 ) -> bool:
-    if _not_a_mention(ent, r, text.text, label, words):
+    if _not_a_mention(ent, r, text.text, label, words) if unsaid is None else unsaid:
         return False
     if check is _UNREAD:
         check = _checked(ent, r, label, words)
@@ -318,14 +323,16 @@ def anatomy_filter(doc: Doc) -> Doc:
         labels = [e.label_ for e in ents]
         words = [text.text[e.start_char : e.end_char] for e in ents]  # == e.text, read once
         checks = [_checked(e, r, lab, w) for e, lab, w in zip(ents, labels, words, strict=True)]
+        # a not-mention ("spinal cord astrocytoma") anchors nothing: the resection of it is no brain surgery
+        unsaid = [_not_a_mention(e, r, text.text, lab, w) for e, lab, w in zip(ents, labels, words, strict=True)]
         anchors = [
             (e.start_char, e.end_char)
-            for e, lab, c in zip(ents, labels, checks, strict=True)
-            if lab in concepts and c is None
+            for e, lab, c, u in zip(ents, labels, checks, unsaid, strict=True)
+            if lab in concepts and c is None and not u
         ]
         kept, carried = [], []
-        for e, lab, w, c in zip(ents, labels, words, checks, strict=True):
-            if keep(e, anchors, r, text, lab, w, c, carried):
+        for e, lab, w, c, u in zip(ents, labels, words, checks, unsaid, strict=True):
+            if keep(e, anchors, r, text, lab, w, c, carried, u):
                 kept.append(e)
                 # "the tumor" its sentences place in the brain is what the next sentences' "the tumor" means
                 if c is not None and lab in concepts and c.require == "brain":
