@@ -102,6 +102,22 @@ def _flags(names: str) -> set[str]:
         ),
         ("PROCEDURE: Left frontal craniotomy for resection of tumor.", "PRIOR_SURGERY", "craniotomy", ""),
         ("The patient was brought to the operating room for craniotomy.", "PRIOR_SURGERY", None, ""),
+        ("If she develops seizures, we will start levetiracetam.", "EPILEPSY", None, "hypothetical"),
+        (
+            "We will obtain MRS, and if recurrence is confirmed, plan re-resection.",
+            "PRIOR_SURGERY",
+            None,
+            "hypothetical",
+        ),
+        ("He has a glioblastoma; if it progresses, we will consider bevacizumab.", "BRAIN_TUMOR", None, ""),
+        ("Risks of the surgery, including stroke and infection, were discussed.", "STROKE", None, "hypothetical"),
+        ("She understands the risk of radiation necrosis.", "TREATMENT_EFFECT", None, "hypothetical"),
+        ("Return precautions for new seizures were given.", "EPILEPSY", None, "hypothetical"),
+        ("Gamma Knife radiosurgery is planned for next month.", "PRIOR_RADIATION", None, "hypothetical"),
+        ("He opted to proceed with radiation alone.", "PRIOR_RADIATION", None, "hypothetical"),
+        ("She decided against further surgery for the meningioma.", "BRAIN_TUMOR", None, ""),
+        ("He was not interested in re-resection.", "PRIOR_SURGERY", None, "hypothetical"),
+        ("She does not want radiation.", "PRIOR_RADIATION", None, "hypothetical"),
         # family: a relative's condition is family; the patient's own, after it, is not
         ("Her brother had a glioma.", "BRAIN_TUMOR", None, "family"),
         (
@@ -165,6 +181,11 @@ def _flags(names: str) -> set[str]:
         ("Both parents are healthy. No family history of seizures.", "EPILEPSY", None, "negated family"),
         ("The patient and his wife were counseled about the risk of seizures.", "EPILEPSY", None, "hypothetical"),
         ("His wife noted a seizure at home last night.", "EPILEPSY", None, ""),
+        ("Her mother and sister both had breast cancer; the patient has a brain metastasis.", "BRAIN_TUMOR", None, ""),
+        ("Father: stroke at 65. Mother: dementia.", "STROKE", None, "family"),
+        ("Father: stroke at 65. Mother: dementia.", "NEURODEGENERATIVE", None, "family"),
+        ("Her twin brother has epilepsy, but she has never had a seizure.", "EPILEPSY", "seizure", "negated"),
+        ("Sister was recently diagnosed with a meningioma.", "BRAIN_TUMOR", None, "family"),
         # screening questions, answers after a colon, checkbox forms
         ("Seizures: none.", "EPILEPSY", None, "negated"),
         ("Seizures: None.\nHeadache: yes.\n", "EPILEPSY", None, "negated"),
@@ -189,6 +210,10 @@ def _flags(names: str) -> set[str]:
         ("Seizures: denies.", "EPILEPSY", None, "negated"),
         ("[X] Seizures [ ] Stroke", "STROKE", None, "negated"),
         ("[X] Seizures [ ] Stroke", "EPILEPSY", None, ""),
+        ("Neurological: positive for headache, negative for seizures.", "EPILEPSY", None, "negated"),
+        ("Neurological: positive for seizures, negative for headache.", "EPILEPSY", None, ""),
+        ("Seizures: yes.", "EPILEPSY", None, ""),
+        ("Stroke: none known.", "STROKE", None, "negated"),
         # negation, and wordings that only look like it (no change, without interval change,
         # not only, a comparison study's date)
         ("Recurrence is not a concern at this time.", "TUMOR_RECURRENCE", None, "negated"),
@@ -242,6 +267,18 @@ def _flags(names: str) -> set[str]:
         ("Interval decrease in the size of the enhancing lesion.", "BRAIN_LESION", None, ""),
         ("The mass has not changed.", "BRAIN_LESION", None, ""),
         ("There is no significant interval change in the left temporal glioma.", "BRAIN_TUMOR", None, ""),
+        ("No radiation to the brain.", "PRIOR_RADIATION", None, "negated"),
+        ("He has never had brain radiation.", "PRIOR_RADIATION", None, "negated"),
+        ("She has not received radiation.", "PRIOR_RADIATION", None, "negated historical"),
+        ("No prior craniotomy.", "PRIOR_SURGERY", None, "negated historical"),
+        ("Not a surgical candidate; no resection is planned.", "PRIOR_SURGERY", None, "negated hypothetical"),
+        ("The findings are no longer concerning for abscess.", "ABSCESS", None, "negated"),
+        ("There is no longer any evidence of tumor.", "BRAIN_TUMOR", None, "negated"),
+        ("No abnormal enhancement to suggest recurrence or infection.", "INFECTION", None, "negated"),
+        ("The enhancing lesion persists without change.", "BRAIN_LESION", None, ""),
+        ("No increase in the size of the metastasis.", "BRAIN_TUMOR", None, ""),
+        ("Biopsy was nondiagnostic; glioma remains the leading diagnosis.", "BRAIN_TUMOR", None, "uncertain"),
+        ("She does not have a brain tumor.", "BRAIN_TUMOR", None, "negated"),
         # history and time: completed, dated, status post; a course under way is current
         ("Tumor recurrence in 2021, treated with re-resection.", "TUMOR_RECURRENCE", None, "historical"),
         ("Status post craniotomy for meningioma.", "PRIOR_SURGERY", None, "historical"),
@@ -284,6 +321,22 @@ def _flags(names: str) -> set[str]:
         ("He is on day 12 of radiation.", "PRIOR_RADIATION", None, ""),
         ("Postoperative changes from the prior resection.", "PRIOR_SURGERY", None, "historical"),
         ("Her glioma was diagnosed in 2020.", "BRAIN_TUMOR", None, "historical"),
+        ("S/p resection of glioblastoma, now with a new enhancing lesion.", "BRAIN_LESION", None, ""),
+        (
+            "Status post radiation, now with new enhancement concerning for recurrence.",
+            "TUMOR_RECURRENCE",
+            None,
+            "uncertain",
+        ),
+        ("She completed 30 fractions to 60 Gy on 03/01/2025.", "PRIOR_RADIATION", "Gy", "historical"),
+        ("Radiation was completed in 2024.", "PRIOR_RADIATION", None, "historical"),
+        ("He was treated with whole brain radiation in 2021.", "PRIOR_RADIATION", None, "historical"),
+        ("Her seizures started after the craniotomy.", "EPILEPSY", None, ""),
+        ("She had a stroke 2 years ago.", "STROKE", None, "historical"),
+        ("She was hospitalized for meningitis in 2010.", "INFECTION", None, "historical"),
+        ("The tumor was first diagnosed in 2019.", "BRAIN_TUMOR", None, "historical"),
+        ("Left frontal meningioma resected in 2016, now with a new dural-based mass.", "BRAIN_LESION", None, ""),
+        ("History of present illness: new seizures for 2 weeks.", "EPILEPSY", None, ""),
         # uncertainty: may represent, favored, versus, differential, likely, presumed;
         # 'consistent with' and 'compatible with' are not uncertain
         ("The enhancement may represent recurrence.", "TUMOR_RECURRENCE", None, "uncertain"),
@@ -339,6 +392,16 @@ def _flags(names: str) -> set[str]:
         ("Glioblastoma, presumed recurrence.", "TUMOR_RECURRENCE", None, "uncertain"),
         ("Equivocal for recurrence.", "TUMOR_RECURRENCE", None, "uncertain"),
         ("Questionable seizure activity.", "EPILEPSY", None, "uncertain"),
+        ("Ring-enhancing lesion, abscess versus necrotic metastasis.", "ABSCESS", None, "uncertain"),
+        ("Ring-enhancing lesion, abscess versus necrotic metastasis.", "BRAIN_TUMOR", None, "uncertain"),
+        ("MRS requested to help distinguish tumor from radiation necrosis.", "TREATMENT_EFFECT", None, "uncertain"),
+        ("It is unclear whether this represents recurrence.", "TUMOR_RECURRENCE", None, "uncertain"),
+        ("Recurrence cannot be ruled out.", "TUMOR_RECURRENCE", None, "uncertain"),
+        ("The appearance is atypical for a meningioma.", "BRAIN_TUMOR", None, "uncertain"),
+        ("Findings may be related to prior radiation.", "PRIOR_RADIATION", None, "historical"),
+        ("Likely treatment-related changes.", "TREATMENT_EFFECT", None, "uncertain"),
+        ("Recurrent glioblastoma.", "TUMOR_RECURRENCE", None, ""),
+        ("Metastasis is the most likely diagnosis.", "BRAIN_TUMOR", None, "uncertain"),
     ],
 )
 def test_probe(text: str, label: str, word: str | None, expected: str) -> None:
@@ -350,12 +413,20 @@ def test_probe(text: str, label: str, word: str | None, expected: str) -> None:
 # answer are two sentences; "in 2022" reaches 4 words back; 'at age' is not taken by the product's
 # concepts (mostly a relative's age; 'seizures which first began at age 27' is dev 503's current
 # complaint); a relative's worry is pseudo-family and so names no uncertainty of its own; 'received'
-# reads as history even with 'today'; 'prior to' reaches 4 words.
+# reads as history even with 'today'; 'prior to' reaches 4 words; medspaCy's limit_scope misses a TERMINATE
+# (';') whose scope holds a bounded cue's whole scope, so 'father' reaches past the ';' (fixing that
+# in medspaCy's overlap test cost dev 1309 its cousin's seizure).
 @pytest.mark.parametrize(
     ("text", "label", "expected", "now"),
     [
         ("Today he received his first fraction of radiation.", "PRIOR_RADIATION", "", "historical"),
         ("The patient's husband is concerned that she has dementia.", "NEURODEGENERATIVE", "uncertain", ""),
+        (
+            "Family history of stroke in the father; personal history of seizures.",
+            "EPILEPSY",
+            "historical",
+            "historical family",
+        ),
         ("Have you ever had a stroke? No.", "STROKE", "negated", ""),
         ("Seizures? No", "EPILEPSY", "negated", ""),
         ("Previous brain surgery? No.", "PRIOR_SURGERY", "negated historical", "historical"),
