@@ -61,8 +61,9 @@ def _flags(names: str) -> set[str]:
         ("Patient's mother has dementia and lives with her.", "NEURODEGENERATIVE", None, "family"),
         ("She cares for her husband, who had a stroke.", "STROKE", None, "family"),
         ("Her husband, who had a stroke, brought her in for her seizure.", "EPILEPSY", None, ""),
-        # uncertainty
+        # uncertainty; 'felt to represent' is not (dev 464: 'This was felt to represent a thromboembolic event')
         ("Possible early recurrence versus pseudoprogression.", "TREATMENT_EFFECT", None, "uncertain"),
+        ("The lesion is felt to represent a metastasis.", "BRAIN_TUMOR", None, ""),
         ("Findings raise concern for abscess.", "ABSCESS", None, "uncertain"),
         ("There is suspicion of encephalitis.", "INFECTION", None, "uncertain"),
         ("Suspected tumor progression.", "TUMOR_RECURRENCE", None, "uncertain"),
@@ -76,14 +77,12 @@ def test_probe(text: str, label: str, word: str | None, expected: str) -> None:
     assert flags(text, label, word) == _flags(expected)
 
 
-# Still wrong (a fix moves the row up): 'last spring' reads backward only; 'felt to represent' is no cue
-# (a forward uncertainty cue would end the negation of 'not felt to represent recurrence'); a "(Y/N): N"
-# field is not read as an answer.
+# Still wrong (a fix moves the row up): 'last spring' reads backward only; a "(Y/N): N" field is not read as an
+# answer.
 @pytest.mark.parametrize(
     ("text", "label", "expected", "now"),
     [
         ("He was admitted last spring with meningitis.", "INFECTION", "historical", ""),
-        ("The lesion is felt to represent a metastasis.", "BRAIN_TUMOR", "uncertain", ""),
         ("Dementia (Y/N): N", "NEURODEGENERATIVE", "negated", ""),
     ],
 )
