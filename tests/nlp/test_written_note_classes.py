@@ -89,6 +89,15 @@ FLAGGED = [
         {"hypothetical"},
     ),
     ("She has early Alzheimer's disease, MoCA 18.", "NEURODEGENERATIVE", "Alzheimer", set()),
+    # a low likelihood is a probable negation, as "unlikely" is; suspicion alone stays uncertain
+    ("Low suspicion for a neurodegenerative process at 44.", "NEURODEGENERATIVE", "neurodegenerative", {"negated"}),
+    ("Suspicion for abscess remains; repeat MRI.", "ABSCESS", "abscess", {"uncertain"}),
+    # what would be done if something happened, what a patient asks for, is not done
+    ("Low threshold for LP if any new seizure.", "EPILEPSY", "seizure", {"hypothetical"}),
+    ("Low threshold for MRI brain with contrast if any headache.", "DOC_IMAGING", "MRI", {"hypothetical"}),
+    ("She asked her PCP for an MRI; he did not order one.", "DOC_IMAGING", "MRI", {"hypothetical"}),
+    ("MRI brain 02/20/2026 shows new enhancement; she asked about the results.", "DOC_IMAGING", "MRI", set()),
+    ("The family had wanted her transferred for evaluation of her seizure.", "EPILEPSY", "seizure", set()),
 ]
 
 
@@ -106,6 +115,11 @@ KEPT = [
     ("If spells persist, will present at epilepsy surgery conference.", "EPILEPSY", "epilepsy", False),
     ("MS & Neuroimmunology Clinic - Follow-up Visit", "INFLAMMATORY", "MS", False),
     ("Eclampsia (seizure) precautions - padded rails, suction at bedside.", "EPILEPSY", "seizure", False),
+    # prior relevant imaging is of the head: an abdominal, chest or spine study is not
+    ("CT abdomen/pelvis with contrast showed a liver abscess.", "DOC_IMAGING", "CT", False),
+    ("MRI of the lumbar spine showed a disc bulge.", "DOC_IMAGING", "MRI", False),
+    ("CT head without contrast: no hemorrhage.", "DOC_IMAGING", "CT", True),
+    ("MRI brain with and without contrast showed a ring-enhancing lesion.", "DOC_IMAGING", "MRI", True),
     ("First seizure (generalized) today, precautions in place.", "EPILEPSY", "seizure", True),
     # the patient's own disease stays
     ("67M with acute R MCA ischemic stroke, code called at 14:09.", "STROKE", "stroke", True),
