@@ -98,6 +98,23 @@ FLAGGED = [
     ("She asked her PCP for an MRI; he did not order one.", "DOC_IMAGING", "MRI", {"hypothetical"}),
     ("MRI brain 02/20/2026 shows new enhancement; she asked about the results.", "DOC_IMAGING", "MRI", set()),
     ("The family had wanted her transferred for evaluation of her seizure.", "EPILEPSY", "seizure", set()),
+    # a differential item qualified after its words is uncertain
+    ("1) Toxoplasmosis - favored, given the new seroconversion.", "INFECTION", "Toxoplasmosis", {"uncertain"}),
+    ("3) Pyogenic or nocardial brain abscess - must be considered.", "ABSCESS", "abscess", {"uncertain"}),
+    ("5) High-grade glioma or metastatic tumor felt much less likely.", "BRAIN_TUMOR", "glioma", {"uncertain"}),
+    (
+        "Favor demyelination; however neoplasm (lymphoma or glioma) not excluded.",
+        "BRAIN_TUMOR",
+        "lymphoma",
+        {"uncertain"},
+    ),
+    ("A glioma remains on the list.", "BRAIN_TUMOR", "glioma", {"uncertain"}),
+    ("Start empiric treatment for toxoplasmosis.", "INFECTION", "toxoplasmosis", {"uncertain"}),
+    # a dash that is no qualifier, a treatment that is no empiric one
+    ("Glioblastoma - resected 2019, no recurrence.", "BRAIN_TUMOR", "Glioblastoma", set()),
+    ("Glioblastoma - likely recurrent.", "BRAIN_TUMOR", "Glioblastoma", {"uncertain"}),
+    ("PREOPERATIVE DIAGNOSIS: Possible CSF malignancy.", "BRAIN_TUMOR", "malignancy", {"uncertain"}),
+    ("Continue treatment for toxoplasmosis, confirmed by PCR.", "INFECTION", "toxoplasmosis", set()),
 ]
 
 
