@@ -115,6 +115,10 @@ FLAGGED = [
     ("Glioblastoma - likely recurrent.", "BRAIN_TUMOR", "Glioblastoma", {"uncertain"}),
     ("PREOPERATIVE DIAGNOSIS: Possible CSF malignancy.", "BRAIN_TUMOR", "malignancy", {"uncertain"}),
     ("Continue treatment for toxoplasmosis, confirmed by PCR.", "INFECTION", "toxoplasmosis", set()),
+    # the patient's own onset at an age is historical; a relative's age stays family only
+    ("Seizures began at age 14, a few years after a febrile seizure.", "EPILEPSY", "Seizures", {"historical"}),
+    ("Mother had glioblastoma at age 60.", "BRAIN_TUMOR", "glioblastoma", {"family"}),
+    ("He was seen for evaluation of seizures which first began at age 27.", "EPILEPSY", "seizures", set()),
 ]
 
 
@@ -132,6 +136,11 @@ KEPT = [
     ("If spells persist, will present at epilepsy surgery conference.", "EPILEPSY", "epilepsy", False),
     ("MS & Neuroimmunology Clinic - Follow-up Visit", "INFLAMMATORY", "MS", False),
     ("Eclampsia (seizure) precautions - padded rails, suction at bedside.", "EPILEPSY", "seizure", False),
+    # a symptom that evolves is no tumour progression; a chest film's mass is no brain lesion
+    ("He has had 3 auras without progression since December.", "TUMOR_RECURRENCE", "progression", False),
+    ("MRI shows tumor progression and new seizures.", "TUMOR_RECURRENCE", "progression", True),
+    ("CXR: no focal consolidation, no mass seen.", "BRAIN_LESION", "mass", False),
+    ("CT head: 3 cm mass in the left temporal lobe.", "BRAIN_LESION", "mass", True),
     # prior relevant imaging is of the head: an abdominal, chest or spine study is not
     ("CT abdomen/pelvis with contrast showed a liver abscess.", "DOC_IMAGING", "CT", False),
     ("MRI of the lumbar spine showed a disc bulge.", "DOC_IMAGING", "MRI", False),
