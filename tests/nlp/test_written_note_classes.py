@@ -119,6 +119,14 @@ FLAGGED = [
     ("Seizures began at age 14, a few years after a febrile seizure.", "EPILEPSY", "Seizures", {"historical"}),
     ("Mother had glioblastoma at age 60.", "BRAIN_TUMOR", "glioblastoma", {"family"}),
     ("He was seen for evaluation of seizures which first began at age 27.", "EPILEPSY", "seizures", set()),
+    # "-free" negates only the word it is joined to
+    (
+        "Engel class II outcome (rare disabling seizures) after an initial seizure-free period.",
+        "EPILEPSY",
+        "seizures",
+        set(),
+    ),
+    ("He has been seizure-free for two years.", "EPILEPSY", "seizure", {"negated"}),
 ]
 
 
