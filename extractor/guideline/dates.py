@@ -12,12 +12,18 @@ from extractor.schemas import Finding
 _DATE = re.compile(r"(?:(\d{1,2})\s*/\s*(?:\d{1,2}\s*/\s*)?)?((?:19|20)\d\d)\b")
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_NAME = re.compile(r"\b(" + "|".join(_MONTHS) + r")[a-z]*\b", re.I)
+
+
 def _cue_date(cue: str) -> date | None:
-    """The first day of the period a date cue names ("in 02/2026" -> 2026-02-01, "in 2019" -> 2019-01-01)."""
+    """The first day of the period a date cue names ("in 02/2026" -> 2026-02-01, "in 2019" -> 2019-01-01,
+    "in September 2025" -> 2025-09-01: a named month counts as its number would)."""
     m = _DATE.search(cue)
     if not m:
         return None
-    month = int(m.group(1)) if m.group(1) else 1
+    named = _MONTH_NAME.search(cue)
+    month = int(m.group(1)) if m.group(1) else _MONTHS.index(named.group(1).lower()) + 1 if named else 1
     return date(int(m.group(2)), month, 1) if 1 <= month <= 12 else None
 
 
