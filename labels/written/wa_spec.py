@@ -1,5 +1,5 @@
 T, R, E, RAD, SUR, L, A, I, INF, G, EP, ND, S, M = ('BRAIN_TUMOR', 'TUMOR_RECURRENCE', 'TREATMENT_EFFECT', 'PRIOR_RADIATION',
-    'PRIOR_SURGERY', 'BRAIN_LESION', 'ABSCESS', 'INFECTION', 'INFLAMMATORY', 'GLIOMA_GRADING', 'EPILEPSY',
+    'PRIOR_SURGERY', 'BRAIN_LESION', 'ABSCESS', 'INFLAMMATORY', 'INFECTION', 'GLIOMA_GRADING', 'EPILEPSY',
     'NEURODEGENERATIVE', 'STROKE', 'MRS_REQUEST')
 NOTES = {}
 NOTES['01'] = ("Written neuro-oncology follow-up: left temporal GBM s/p STR and 60 Gy chemoradiation on adjuvant TMZ, increased enhancement 8 weeks after XRT: pseudoprogression/treatment effect favoured, early progression 'cannot be excluded' (uncertain); MRS requested (76390). Traps: 'optic radiations', 'No new distant lesion', 'no seizures since October', 'No hx of stroke' (negated+historical), father's stroke and 'No family hx of brain tumors', reoperation/re-resection and 'if this proves to be recurrence' hypothetical; current seizures controlled (epilepsy present). Perfusion indeterminate (alternative-imaging reason); CBC labs.",
