@@ -1,0 +1,103 @@
+"""Classes the written notes of labels/written (wa-NN, issue 11) exposed: each as short sentences a clinician
+would write, the look-alike that must go and the mention that must stay."""
+
+import pytest
+
+from extractor.nlp.extract import extract
+from tests.helpers import flags
+
+
+def found(text: str) -> set[tuple[str, str]]:
+    return {(m.label, m.text) for m in extract(text).mentions}
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "word", "expected"),
+    [
+        # the order of an MRI's sequences negates nothing it shows
+        ("MRI brain without and with contrast: new ring-enhancing lesion.", "BRAIN_LESION", None, set()),
+        ("EXAM: MRI BRAIN WITHOUT AND WITH CONTRAST, WITH MR SPECTROSCOPY", "MRS_REQUEST", None, set()),
+        ("MRI brain without contrast showed no mass.", "BRAIN_LESION", None, {"negated"}),
+        ("MRI brain w/o and w/ contrast: no enhancing lesion.", "BRAIN_LESION", None, {"negated"}),
+        # a diagnosis heading is no differential
+        ("Dx: R frontal GBM s/p GTR 01/2026", "BRAIN_TUMOR", None, set()),
+        ("Ddx: glioblastoma versus abscess.", "BRAIN_TUMOR", None, {"uncertain"}),
+        ("Differential dx includes glioma.", "BRAIN_TUMOR", None, {"uncertain"}),
+        # every item of a differential that 'remains' is a possibility
+        (
+            "Differential remains primary CNS lymphoma, and less likely metastasis.",
+            "BRAIN_TUMOR",
+            "lymphoma",
+            {"uncertain"},
+        ),
+        # what is not excluded stays possible
+        ("Mixed tumor and treatment effect is not excluded.", "TREATMENT_EFFECT", None, {"uncertain"}),
+        ("Infection is not entirely excluded.", "INFECTION", None, {"uncertain"}),
+        ("Stroke was excluded.", "STROKE", None, {"negated"}),
+        # a feared diagnosis that 'is a strong concern' is suspected
+        ("Nocardia with brain involvement is a strong concern.", "INFECTION", None, {"uncertain"}),
+        ("Abscess is the main concern.", "ABSCESS", None, {"uncertain"}),
+        ("The abscess was drained.", "ABSCESS", None, set()),
+        # a test to be sure there is none leaves the disease uncertain, not denied
+        ("She asked for spectroscopy to be sure there is no tumor.", "BRAIN_TUMOR", None, {"uncertain"}),
+        ("We will test her to be sure that she does not have dementia.", "NEURODEGENERATIVE", None, {"uncertain"}),
+        ("There is no tumor.", "BRAIN_TUMOR", None, {"negated"}),
+        # 'free' before a noun is an adjective, after a disease a negation
+        ("Four burr holes were placed and a free bone flap was elevated.", "PRIOR_SURGERY", None, set()),
+        ("She has been seizure free for two years.", "EPILEPSY", None, {"negated"}),
+        # an operation a surgeon would attempt is not done
+        ("The extent of resection he would attempt depends on the grade.", "PRIOR_SURGERY", None, {"hypothetical"}),
+        ("The resection he performed was complete.", "PRIOR_SURGERY", None, set()),
+    ],
+)
+def test_written_note_context(text, label, word, expected):
+    assert flags(text, label, word) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "gone", "kept"),
+    [
+        # a tumour type named at a spinal site is a spine tumour; the same type in the head stays
+        (
+            "C-spine MRI: intradural mass at C5-C6. Impression: favor spinal meningioma, schwannoma less likely.",
+            [("BRAIN_TUMOR", "meningioma"), ("BRAIN_TUMOR", "schwannoma")],
+            [],
+        ),
+        (
+            "Cervical intradural extramedullary tumor C5-6, likely meningioma, with cord compression.",
+            [("BRAIN_TUMOR", "meningioma")],
+            [],
+        ),
+        ("She has a right convexity meningioma and a history of breast cancer.", [], [("BRAIN_TUMOR", "meningioma")]),
+        ("MRI shows a T2 hyperintense meningioma along the falx.", [], [("BRAIN_TUMOR", "meningioma")]),
+        (
+            "She had spinal fusion in 2010; now a parasagittal meningioma was found.",
+            [],
+            [("BRAIN_TUMOR", "meningioma")],
+        ),
+        # spine radiosurgery is no radiation to the brain
+        (
+            "Observation is not advised with myelopathy; radiosurgery is not appropriate with cord compression.",
+            [("PRIOR_RADIATION", "radiosurgery")],
+            [],
+        ),
+        ("Known vestibular schwannoma, treated with radiosurgery in 2019.", [], [("PRIOR_RADIATION", "radiosurgery")]),
+        ("Lumbar laminectomy 2015. Brain metastasis treated with SRS to the brain.", [], [("PRIOR_RADIATION", "SRS")]),
+        # a specialty among a tumour board's attendees, the organisms of a culture order
+        (
+            "Attendees: neurosurgery (Marsh), infectious disease (Castellanos).",
+            [("INFECTION", "infectious disease")],
+            [],
+        ),
+        ("Bronchoscopy with BAL; send nocardia, fungal, AFB cultures.", [("INFECTION", "nocardia")], []),
+        (
+            "The ring-enhancing lesion favors abscess, bacterial or fungal, e.g. nocardia.",
+            [],
+            [("INFECTION", "nocardia")],
+        ),
+    ],
+)
+def test_written_note_lookalikes(text, gone, kept):
+    got = found(text)
+    assert not set(gone) & got
+    assert set(kept) <= got
