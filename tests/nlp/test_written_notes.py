@@ -4,7 +4,7 @@ would write, the look-alike that must go and the mention that must stay."""
 import pytest
 
 from extractor.nlp.extract import extract
-from tests.helpers import flags
+from tests.helpers import checklist, flags
 
 
 def found(text: str) -> set[tuple[str, str]]:
@@ -101,3 +101,64 @@ def test_written_note_lookalikes(text, gone, kept):
     got = found(text)
     assert not set(gone) & got
     assert set(kept) <= got
+
+
+@pytest.mark.parametrize(
+    ("text", "gone", "kept"),
+    [
+        # a metastasis written 'met', growth of a named tumour, spread to the brain
+        (
+            "Enlarging treated R parietal met s/p SRS.",
+            [],
+            [("TUMOR_RECURRENCE", "Enlarging"), ("BRAIN_TUMOR", "parietal met")],
+        ),
+        ("He met with the surgeon on Monday.", [("BRAIN_TUMOR", "met")], []),
+        (
+            "Continued growth of the treated right parietal metastasis.",
+            [],
+            [("TUMOR_RECURRENCE", "growth"), ("BRAIN_TUMOR", "metastasis")],
+        ),
+        ("Growth of the liver lesion on CT.", [("TUMOR_RECURRENCE", "growth")], []),
+        ("Growth hormone was normal.", [("TUMOR_RECURRENCE", "growth")], []),
+        ('Her PCP wondered about "spread to the brain".', [], [("BRAIN_TUMOR", "spread to the brain")]),
+        ("Her breast cancer has spread to the liver and bones.", [("BRAIN_TUMOR", "spread to the liver")], []),
+        # the grading question with a comparative, a nodule of a named brain site
+        (
+            "Timing depends on whether this is a low grade or a higher grade tumor.",
+            [],
+            [("GLIOMA_GRADING", "low grade or a higher grade")],
+        ),
+        ("The cerebellar nodule is nonspecific.", [], [("BRAIN_LESION", "cerebellar nodule")]),
+        ("A thyroid nodule was biopsied.", [("BRAIN_LESION", "thyroid nodule")], []),
+    ],
+)
+def test_written_note_coverage(text, gone, kept):
+    got = found(text)
+    assert not set(gone) & got
+    assert set(kept) <= got
+
+
+@pytest.mark.parametrize(
+    ("text", "item", "status"),
+    [
+        # a clinic follow-up, an on-treatment visit and a SOAP note are office visits
+        (
+            "Pediatric Neuro-Oncology Clinic - Follow-up\nPatient: A. B., 9 y\n"
+            "Visit: 03/09/2026\nHistory: doing well.\nPlan: MRI.\n",
+            "office_visit_note",
+            "present",
+        ),
+        (
+            "RADIATION ONCOLOGY ON-TREATMENT VISIT\nDate: 03/10/2026\nS: fatigue.\nO: alert.\nA/P: continue.\n",
+            "office_visit_note",
+            "present",
+        ),
+        ("MRI BRAIN\nDate: 03/10/2026\nFINDINGS: no mass.\nIMPRESSION: normal.\n", "office_visit_note", "missing"),
+        # a signature without the comma, or with an initial, names a clinician
+        ("Plan: continue.\nProvider: Miriam Feldmann MD\n", "clinician", "present"),
+        ("Plan: continue.\nM. Feldmann, MD\n", "clinician", "present"),
+        ("Plan: continue.\nSigned electronically.\n", "clinician", "missing"),
+    ],
+)
+def test_written_note_checklist(tmp_path, text, item, status):
+    assert checklist(tmp_path, text)[item] == status
