@@ -48,6 +48,12 @@ def found(text: str) -> set[tuple[str, str]]:
         # an operation a surgeon would attempt is not done
         ("The extent of resection he would attempt depends on the grade.", "PRIOR_SURGERY", None, {"hypothetical"}),
         ("The resection he performed was complete.", "PRIOR_SURGERY", None, set()),
+        # a course finished is past; both sides of the question MRS is to separate are possibilities
+        ("This is within 12 weeks of finishing radiation.", "PRIOR_RADIATION", None, {"historical"}),
+        ("She is on week 4 of radiation.", "PRIOR_RADIATION", None, set()),
+        ("MRS to help separate tumor from treatment-related change.", "TREATMENT_EFFECT", None, {"uncertain"}),
+        ("MRS to help separate tumor from treatment-related change.", "BRAIN_TUMOR", None, {"uncertain"}),
+        ("The tumor was separated from the optic nerve.", "BRAIN_TUMOR", None, set()),
     ],
 )
 def test_written_note_context(text, label, word, expected):
@@ -130,6 +136,13 @@ def test_written_note_lookalikes(text, gone, kept):
         ),
         ("The cerebellar nodule is nonspecific.", [], [("BRAIN_LESION", "cerebellar nodule")]),
         ("A thyroid nodule was biopsied.", [("BRAIN_LESION", "thyroid nodule")], []),
+        # a reoperation of a brain tumour, not of a hip
+        (
+            "If this proves to be recurrence of the glioblastoma, the options are reoperation or a trial.",
+            [],
+            [("PRIOR_SURGERY", "reoperation")],
+        ),
+        ("Hip reoperation for loosening in 2015.", [("PRIOR_SURGERY", "reoperation")], []),
     ],
 )
 def test_written_note_coverage(text, gone, kept):
