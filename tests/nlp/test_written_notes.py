@@ -54,6 +54,25 @@ def found(text: str) -> set[tuple[str, str]]:
         ("MRS to help separate tumor from treatment-related change.", "TREATMENT_EFFECT", None, {"uncertain"}),
         ("MRS to help separate tumor from treatment-related change.", "BRAIN_TUMOR", None, {"uncertain"}),
         ("The tumor was separated from the optic nerve.", "BRAIN_TUMOR", None, set()),
+        # an alternative offered is not given; a study with a date to come is not done
+        (
+            "We discussed the alternatives: observation with serial MRI, and SRS, which is less attractive.",
+            "PRIOR_RADIATION",
+            None,
+            {"hypothetical"},
+        ),
+        ("He completed SRS in 2024.", "PRIOR_RADIATION", None, {"historical"}),
+        (
+            "Potential alternatives for dysphagia, given his brain surgery, were discussed.",
+            "PRIOR_SURGERY",
+            None,
+            set(),
+        ),
+        ("Post-treatment MRI planned ~4 weeks after completion.", "DOC_IMAGING", None, {"hypothetical"}),
+        ("MRI brain was done on 03/01/2026.", "DOC_IMAGING", None, set()),
+        # what a result would support is a possibility
+        ("Lactate and lipid in the core would support abscess.", "ABSCESS", None, {"uncertain"}),
+        ("Aspiration confirmed an abscess.", "ABSCESS", None, set()),
     ],
 )
 def test_written_note_context(text, label, word, expected):
@@ -143,6 +162,12 @@ def test_written_note_lookalikes(text, gone, kept):
             [("PRIOR_SURGERY", "reoperation")],
         ),
         ("Hip reoperation for loosening in 2015.", [("PRIOR_SURGERY", "reoperation")], []),
+        # chemoRT, growth after a word that makes it a tumour's, a tumour coming back
+        ("GBM on concurrent chemoRT, tolerating well.", [], [("PRIOR_RADIATION", "chemoRT")]),
+        ("Residual meningioma with possible early growth.", [], [("TUMOR_RECURRENCE", "growth")]),
+        ("Early growth and development were normal.", [("TUMOR_RECURRENCE", "growth")], []),
+        ("Father asks whether the tumor is coming back.", [], [("TUMOR_RECURRENCE", "coming back")]),
+        ("Her cancer came back in the liver.", [("TUMOR_RECURRENCE", "came back")], []),
     ],
 )
 def test_written_note_coverage(text, gone, kept):
