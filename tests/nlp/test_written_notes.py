@@ -73,6 +73,15 @@ def found(text: str) -> set[tuple[str, str]]:
         # what a result would support is a possibility
         ("Lactate and lipid in the core would support abscess.", "ABSCESS", None, {"uncertain"}),
         ("Aspiration confirmed an abscess.", "ABSCESS", None, set()),
+        # an operation that could be done, or is an option, is not done
+        (
+            "Stereotactic needle aspiration/biopsy of the parietal lesion is feasible.",
+            "PRIOR_SURGERY",
+            None,
+            {"hypothetical"},
+        ),
+        ("Resection is a reasonable option.", "PRIOR_SURGERY", None, {"hypothetical"}),
+        ("The craniotomy is a standard approach.", "PRIOR_SURGERY", None, set()),
     ],
 )
 def test_written_note_context(text, label, word, expected):
@@ -168,6 +177,24 @@ def test_written_note_lookalikes(text, gone, kept):
         ("Early growth and development were normal.", [("TUMOR_RECURRENCE", "growth")], []),
         ("Father asks whether the tumor is coming back.", [], [("TUMOR_RECURRENCE", "coming back")]),
         ("Her cancer came back in the liver.", [("TUMOR_RECURRENCE", "came back")], []),
+        # moulds and PTLD of the brain, not of the lung or the gut
+        (
+            "The parietal lesion favors abscess, bacterial or fungal, e.g. nocardia or aspergillus.",
+            [],
+            [("INFECTION", "aspergillus")],
+        ),
+        ("CT chest: right upper lobe aspergilloma.", [("INFECTION", "aspergilloma")], []),
+        (
+            "Differential remains post-transplant lymphoproliferative disorder / primary CNS lymphoma.",
+            [],
+            [("BRAIN_TUMOR", "post-transplant lymphoproliferative disorder")],
+        ),
+        ("PTLD of the small bowel was treated with rituximab.", [("BRAIN_TUMOR", "PTLD")], []),
+        (
+            "Stereotactic needle biopsy of the left breast showed carcinoma.",
+            [("PRIOR_SURGERY", "Stereotactic needle biopsy")],
+            [],
+        ),
     ],
 )
 def test_written_note_coverage(text, gone, kept):
