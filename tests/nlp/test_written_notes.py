@@ -82,6 +82,19 @@ def found(text: str) -> set[tuple[str, str]]:
         ),
         ("Resection is a reasonable option.", "PRIOR_SURGERY", None, {"hypothetical"}),
         ("The craniotomy is a standard approach.", "PRIOR_SURGERY", None, set()),
+        # what an operation left is current; 's/p' dates only the operation
+        (
+            "Atypical meningioma s/p subtotal resection with residual disease, with possible early growth.",
+            "TUMOR_RECURRENCE",
+            "residual",
+            set(),
+        ),
+        (
+            "Atypical meningioma s/p subtotal resection with residual disease, with possible early growth.",
+            "PRIOR_SURGERY",
+            None,
+            {"historical"},
+        ),
     ],
 )
 def test_written_note_context(text, label, word, expected):
