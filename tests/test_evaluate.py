@@ -129,3 +129,16 @@ def test_the_held_out_real_notes_keep_their_reported_figures():
     floors = ["--min-recommendation", "0.94", "--min-recall", "0.86", "--min-precision", "0.87"]
     floors += ["--min-checklist", "0.94"]
     assert cli_main(["evaluate", str(LABELS / "test"), *floors]) == 0
+
+
+WRITTEN = LABELS.parent / "written"
+
+
+@pytest.mark.parametrize("label_file", sorted(WRITTEN.glob("*.json")), ids=lambda p: p.stem)
+def test_written_note_labels_point_at_their_text(label_file: Path):
+    """The written notes (labels/written/notes) are ours, so this needs no ../shared."""
+    label = json.loads(label_file.read_text(encoding="utf-8"))
+    note = (WRITTEN / "notes" / label["path"]).read_text(encoding="utf-8")
+    assert label["findings"], label_file.name
+    for f in label["findings"]:
+        assert note[f["start"] : f["end"]] == f["text"], f

@@ -405,6 +405,7 @@ def _flags(names: str) -> set[str]:
         ("Likely treatment-related changes.", "TREATMENT_EFFECT", None, "uncertain"),
         ("Recurrent glioblastoma.", "TUMOR_RECURRENCE", None, ""),
         ("Metastasis is the most likely diagnosis.", "BRAIN_TUMOR", None, "uncertain"),
+        ("Seizures began at age 12.", "EPILEPSY", None, "historical"),
     ],
 )
 def test_probe(text: str, label: str, word: str | None, expected: str) -> None:
@@ -414,8 +415,6 @@ def test_probe(text: str, label: str, word: str | None, expected: str) -> None:
 # Still wrong: what the labels want, and what the extractor says now (a fix moves the row up).
 # - 'resolved' negates (medspaCy's default) where a dev label reads it as historical;
 # - "in 2022" reaches 4 words back; 'prior to' reaches 4 words forward;
-# - 'at age' is not taken by the product's concepts (mostly a relative's age; 'seizures which first
-#   began at age 27' is dev 503's current complaint);
 # - a relative's worry is pseudo-family and so names no uncertainty of its own;
 # - 'received' reads as history even with 'today';
 # - medspaCy's limit_scope misses a TERMINATE (';') whose scope holds a bounded cue's whole scope, so
@@ -432,7 +431,6 @@ def test_probe(text: str, label: str, word: str | None, expected: str) -> None:
             "historical family",
         ),
         ("He had SRS to the right parietal metastasis in 2022.", "PRIOR_RADIATION", "historical", ""),
-        ("Seizures began at age 12.", "EPILEPSY", "historical", ""),
         ("One of the prior lesions has resolved.", "BRAIN_LESION", "historical", "negated historical"),
         ("The abscess has resolved.", "ABSCESS", "historical", "negated"),
         ("Prior to the craniotomy, she had seizures.", "EPILEPSY", "historical", ""),

@@ -80,7 +80,7 @@ FLAGGED = [
         {"family"},
     ),
     ("He is slowly declining; MRI shows a growing glioblastoma.", "BRAIN_TUMOR", "glioblastoma", set()),
-    ("He declined radiation.", "PRIOR_RADIATION", "radiation", {"negated"}),
+    ("He declined radiation.", "PRIOR_RADIATION", "radiation", {"hypothetical"}),  # README: refused is hypothetical
     # a disease the patient fears or is convinced of is imagined
     (
         "She is convinced that her headaches mean she has early Alzheimer's.",
