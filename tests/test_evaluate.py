@@ -126,7 +126,7 @@ def test_the_held_out_real_notes_keep_their_reported_figures():
     Floors are the measured values rounded down to two places: a rule change that costs a case or a
     finding on notes nobody tuned against fails here.
     """
-    floors = ["--min-recommendation", "0.94", "--min-recall", "0.86", "--min-precision", "0.87"]
+    floors = ["--min-recommendation", "0.96", "--min-recall", "0.86", "--min-precision", "0.89"]
     floors += ["--min-checklist", "0.94"]
     assert cli_main(["evaluate", str(LABELS / "test"), *floors]) == 0
 
