@@ -230,8 +230,17 @@ def _denormalise(case: Case, review: dict[str, Any]) -> None:
 
 
 def _review_dict(review: Any) -> dict[str, Any]:
-    """A review handed over as JSON or a dict is checked against `Review` before it is stored: a case page
-    built on a malformed review would fail for the reviewer long after the import said "stored"."""
+    if isinstance(review, dict):
+        return review
+    if isinstance(review, str):
+        return json.loads(review)
+    return review.model_dump(mode="json")
+
+
+def checked_review(review: Any) -> dict[str, Any]:
+    """A review handed over from elsewhere (the backfill) as JSON or a dict is checked against `Review`
+    before it is stored: a case page built on a malformed review would fail for the reviewer long after the
+    import said "stored"."""
     if isinstance(review, Review):
         return review.model_dump(mode="json")
     try:
@@ -312,6 +321,7 @@ def save_imported_case(
     (`remove_files`; `import_reviews` does), so a rollback never leaves a case without its pages.
     """
     check_case_id(case_id)
+    review = checked_review(review)
     existing = session.get(Case, case_id)
     if existing is not None:
         if not replace:
@@ -357,7 +367,7 @@ def import_reviews(db_url: str, items: Sequence[tuple[str, str, Sequence[Path]]]
                     continue
                 pairs = [(Path(f).name, read_regular(Path(f), follow_links=False)) for f in files]
                 try:
-                    _review_dict(review)
+                    checked_review(review)
                 except StoreError:
                     result.invalid.append(case_id)
                     continue

@@ -27,6 +27,7 @@ from tests.helpers import (
     login,
     make_pdf,
     needs,
+    prefilled,
     sample_upload,
 )
 
@@ -420,7 +421,7 @@ def test_an_unknown_host_is_refused_and_bundle_links_use_the_configured_base_url
 
 def test_imported_case_ids_are_validated(tmp_path):
     _, factory = store.open_store(store.default_url(tmp_path))
-    review = {"recommendation": "needs_clinical_review", "request": {}}
+    _, review, _ = prefilled("c01_gbm_recurrence_vs_necrosis")
     with factory() as s:
         for bad in ("../../etc", "=cmd()", "<script>", "", "x" * 201, "-flag", "a b"):
             with pytest.raises(store.StoreError, match="case id"):
