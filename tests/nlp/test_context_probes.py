@@ -6,6 +6,7 @@ a refused radiation counted as done, a relative's tumour counted as the patient'
 import pytest
 
 from tests.helpers import flags
+from tests.nlp import context_probes_more as more
 
 
 def _flags(names: str) -> set[str]:
@@ -406,6 +407,7 @@ def _flags(names: str) -> set[str]:
         ("Recurrent glioblastoma.", "TUMOR_RECURRENCE", None, ""),
         ("Metastasis is the most likely diagnosis.", "BRAIN_TUMOR", None, "uncertain"),
         ("Seizures began at age 12.", "EPILEPSY", None, "historical"),
+        *more.PROBES,
     ],
 )
 def test_probe(text: str, label: str, word: str | None, expected: str) -> None:
@@ -434,6 +436,7 @@ def test_probe(text: str, label: str, word: str | None, expected: str) -> None:
         ("One of the prior lesions has resolved.", "BRAIN_LESION", "historical", "negated historical"),
         ("The abscess has resolved.", "ABSCESS", "historical", "negated"),
         ("Prior to the craniotomy, she had seizures.", "EPILEPSY", "historical", ""),
+        *more.STILL_WRONG,
     ],
 )
 def test_probe_still_wrong(text: str, label: str, expected: str, now: str) -> None:

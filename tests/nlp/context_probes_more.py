@@ -1,19 +1,9 @@
-"""More ConText probes (see test_context_probes.py): note headers, ED and consult wording, negated lists and
+"""More ConText probe rows (run by test_context_probes.py): note headers, ED and consult wording, negated lists and
 denied histories, dated sentence openings, relative clauses, MR spectroscopy and treatment-effect wording.
 Issue 11."""
 
-import pytest
-
-from tests.helpers import flags
-
-
-def _flags(names: str) -> set[str]:
-    return set(names.split())
-
-
-@pytest.mark.parametrize(
-    ("text", "label", "word", "expected"),
-    [
+# rows only: test_context_probes.py runs them with its own rows (text, label, word in the span, flags)
+PROBES = [
         # negated lists, denied histories (negated only: the flag decides nothing for a negated finding)
         ("No seizures, stroke, or dementia.", "NEURODEGENERATIVE", None, "negated"),
         ("No history of stroke or seizures.", "EPILEPSY", None, "negated"),
@@ -99,22 +89,12 @@ def _flags(names: str) -> set[str]:
         # review-of-systems lines and yes/no fields
         ("CNS: No seizures. No stroke.", "STROKE", None, "negated"),
         ("Seizure disorder: No", "EPILEPSY", None, "negated"),
-    ],
-)
-def test_probe(text: str, label: str, word: str | None, expected: str) -> None:
-    assert flags(text, label, word) == _flags(expected)
+]
 
 
 # Still wrong (a fix moves the row up): 'last spring' reads backward only; a "(Y/N): N" field is not read as an
 # answer.
-@pytest.mark.parametrize(
-    ("text", "label", "expected", "now"),
-    [
+STILL_WRONG = [
         ("He was admitted last spring with meningitis.", "INFECTION", "historical", ""),
         ("Dementia (Y/N): N", "NEURODEGENERATIVE", "negated", ""),
-    ],
-)
-def test_probe_still_wrong(text: str, label: str, expected: str, now: str) -> None:
-    got = flags(text, label)
-    assert got == _flags(now)
-    assert got != _flags(expected)
+]
