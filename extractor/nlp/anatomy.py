@@ -268,6 +268,7 @@ def of_craniotomy(ent: Span, r: AnatomyRules, text: str) -> bool:
 
 
 NOT_MENTION_REACH = 200  # characters read before an entity: a consent's list of risks runs long
+NOT_MENTION_AFTER = 100  # characters read after it: "SRS for a lung cancer metastasis in the right frontal lobe"
 
 
 def _not_a_mention(
@@ -278,7 +279,7 @@ def _not_a_mention(
     for n in r.by_concept.get(label, ()):
         if n.text.fullmatch(words) and not (n.keep_family and ent._.is_family):
             before = doc_text[max(0, ent.start_char - NOT_MENTION_REACH) : ent.start_char]
-            after = doc_text[ent.end_char : ent.end_char + 40]
+            after = doc_text[ent.end_char : ent.end_char + NOT_MENTION_AFTER]
             if (n.before is None or n.before.search(before)) and (n.after is None or n.after.match(after)):
                 return True
     return False
