@@ -89,3 +89,58 @@ KEPT = [
 @pytest.mark.parametrize(("text", "label", "word", "kept"), KEPT)
 def test_written_note_mentions_d(text, label, word, kept):
     assert mentioned(extract(text).mentions, label, word) is kept
+
+
+# (text, label, word, expected flags) for the second round of classes
+FLAGGED_MORE = [
+    # "seizure free" negates the word it follows, not an operation earlier in the sentence
+    (
+        "He had a temporal lesionectomy in 2016 (Dr. Ahn) for cortical dysplasia - seizure free 2 years after that.",
+        "PRIOR_SURGERY",
+        "lesionectomy",
+        {"historical"},
+    ),
+    ("He has been seizure free since the operation.", "EPILEPSY", "seizure", {"negated"}),
+    # every option of an "Options to discuss:" list is planned
+    (
+        "Options to discuss: anterior temporal lobectomy vs MRI guided laser ablation vs RNS.",
+        "PRIOR_SURGERY",
+        "laser ablation",
+        {"hypothetical"},
+    ),
+    # the treatment a referral is placed for is not given yet
+    ("Rad onc referral placed for post-op SRS to the resection cavity.", "PRIOR_RADIATION", "SRS", {"hypothetical"}),
+    ("S/p SRS to the resection cavity in 2024; referral placed for PT.", "PRIOR_RADIATION", "SRS", {"historical"}),
+    # an operation offered on a condition is not done
+    (
+        "Transsphenoidal surgery was offered only if no response to medication.",
+        "PRIOR_SURGERY",
+        "transsphenoidal surgery",
+        {"hypothetical"},
+    ),
+    ("He had a craniotomy in 2020 and was offered radiation.", "PRIOR_SURGERY", "craniotomy", {"historical"}),
+]
+
+
+@pytest.mark.parametrize(("text", "label", "word", "expected"), FLAGGED_MORE)
+def test_written_note_flags_d_more(text, label, word, expected):
+    assert flags(text, label, word) == expected
+
+
+KEPT_MORE = [
+    # residual tumour written with its enhancement; a grade question written as transformation
+    (
+        "Post op MRI: residual nonenhancing tumor ~1.2 cm insular.",
+        "TUMOR_RECURRENCE",
+        "residual nonenhancing tumor",
+        True,
+    ),
+    ("No residual nonenhancing signal abnormality.", "TUMOR_RECURRENCE", "residual", False),
+    ("Tumor progression, possibly with transformation to a higher grade.", "GLIOMA_GRADING", "higher grade", True),
+    ("A higher grade fever overnight, now afebrile.", "GLIOMA_GRADING", "higher grade", False),
+]
+
+
+@pytest.mark.parametrize(("text", "label", "word", "kept"), KEPT_MORE)
+def test_written_note_mentions_d_more(text, label, word, kept):
+    assert mentioned(extract(text).mentions, label, word) is kept
