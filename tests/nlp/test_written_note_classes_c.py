@@ -41,6 +41,11 @@ KEPT = [
     ("Priya Raman, MD, Stroke and Vascular Neurology", "STROKE", "Stroke", False),
     ("Impression, MD: new seizure, infectious etiology considered.", "INFECTION", "infectious", True),
     ("Dr. Lee, MD: stroke on MRI today.", "STROKE", "stroke", True),
+    # a bleed an anticoagulant or an injury caused is a haemorrhage of non-ischaemic cause, no stroke
+    ("Reluctant about DOACs because her sister had a brain bleed on warfarin.", "STROKE", "brain bleed", False),
+    ("He had a cerebral hemorrhage after a fall in 2019.", "STROKE", "cerebral hemorrhage", False),
+    ("Hypertensive brain bleed in the left putamen, BP 220/110.", "STROKE", "brain bleed", True),
+    ("She had a brain hemorrhage in the right thalamus last year.", "STROKE", "brain hemorrhage", True),
 ]
 
 
