@@ -5,8 +5,10 @@ a refused radiation counted as done, a relative's tumour counted as the patient'
 
 import pytest
 
+from extractor.evaluate import kit_predictions
 from tests.helpers import flags
 from tests.nlp import context_probes_more as more
+from tests.nlp import context_probes_time as timed
 
 
 def _flags(names: str) -> set[str]:
@@ -408,6 +410,7 @@ def _flags(names: str) -> set[str]:
         ("Metastasis is the most likely diagnosis.", "BRAIN_TUMOR", None, "uncertain"),
         ("Seizures began at age 12.", "EPILEPSY", None, "historical"),
         *more.PROBES,
+        *timed.PROBES,
     ],
 )
 def test_probe(text: str, label: str, word: str | None, expected: str) -> None:
@@ -437,9 +440,29 @@ def test_probe(text: str, label: str, word: str | None, expected: str) -> None:
         ("The abscess has resolved.", "ABSCESS", "historical", "negated"),
         ("Prior to the craniotomy, she had seizures.", "EPILEPSY", "historical", ""),
         *more.STILL_WRONG,
+        *timed.STILL_WRONG,
     ],
 )
 def test_probe_still_wrong(text: str, label: str, expected: str, now: str) -> None:
     got = flags(text, label)
+    assert got == _flags(now)
+    assert got != _flags(expected)
+
+
+def _condition_flags(nlp, sentence: str, words: str) -> set[str]:
+    """The flags of `words` as the only entity (a plain condition, as the NegEx/ConText kit marks one)."""
+    (pred,) = kit_predictions(nlp, [{"sentence": sentence, "condition": words}], ("medspacy_target_matcher",), True)
+    assert pred is not None
+    return {k for k, v in pred.items() if v}
+
+
+@pytest.mark.parametrize(("sentence", "words", "expected"), timed.CONDITIONS)
+def test_condition_probe(nlp, sentence: str, words: str, expected: str) -> None:
+    assert _condition_flags(nlp, sentence, words) == _flags(expected)
+
+
+@pytest.mark.parametrize(("sentence", "words", "expected", "now"), timed.CONDITIONS_STILL_WRONG)
+def test_condition_probe_still_wrong(nlp, sentence: str, words: str, expected: str, now: str) -> None:
+    got = _condition_flags(nlp, sentence, words)
     assert got == _flags(now)
     assert got != _flags(expected)
