@@ -119,5 +119,31 @@ NOTES['04'] = ("Written radiation-oncology follow-up: left temporal IDH-wildtype
  (RAD, 're-irradiation', None, 'y'),
  (RAD, '35 Gy', None, 'y'),
  (E, 'treatment effect', 'if treatment effect', 'y'),
- (S, 'stroke', 'had a stroke', 'fh'),
+ (S, 'stroke', 'had a stroke', 'f'),
+ ])
+NOTES['05'] = ("Written cardiology clinic note: new paroxysmal atrial fibrillation in a 74-year-old with a prior TIA, CHA2DS2-VASc 7, apixaban started; every STROKE mention is a risk, warning sign or prevention (hypothetical), a denial ('Denies any episodes concerning for stroke': negated) or a 2022 MRI with 'no infarct' (negated, historical); the father's CVA and the mother's Parkinson's disease are family. Traps: TIA (not labelled), 'No history of intracranial hemorrhage' (not labelled), breast cancer with breast radiation and 'no recurrence' (not brain), 'no LV thrombus'. Named cardiologist, office note, old head MRI result, ECG/echo/labs; no alternative-imaging reason.",
+ 'pppmm', [
+ (S, 'stroke', 'concerning for stroke', 'n'),
+ (S, 'CVA', None, 'f'),
+ (ND, "Parkinson's disease", "Mother with Parkinson's disease", 'f'),
+ (S, 'stroke', 'Annual stroke risk', 'y'),
+ (S, 'stroke', 'risk of stroke', 'y'),
+ (S, 'stroke', 'stroke warning signs', 'y'),
+ (S, 'infarct', 'no infarct', 'nh'),
+ (ND, "Parkinson's disease", "Family history of Parkinson's disease", 'f'),
+ ])
+NOTES['06'] = ("Written hospitalist H&P: community-acquired pneumonia with COPD exacerbation and transient confusion, with a long negated neurological ROS ('no seizures': negated only), a past-history block 'No history of seizure disorder, stroke, or dementia' (negated + historical), and a family history of Alzheimer's dementia, stroke, multiple sclerosis, a brother's brain tumour 'removed' (family PRIOR_SURGERY) and 'No family history of epilepsy' (negated + family); 'No evidence of meningitis' is negated INFECTION. Traps: skin 'lesions', nasal basal cell carcinoma excised and Mohs surgery, TIA, 'DVT prophylaxis', 'If confusion recurs'. Named physician, H&P, labs; CXR only (no head imaging), no alternative-imaging reason.",
+ 'ppmpm', [
+ (EP, 'seizures', 'no seizures, no syncope', 'n'),
+ (S, 'stroke', 'Denies history of stroke', 'nh'),
+ (EP, 'seizure disorder', None, 'nh'),
+ (S, 'stroke', 'seizure disorder, stroke', 'nh'),
+ (ND, 'dementia', 'stroke, or dementia', 'nh'),
+ (ND, "Alzheimer's dementia", None, 'f'),
+ (S, 'stroke', 'died of a stroke', 'f'),
+ (I, 'multiple sclerosis', None, 'f'),
+ (T, 'brain tumor', None, 'f'),
+ (SUR, 'removed', 'tumor" removed', 'f'),
+ (EP, 'epilepsy', None, 'nf'),
+ (INF, 'meningitis', None, 'n'),
  ])
