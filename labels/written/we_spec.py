@@ -147,3 +147,17 @@ NOTES['06'] = ("Written hospitalist H&P: community-acquired pneumonia with COPD 
  (EP, 'epilepsy', None, 'nf'),
  (INF, 'meningitis', None, 'n'),
  ])
+NOTES['07'] = ("Written head-and-neck surgical oncology return visit: supraglottic laryngeal SCC 14 months after 70 Gy chemoradiation to the larynx and neck, suspected local recurrence versus laryngeal radionecrosis, biopsy planned. None of it is brain: laryngeal/neck radiation, 're-irradiation', 'prior 70 Gy', 'recurrence', 'recurrent cancer', 'radionecrosis of the larynx', the aryepiglottic 'lesion', 'no new neck mass', the peritonsillar and neck 'abscess', procedural 'infection' risk and 'Cranial nerves' are not labelled; the only mentions are 'No history of stroke or seizures' (negated + historical). Named surgeon, office note, labs none; PET/CT and neck CT are not head imaging; 'Brain MRI not performed' gives no alternative-imaging reason.",
+ 'ppmmm', [
+ (S, 'stroke', 'No history of stroke or seizures', 'nh'),
+ (EP, 'seizures', 'stroke or seizures', 'nh'),
+ ])
+NOTES['08'] = ("Written spine-surgery new-patient note: neurogenic claudication from L3-L4 stenosis after an L4-L5 laminectomy, in a woman with Parkinson disease (current: NEURODEGENERATIVE present, so experimental_investigational). Traps: spinal everything (laminectomy, T11 vertebral 'lesion' and hemangioma with 'biopsy', palliative radiation to T10-T12 '20 Gy', 'No epidural abscess or enhancing mass', 'no cord lesion', decompression/fusion) is not labelled; 'No history of stroke or seizures' and 'No history of MS' are negated + historical; 'Parkinson therapist' (a specialty) and 'Parkinson medications' (a drug class) are not mentions; 'Movement Disorders' clinic. Named surgeon, office note, 2020 biopsy result; lumbar MRI/x-rays are not head imaging.",
+ 'ppmpm', [
+ (ND, 'Parkinson disease', 'woman with Parkinson disease', ''),
+ (ND, "Parkinson's", "Parkinson's gait", ''),
+ (S, 'stroke', 'No history of stroke or seizures', 'nh'),
+ (EP, 'seizures', 'stroke or seizures', 'nh'),
+ (I, 'MS', 'No history of MS', 'nh'),
+ (ND, 'Parkinson disease', 'Parkinson disease, which affects', ''),
+ ])
