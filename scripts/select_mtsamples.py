@@ -21,6 +21,9 @@ ROUNDS = {
         ("test", "brain"): 0, ("test", "other"): 0, ("test", "control"): 0},
     5: {("dev", "brain"): 21, ("dev", "other"): 13, ("dev", "control"): 2,
         ("test", "brain"): 0, ("test", "other"): 0, ("test", "control"): 0},
+    # 2026-12-03: the test split's last brain-screen notes (labelled blind, before any extractor run)
+    6: {("dev", "brain"): 0, ("dev", "other"): 0, ("dev", "control"): 0,
+        ("test", "brain"): 3, ("test", "other"): 0, ("test", "control"): 0},
 }
 
 
