@@ -25,8 +25,12 @@ TEXT_KEY = "extractor.text_with_ws"
 
 
 def _medspacy_matcher(component: object) -> object:
-    """The MedspacyMatcher inside a TargetMatcher or ConText (medspaCy 1.3.1 keeps it private)."""
-    return getattr(component, "_TargetMatcher__matcher", None) or getattr(component, "_ConText__matcher", None)
+    """The MedspacyMatcher inside a TargetMatcher, ConText or Sectionizer (medspaCy 1.3.1 keeps it private)."""
+    return (
+        getattr(component, "_TargetMatcher__matcher", None)
+        or getattr(component, "_ConText__matcher", None)
+        or getattr(component, "_Sectionizer__matcher", None)
+    )
 
 
 def read_text_once(component: object) -> None:

@@ -99,6 +99,7 @@ def build(compiled: bool = True) -> Language:
     )
     if compiled:
         install_lean_sectionizer(sectionizer)
+        read_text_once(sectionizer)
     context_config: dict = {"rules": None}
     if cfg.context_max_scope:
         context_config["max_scope"] = cfg.context_max_scope

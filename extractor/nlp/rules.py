@@ -142,15 +142,17 @@ def split_first_token(pattern: list[dict]) -> list[list[dict]] | None:
     match the same empty start twice).
     """
     first = pattern[0] if pattern else None
-    if not isinstance(first, dict) or len(first) != 1:
+    if not isinstance(first, dict) or "OP" in first:
         return None
-    ((key, value),) = first.items()
-    if key not in ("ORTH", "TEXT", "LOWER") or not isinstance(value, dict) or set(value) != {"IN"}:
+    lists = [k for k, v in first.items() if isinstance(v, dict)]
+    if len(lists) != 1 or lists[0] not in ("ORTH", "TEXT", "LOWER", "SHAPE") or set(first[lists[0]]) != {"IN"}:
         return None
-    words = value["IN"]
+    key = lists[0]
+    plain = {k: v for k, v in first.items() if k != key}  # IS_SENT_START and such: checked in C as before
+    words = first[key]["IN"]
     if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
         return None
-    return [[{key: w}, *pattern[1:]] for w in dict.fromkeys(words)]
+    return [[{key: w, **plain}, *pattern[1:]] for w in dict.fromkeys(words)]
 
 
 def _tie_winner(nlp: Language, rules: list, ids: list[int], phrase: str) -> int:

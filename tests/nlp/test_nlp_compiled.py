@@ -187,6 +187,13 @@ def test_split_first_token_patterns():
     assert split_first_token(pattern) == [[{"ORTH": "in"}, {"ORTH": "/"}], [{"ORTH": "on"}, {"ORTH": "/"}]]
     assert split_first_token([{"LOWER": {"IN": ["a"]}, "OP": "?"}, {"ORTH": "b"}]) is None  # an OP: left whole
     assert split_first_token([{"TEXT": {"REGEX": "^a$"}}]) is None
+    # a plain attribute beside the list goes with each word: a timeline line opening with its date
+    dated = [{"SHAPE": {"IN": ["d", "dd"]}, "IS_SENT_START": True}, {"ORTH": "/"}]
+    assert split_first_token(dated) == [
+        [{"SHAPE": "d", "IS_SENT_START": True}, {"ORTH": "/"}],
+        [{"SHAPE": "dd", "IS_SENT_START": True}, {"ORTH": "/"}],
+    ]
+    assert split_first_token([{"LOWER": {"IN": ["a"]}, "TEXT": {"REGEX": "^a$"}}]) is None  # two checks: left whole
 
 
 def test_regex_needs_reads_necessary_words():
