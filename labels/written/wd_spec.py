@@ -2,7 +2,7 @@
 
 Flags: n negated, h historical, y hypothetical, f family, u uncertain. Checklist string: clinician,
 office_visit_note, prior_imaging, labs_or_special_testing, alternative_imaging_reason (p present, m missing).
-Written from the notes alone, before the extractor was run on them; `python wd_make.py` builds wd-NN.json.
+Written from the notes alone, before the extractor was run on them; `python make_labels.py wd` builds wd-NN.json.
 """
 T, R, E, RAD, SUR, L, A, I, INF, G, EP, ND, S, M = ('BRAIN_TUMOR', 'TUMOR_RECURRENCE', 'TREATMENT_EFFECT', 'PRIOR_RADIATION',
     'PRIOR_SURGERY', 'BRAIN_LESION', 'ABSCESS', 'INFLAMMATORY', 'INFECTION', 'GLIOMA_GRADING', 'EPILEPSY',
