@@ -24,6 +24,9 @@ ROUNDS = {
     # 2026-12-03: the test split's last brain-screen notes (labelled blind, before any extractor run)
     6: {("dev", "brain"): 0, ("dev", "other"): 0, ("dev", "control"): 0,
         ("test", "brain"): 3, ("test", "other"): 0, ("test", "control"): 0},
+    # 2026-12-03 (session 22): the dev split's next "other"-pool notes, where look-alikes turn spurious
+    7: {("dev", "brain"): 0, ("dev", "other"): 28, ("dev", "control"): 0,
+        ("test", "brain"): 0, ("test", "other"): 0, ("test", "control"): 0},
 }
 
 
