@@ -9,24 +9,67 @@ import hashlib
 import sys
 from pathlib import Path
 
-BRAIN = {"brain_tumor", "brain_lesion_mass", "brain_surgery", "head_radiation", "cns_infection",
-         "demyelination_ms", "brain_mri"}
-QUOTA = {("dev", "brain"): 36, ("dev", "other"): 10, ("dev", "control"): 10,
-         ("test", "brain"): 22, ("test", "other"): 6, ("test", "control"): 6}
+BRAIN = {
+    "brain_tumor",
+    "brain_lesion_mass",
+    "brain_surgery",
+    "head_radiation",
+    "cns_infection",
+    "demyelination_ms",
+    "brain_mri",
+}
+QUOTA = {
+    ("dev", "brain"): 36,
+    ("dev", "other"): 10,
+    ("dev", "control"): 10,
+    ("test", "brain"): 22,
+    ("test", "other"): 6,
+    ("test", "control"): 6,
+}
 # Later rounds (2026-12-02): the next notes in the same order, past every note labelled before the round.
 ROUNDS = {
-    3: {("dev", "brain"): 14, ("dev", "other"): 3, ("dev", "control"): 3,
-        ("test", "brain"): 12, ("test", "other"): 2, ("test", "control"): 2},
-    4: {("dev", "brain"): 16, ("dev", "other"): 4, ("dev", "control"): 4,
-        ("test", "brain"): 0, ("test", "other"): 0, ("test", "control"): 0},
-    5: {("dev", "brain"): 21, ("dev", "other"): 13, ("dev", "control"): 2,
-        ("test", "brain"): 0, ("test", "other"): 0, ("test", "control"): 0},
+    3: {
+        ("dev", "brain"): 14,
+        ("dev", "other"): 3,
+        ("dev", "control"): 3,
+        ("test", "brain"): 12,
+        ("test", "other"): 2,
+        ("test", "control"): 2,
+    },
+    4: {
+        ("dev", "brain"): 16,
+        ("dev", "other"): 4,
+        ("dev", "control"): 4,
+        ("test", "brain"): 0,
+        ("test", "other"): 0,
+        ("test", "control"): 0,
+    },
+    5: {
+        ("dev", "brain"): 21,
+        ("dev", "other"): 13,
+        ("dev", "control"): 2,
+        ("test", "brain"): 0,
+        ("test", "other"): 0,
+        ("test", "control"): 0,
+    },
     # 2026-12-03: the test split's last brain-screen notes (labelled blind, before any extractor run)
-    6: {("dev", "brain"): 0, ("dev", "other"): 0, ("dev", "control"): 0,
-        ("test", "brain"): 3, ("test", "other"): 0, ("test", "control"): 0},
+    6: {
+        ("dev", "brain"): 0,
+        ("dev", "other"): 0,
+        ("dev", "control"): 0,
+        ("test", "brain"): 3,
+        ("test", "other"): 0,
+        ("test", "control"): 0,
+    },
     # 2026-12-03 (session 22): the dev split's next "other"-pool notes, where look-alikes turn spurious
-    7: {("dev", "brain"): 0, ("dev", "other"): 28, ("dev", "control"): 0,
-        ("test", "brain"): 0, ("test", "other"): 0, ("test", "control"): 0},
+    7: {
+        ("dev", "brain"): 0,
+        ("dev", "other"): 28,
+        ("dev", "control"): 0,
+        ("test", "brain"): 0,
+        ("test", "other"): 0,
+        ("test", "control"): 0,
+    },
 }
 
 
@@ -74,6 +117,7 @@ def main() -> None:
     later = {r["sample"] for n in ROUNDS if n >= number and (labels / f"selection_round{n}.csv").exists()
              for r in csv.DictReader((labels / f"selection_round{n}.csv").open(encoding="utf-8"))}  # fmt: skip
     write(str(labels / f"selection_round{number}.csv"), choose(rows, ROUNDS[number], labelled - later))
+
 
 if __name__ == "__main__":
     main()

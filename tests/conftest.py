@@ -27,4 +27,3 @@ def installed_wheel(tmp_path_factory) -> Path:
     subprocess.run([*pip, "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)], **run)
     subprocess.run([*pip, "install", "-q", "--no-deps", "--target", str(target), str(next(dist.glob("*.whl")))], **run)
     return target
-

@@ -25,8 +25,6 @@ Electronically signed by: Maria Delgado, MD
 """
 
 
-
-
 @pytest.fixture
 def note(tmp_path) -> Path:
     p = tmp_path / "note.txt"

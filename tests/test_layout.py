@@ -50,7 +50,11 @@ def test_every_module_imports_first_in_a_fresh_interpreter():
     assert len(names) > 30
     out = subprocess.run(
         [sys.executable, "-c", IMPORT_EACH_FIRST, *names],
-        capture_output=True, text=True, timeout=600, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     failed = out.stdout.strip().rsplit("FAILED:", 1)[-1]
     assert failed == "", f"{failed}\n{out.stderr[-3000:]}"

@@ -84,5 +84,3 @@ class LiveProgress:
         self.console.print(
             f"backfill: {p.done}/{p.total} done, {rate:.1f} cases/s, ETA {eta}, {p.failed} failed", highlight=False
         )
-
-

@@ -322,9 +322,7 @@ def attempts_of(conn: sa.Connection, case_id: str) -> int:
 
 
 def claim_case(conn: sa.Connection, case_id: str, owner: str, expires: float) -> None:
-    conn.execute(
-        sa.update(cases_table).where(_c.case_id == case_id).values(claim_owner=owner, claim_expires=expires)
-    )
+    conn.execute(sa.update(cases_table).where(_c.case_id == case_id).values(claim_owner=owner, claim_expires=expires))
 
 
 def finish_case(conn: sa.Connection, case_id: str, line: str, values: dict[str, Any]) -> None:
@@ -337,7 +335,6 @@ def count_failure(engine: sa.Engine, case_id: str) -> int:
     with engine.begin() as conn:
         conn.execute(sa.update(cases_table).where(_c.case_id == case_id).values(attempts=_c.attempts + 1))
         return attempts_of(conn, case_id)
-
 
 
 def last_written(conn: sa.Connection) -> tuple[int, str | None]:

@@ -54,7 +54,7 @@ def to_html(review: Review, texts: Mapping[str, str]) -> str:
         f"<p>Patient: {escape(r.patient_name or '-')} &middot; DOB: {escape(r.date_of_birth or '-')} &middot; "
         f"Member: {escape(r.member_id or '-')} &middot; Ordering: {escape(r.ordering_clinician or '-')} &middot; "
         f"CPT: {escape(', '.join(r.cpt_codes) or '-')} &middot; Request date: {escape(r.request_date)}</p>",
-        f'<p>Recommendation: <strong>{escape(review.recommendation)}</strong> (prefilled; a human decides)</p>',
+        f"<p>Recommendation: <strong>{escape(review.recommendation)}</strong> (prefilled; a human decides)</p>",
         "<h2>Indications</h2><table><tr><th>indication</th><th>status</th><th>evidence</th></tr>",
     ]
     for ind in review.indications:
@@ -62,7 +62,7 @@ def to_html(review: Review, texts: Mapping[str, str]) -> str:
         if ind.missing:
             evidence += f'<br><span class="flags">missing: {escape("; ".join(ind.missing))}</span>'
         out.append(
-            f"<tr><td>{escape(ind.title)}<br><span class=\"flags\">{escape(ind.id)} ({ind.kind})</span></td>"
+            f'<tr><td>{escape(ind.title)}<br><span class="flags">{escape(ind.id)} ({ind.kind})</span></td>'
             f'<td class="{ind.status}">{ind.status} ({ind.score:.2f})</td><td>{evidence}</td></tr>'
         )
     out.append("</table><h2>Documentation checklist</h2><table>")
@@ -88,7 +88,7 @@ def to_html(review: Review, texts: Mapping[str, str]) -> str:
         if d.error:
             out.append(f"<p>Could not be read: {escape(d.error)}</p>")
             continue
-        out.append(f"<p class=\"flags\">{escape(d.type or '')}, {d.pages} page(s)</p>")
+        out.append(f'<p class="flags">{escape(d.type or "")}, {d.pages} page(s)</p>')
         out.append(f"<pre>{_highlight(texts.get(d.name, ''), spans.get(d.name, []), names[d.name])}</pre>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"

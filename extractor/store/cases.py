@@ -468,4 +468,3 @@ def list_cases(
         "due": [Case.due_at.asc(), Case.created_at.asc()],
     }.get(sort, [Case.created_at.asc()])
     return list(session.scalars(query.order_by(*order).limit(limit)))
-

@@ -65,9 +65,7 @@ def record_decision(
 
 def decisions_for(session: Session, case_id: str) -> list[Decision]:
     return list(
-        session.scalars(
-            select(Decision).where(Decision.case_id == case_id).order_by(Decision.created_at, Decision.id)
-        )
+        session.scalars(select(Decision).where(Decision.case_id == case_id).order_by(Decision.created_at, Decision.id))
     )
 
 

@@ -54,8 +54,8 @@ def find_pas_request(
     provider: str | None = None,
 ) -> PasRequest | None:
     """The latest request with this Claim identifier (and, when given, member id and provider: PAS's inquiry
-    matches on the subscriber and the requesting provider too); `owner` (the read policy's scope) keeps only
-the requests that user submitted, None searches all."""
+        matches on the subscriber and the requesting provider too); `owner` (the read policy's scope) keeps only
+    the requests that user submitted, None searches all."""
     query = select(PasRequest).where(PasRequest.claim_value == claim_value)
     if claim_system:
         query = query.where(PasRequest.claim_system == claim_system)

@@ -65,8 +65,7 @@ def test_links_and_manifest_paths_leaving_the_input_are_error_lines_unless_allow
 
     manifest = cases / "manifest.csv"
     manifest.write_text(
-        "case_id,path\n"
-        f"up,../elsewhere/other_patient.txt\nabsolute,{secret / 'other_patient.txt'}\ninside,good.txt\n"
+        f"case_id,path\nup,../elsewhere/other_patient.txt\nabsolute,{secret / 'other_patient.txt'}\ninside,good.txt\n"
     )
     proc = backfill(manifest, "--out", tmp_path / "manifest.jsonl", "--workers", "1")
     assert proc.returncode == 0, proc.stderr
@@ -147,9 +146,10 @@ def test_db_replaces_undecided_reviews_keeps_decided_ones_and_stores_only_valid_
         rec = {cid: json.loads(store.load_review_json(s, cid))["recommendation"] for cid in ("a.txt", "b.txt")}
         assert rec == {"a.txt": "likely_meets_criteria", "b.txt": "experimental_investigational"}
         assert store.get_case(s, "b.txt").decision == "approve"
-        assert store.stored_path(app, store.get_case(s, "a.txt").documents[0]).read_bytes() == (
-            cases / "a.txt"
-        ).read_bytes()  # the new note replaced the old one
+        assert (
+            store.stored_path(app, store.get_case(s, "a.txt").documents[0]).read_bytes()
+            == (cases / "a.txt").read_bytes()
+        )  # the new note replaced the old one
 
     # A review that does not validate (a state tampered with, a worker's bug) is never stored.
     engine = sa.create_engine(f"sqlite:///{out}.state.sqlite")
@@ -157,9 +157,7 @@ def test_db_replaces_undecided_reviews_keeps_decided_ones_and_stores_only_valid_
         line = json.loads(conn.execute(sa.select(cases_table.c.line).where(cases_table.c.case_id == "c.txt")).scalar())
         line["review"]["recommendation"] = "deny"
         conn.execute(
-            sa.update(cases_table)
-            .where(cases_table.c.case_id == "c.txt")
-            .values(line=json.dumps(line), stored=False)
+            sa.update(cases_table).where(cases_table.c.case_id == "c.txt").values(line=json.dumps(line), stored=False)
         )
     engine.dispose()
     with factory() as s:

@@ -159,5 +159,8 @@ def test_rationale_never_offers_an_indication_its_guideline_version_lacks(tmp_pa
     for ind in lacking:
         assert ind.text[:60] not in old.rationale
     current = prefill([note], request_date=date(2024, 1, 15)).review
-    assert any(i.text[:60] in current.rationale for i in knowledge.guideline_for(date(2024, 1, 15)).indications
-               if i.id == lacking[0].id)
+    assert any(
+        i.text[:60] in current.rationale
+        for i in knowledge.guideline_for(date(2024, 1, 15)).indications
+        if i.id == lacking[0].id
+    )

@@ -173,6 +173,7 @@ def test_sample_checklist_item(case_name, item, want):
 
 def test_egfr_mutation_is_not_an_egfr_lab_result():
     """Regression: "EGFR exon 19 deletion" is a tumour mutation, not the eGFR (kidney function) lab value."""
+
     def labs(text: str) -> list[str]:
         return [m.text for m in extract(text).mentions if m.label == "DOC_LAB"]
 

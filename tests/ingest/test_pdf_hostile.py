@@ -148,7 +148,6 @@ def test_a_worker_that_died_while_idle_is_replaced():
     assert read_pdf("note.pdf", make_pdf([NOTE]), Settings())[0].pages == 1
 
 
-
 def test_pdfs_read_from_many_threads_at_once_all_come_back():
     """A web server's threads share the bounded workers; each caller gets its own document."""
     from concurrent.futures import ThreadPoolExecutor

@@ -253,7 +253,6 @@ def test_audit_log_and_csv_export(db):
     assert "'=HYPERLINK(x).pdf" in lines[2]  # no spreadsheet formula injection through a file name
 
 
-
 def test_an_audit_row_is_written_by_its_transactions_commit_and_gone_with_a_rollback_or_close(db):
     """store.audit queues the row on the session as session.add would an object: one INSERT in the commit."""
     _, factory, _ = db
@@ -275,6 +274,7 @@ def test_an_audit_row_is_written_by_its_transactions_commit_and_gone_with_a_roll
             ("case_viewed", "kept", "ada"),
         ]
         assert events[1].user_id == user.id and events[1].detail == "api" and events[1].at is not None
+
 
 @pytest.mark.parametrize("backend", backends())
 def test_upgrading_to_the_request_clock_gives_old_cases_their_receipt_due_and_decision_times(backend, tmp_path):

@@ -51,9 +51,7 @@ def document_meta_from_file(path: Path) -> DocumentMeta:
         data = Path(path).read_bytes()
     except OSError:
         return DocumentMeta(content_type=content_type(Path(path).name))
-    return DocumentMeta(
-        content_type=content_type(Path(path).name), size=len(data), sha1=hashlib.sha1(data).hexdigest()
-    )
+    return DocumentMeta(content_type=content_type(Path(path).name), size=len(data), sha1=hashlib.sha1(data).hexdigest())
 
 
 def content_type(name: str) -> str:
