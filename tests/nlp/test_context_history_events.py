@@ -1,0 +1,79 @@
+"""Past events told as narrative are historical; what the patient has now stays current. Issue 11.
+
+Four classes of ConText rules in models/context_rules.json, each with both sides: repeated past admissions
+("admitted frequently for", "multiple admissions for"), a list of standing medical problems ("multiple
+medical problems including", "comorbidities include"), what a past study showed ("a DEXA scan in the past,
+which showed"), and a dated narrative clause that opens a sentence ("In May 2019 she was treated for"). The
+SPEC uses historical to decide a current BRAIN_LESION, so the problem-list and admission cues leave the brain
+lesion and tumour findings to their own rules.
+"""
+
+import pytest
+
+from extractor.evaluate import kit_predictions
+from tests.helpers import flags
+
+
+def condition(nlp, sentence: str, words: str) -> set[str]:
+    """The flags of `words` as the only entity (a plain condition, as the NegEx/ConText kit marks one)."""
+    (pred,) = kit_predictions(nlp, [{"sentence": sentence, "condition": words}], ("medspacy_target_matcher",), True)
+    assert pred is not None
+    return {k for k, v in pred.items() if v}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "words", "expected"),
+    [
+        # repeated past admissions: what they were for began before this visit
+        ("He is admitted quite frequently for ABDOMINAL PAIN and bowel distention.", "abdominal pain", {"historical"}),
+        ("He is admitted quite often for abdominal pain and BOWEL DISTENTION.", "bowel distention", {"historical"}),
+        ("She has had multiple admissions for PANCREATITIS.", "pancreatitis", {"historical"}),
+        ("Frequent hospitalizations for COPD EXACERBATIONS.", "copd exacerbations", {"historical"}),
+        ("He has been hospitalized several times for HEART FAILURE.", "heart failure", {"historical"}),
+        # ... but this admission, or one planned, is now
+        ("He was admitted for PNEUMONIA.", "pneumonia", set()),
+        ("She will be admitted for CHEST PAIN.", "chest pain", set()),
+        ("Multiple admissions for pancreatitis, now presents with FEVER.", "fever", set()),
+        ("Complex history with multiple admissions who was admitted today for LETHARGY.", "lethargy", set()),
+        # a list of standing medical problems
+        ("She has multiple medical problems including COPD and diabetes.", "copd", {"historical"}),
+        ("She has multiple medical problems including COPD and DIABETES.", "diabetes", {"historical"}),
+        ("His comorbidities include OBESITY and sleep apnea.", "obesity", {"historical"}),
+        ("Other medical problems include GOUT.", "gout", {"historical"}),
+        # ... but not the complaint the list leads up to, nor a list of symptoms
+        ("Multiple medical problems including diabetes, who presents with CHEST PAIN.", "chest pain", set()),
+        ("He is developing URI symptoms including COUGH.", "cough", set()),
+        # what a past study showed
+        ("She has had a DEXA scan in the past, which showed her to be OSTEOPOROTIC.", "osteoporotic", {"historical"}),
+        ("He had a colonoscopy years ago that revealed POLYPS.", "polyps", {"historical"}),
+        # ... a study of this visit shows what is there now
+        ("A CT of the head was done today which showed a SUBDURAL HEMATOMA.", "subdural hematoma", set()),
+        ("An abdominal CT, which showed ACUTE PANCREATITIS, was obtained.", "acute pancreatitis", set()),
+        ("He had pneumonia in the past and now presents with FEVER.", "fever", set()),
+        # a dated clause that opens the sentence reaches its clause
+        ("In May 2019 she was treated for PNEUMONIA.", "pneumonia", {"historical"}),
+        ("In 2016, after a fall, she had a HIP FRACTURE.", "hip fracture", {"historical"}),
+        # ... not past a clause that says now
+        ("In May 2019 she had pneumonia and now presents with a COUGH.", "cough", set()),
+        ("In 2016 she had a hip fracture; today she reports KNEE PAIN.", "knee pain", set()),
+    ],
+)
+def test_a_past_event_is_historical_and_a_current_one_is_not(nlp, sentence, words, expected):
+    assert condition(nlp, sentence, words) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "word", "expected"),
+    [
+        # the product's concepts: a past admission, problem list or dated clause is history ...
+        ("She has had multiple admissions for seizures.", "EPILEPSY", None, {"historical"}),
+        ("His comorbidities include a prior stroke and diabetes.", "STROKE", None, {"historical"}),
+        ("In May 2019 she underwent a right frontal craniotomy.", "PRIOR_SURGERY", None, {"historical"}),
+        # ... a current brain finding stays current (SPEC: historical decides a current BRAIN_LESION)
+        ("Multiple medical problems including a left frontal glioblastoma.", "BRAIN_TUMOR", None, set()),
+        ("Multiple admissions for seizures; MRI today shows a new enhancing lesion.", "BRAIN_LESION", None, set()),
+        ("In May 2019 she had a craniotomy and now has a new enhancing mass.", "BRAIN_LESION", None, set()),
+    ],
+)
+def test_the_product_concepts_keep_their_conventions(text, label, word, expected):
+    assert flags(text, label, word) == expected
