@@ -56,6 +56,21 @@ def condition(nlp, sentence: str, words: str) -> set[str]:
         # ... not past a clause that says now
         ("In May 2019 she had pneumonia and now presents with a COUGH.", "cough", set()),
         ("In 2016 she had a hip fracture; today she reports KNEE PAIN.", "knee pain", set()),
+        # 'PMH' is the past medical history, as 'history' is
+        ("PMH significant for CAD and DIABETES.", "diabetes", {"historical"}),
+        ("PMH significant for diabetes, presents with CHEST PAIN.", "chest pain", set()),
+        # a general condition 'last year' is a past one (the product's concepts keep their own list)
+        ("He was treated for PNEUMONIA last year.", "pneumonia", {"historical"}),
+        ("She had pneumonia last year and now has a COUGH.", "cough", set()),
+        # an onset 'since age 5', 'as a young man'
+        ("He has had ASTHMA since age 5.", "asthma", {"historical"}),
+        ("He has had asthma since age 5 and today has a COUGH.", "cough", set()),
+        ("He had KIDNEY STONES as a young man.", "kidney stones", {"historical"}),
+        ("He is a young man with a COUGH.", "cough", set()),
+        # a habit the patient 'used to' have; a drug 'used to treat' a condition treats it now
+        ("He used to drink ALCOHOL heavily.", "alcohol", {"historical"}),
+        ("She used to smoke but now has a COUGH.", "cough", set()),
+        ("This inhaler is used to treat his ASTHMA.", "asthma", set()),
     ],
 )
 def test_a_past_event_is_historical_and_a_current_one_is_not(nlp, sentence, words, expected):
