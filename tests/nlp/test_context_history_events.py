@@ -71,6 +71,14 @@ def condition(nlp, sentence: str, words: str) -> set[str]:
         ("He used to drink ALCOHOL heavily.", "alcohol", {"historical"}),
         ("She used to smoke but now has a COUGH.", "cough", set()),
         ("This inhaler is used to treat his ASTHMA.", "asthma", set()),
+        # a complaint for months began before the visit (ConText: more than two weeks); for days or a week it is now
+        ("She has had intermittent CHEST PAIN for several months.", "chest pain", {"historical"}),
+        ("He has had NAUSEA for the past month.", "nausea", {"historical"}),
+        ("He has had NAUSEA for the past week.", "nausea", set()),
+        ("She has had a COUGH for 3 days.", "cough", set()),
+        # ex-: a past habit ('healed' is no cue: the kit's dev 671 "No residua of HEALED FRACTURES" is current)
+        ("He is an ex-SMOKER.", "smoker", {"historical"}),
+        ("He is an active SMOKER.", "smoker", set()),
     ],
 )
 def test_a_past_event_is_historical_and_a_current_one_is_not(nlp, sentence, words, expected):
