@@ -79,6 +79,21 @@ def condition(nlp, sentence: str, words: str) -> set[str]:
         # ex-: a past habit ('healed' is no cue: the kit's dev 671 "No residua of HEALED FRACTURES" is current)
         ("He is an ex-SMOKER.", "smoker", {"historical"}),
         ("He is an active SMOKER.", "smoker", set()),
+        # a history ends where the note turns to why the patient is here
+        ("History of CHF, admitted with PNEUMONIA.", "pneumonia", set()),
+        ("History of CHF, admitted with pneumonia.", "chf", {"historical"}),
+        ("Status post appendectomy, admitted for ABDOMINAL PAIN.", "abdominal pain", set()),
+        ("History of asthma and is here with WHEEZING.", "wheezing", set()),
+        ("History of diabetes, complains of CHEST PAIN.", "chest pain", set()),
+        ("History of diabetes, reports CHEST PAIN.", "chest pain", set()),
+        ("He has a history of alcohol abuse and was brought in INTOXICATED.", "intoxicated", set()),
+        ("A 60-year-old with a history of CAD, sent from clinic for HYPOTENSION.", "hypotension", set()),
+        ("He was previously well until 3 days ago when he developed COUGH.", "cough", set()),
+        ("History of asthma with an acute EXACERBATION.", "exacerbation", set()),
+        # ... and a return precaution stays hypothetical, a past diagnosis stays past
+        ("Return if he complains of CHEST PAIN.", "chest pain", {"hypothetical"}),
+        ("Previously healthy woman with FEVER.", "fever", set()),
+        ("She was previously diagnosed with ASTHMA.", "asthma", {"historical"}),
     ],
 )
 def test_a_past_event_is_historical_and_a_current_one_is_not(nlp, sentence, words, expected):
