@@ -1,12 +1,13 @@
 """Past events told as narrative are historical; what the patient has now stays current. Issue 11.
 
-Four classes of ConText rules in models/context_rules.json, each with both sides: repeated past admissions
+Classes of ConText rules in models/context_rules.json, each with both sides: repeated past admissions
 ("admitted frequently for", "multiple admissions for"), a list of standing medical problems ("multiple
 medical problems including", "comorbidities include"), what a past study showed ("a DEXA scan in the past,
-which showed"), and a dated narrative clause that opens a sentence ("In May 2019 she was treated for"). The
-SPEC uses historical to decide a current BRAIN_LESION, so the problem-list and admission cues leave the brain
-lesion and tumour findings to their own rules.
-"""
+which showed"), a dated narrative clause that opens a sentence ("In May 2019 she was treated for"), "PMH",
+"last year", an onset "since age 5" or "as a young man", a habit the patient "used to" have, a complaint "for
+several months", "ex-smoker"; and a history ends where the note turns to why the patient is here ("admitted
+with", "brought in", ", complains of"). The SPEC uses historical to decide a current BRAIN_LESION, so the
+problem-list and admission cues leave the brain lesion and tumour findings to their own rules."""
 
 import pytest
 
