@@ -115,6 +115,7 @@ CONDITIONS = [
         ("She was diagnosed with BREAST CANCER in 2019.", "breast cancer", "historical"),
         ("She was diagnosed in 2019 with BREAST CANCER.", "breast cancer", "historical"),
         ("She was treated for PNEUMONIA in May 2019.", "pneumonia", "historical"),
+        ("In May 2019 she was treated for PNEUMONIA.", "pneumonia", "historical"),
         ("He had CHICKENPOX as a child.", "chickenpox", "historical"),
         ("Remote history of PEPTIC ULCER DISEASE.", "peptic ulcer disease", "historical"),
         ("Old healed RIB FRACTURES.", "rib fractures", "historical"),
@@ -167,7 +168,6 @@ STILL_WRONG = [
 
 # kit-style rows still wrong: (sentence, the condition's words, what the labels want, what it says now)
 CONDITIONS_STILL_WRONG = [
-        ("In May 2019 she was treated for PNEUMONIA.", "pneumonia", "historical", ""),
         ("A CT at that time showed a PNEUMOTHORAX.", "pneumothorax", "historical", ""),
         ("Prior to admission, he had been taking WARFARIN.", "warfarin", "historical", ""),
         ("He presents with COUGH and had pneumonia in 2019.", "cough", "", "historical"),
