@@ -5,7 +5,7 @@ that must stay as it was (labels/mtsamples/README.md conventions)."""
 
 import pytest
 
-from tests.helpers import flags
+from tests.helpers import checklist, flags
 
 # (text, label, word, expected flags of that mention)
 FLAGGED = [
@@ -33,3 +33,21 @@ FLAGGED = [
 @pytest.mark.parametrize(("text", "label", "word", "expected"), FLAGGED)
 def test_real_note_flags_7b(text, label, word, expected):
     assert flags(text, label, word) == expected
+
+
+# an EEG records the brain: a bare "MRI" just after it is the head's, even where the rest of the note (skin,
+# neck) names other organs more often; the same bare MRI in a knee consult stays no prior imaging
+EPILEPSY_CONSULT = (
+    "Neurology consult for refractory epilepsy.\n\nHISTORY: Seizures since age 2. Previous workup showed an EEG in "
+    "2005 with a left posterior focus. MRI in 2007 was within normal limits.\n\nEXAM: Neck supple. Skin: rash on the "
+    "flank.\n"
+)
+KNEE_CONSULT = (
+    "Orthopedic consult for knee pain.\n\nHISTORY: Pain in the knee for a year. Skin over the knee is intact, no rash. "
+    "MRI in 2007 was within normal limits.\n\nEXAM: Neck supple.\n"
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), [(EPILEPSY_CONSULT, "present"), (KNEE_CONSULT, "missing")])
+def test_a_bare_mri_after_an_eeg_is_head_imaging(tmp_path, text, expected):
+    assert checklist(tmp_path, text)["prior_imaging"] == expected
