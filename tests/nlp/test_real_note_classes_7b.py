@@ -5,6 +5,7 @@ that must stay as it was (labels/mtsamples/README.md conventions)."""
 
 import pytest
 
+from extractor.ingest.document import classify
 from tests.helpers import checklist, flags
 
 # (text, label, word, expected flags of that mention)
@@ -51,3 +52,18 @@ KNEE_CONSULT = (
 @pytest.mark.parametrize(("text", "expected"), [(EPILEPSY_CONSULT, "present"), (KNEE_CONSULT, "missing")])
 def test_a_bare_mri_after_an_eeg_is_head_imaging(tmp_path, text, expected):
     assert checklist(tmp_path, text)["prior_imaging"] == expected
+
+
+# a SOAP note written out ("SUBJECTIVE:" then "OBJECTIVE:", a therapy evaluation) is a visit note as "S:"/"O:" is;
+# a lone "SUBJECTIVE:" heading (a telephone message) is not
+SOAP_NOTE = (
+    "MEDICAL DIAGNOSIS: Stroke.\n\nSUBJECTIVE: The patient is referred for outpatient speech therapy.\n\n"
+    "OBJECTIVE: A Western Aphasia Battery was completed.\n\nASSESSMENT: Global aphasia.\n\n"
+    "PLAN OF CARE: Speech therapy twice a week.\n"
+)
+PHONE_MESSAGE = "SUBJECTIVE: Mother called about a fever since last night.\n\nPLAN: Tylenol and fluids.\n"
+
+
+@pytest.mark.parametrize(("text", "expected"), [(SOAP_NOTE, "office_note"), (PHONE_MESSAGE, "other")])
+def test_a_written_out_soap_note_is_a_visit_note(text, expected):
+    assert classify(text) == expected
