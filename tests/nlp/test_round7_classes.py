@@ -20,6 +20,16 @@ FLAGGED = [
     ("She has no residual deficits from her stroke.", "STROKE", "stroke", set()),
     ("No sequelae of the meningitis.", "INFECTION", "meningitis", set()),
     ("She has no deficits and no stroke.", "STROKE", "stroke", {"negated"}),
+    # a hedge on what happened
+    ("He may have had a seizure prior to that.", "EPILEPSY", "seizure", {"uncertain"}),
+    ("She might have had a small stroke.", "STROKE", "stroke", {"uncertain"}),
+    ("He had a seizure prior to that.", "EPILEPSY", "seizure", set()),
+    (
+        "This may have been a slow exacerbation rather than progression of her multiple sclerosis.",
+        "INFLAMMATORY",
+        "multiple sclerosis",
+        set(),
+    ),
     # an imperative order opening a sentence: the test is still to be done
     ("Check CMP and phosphate every Monday.", "DOC_LAB", "CMP", {"hypothetical"}),
     ("Draw blood cultures times two.", "DOC_LAB", "blood cultures", {"hypothetical"}),
