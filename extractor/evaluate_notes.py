@@ -203,9 +203,10 @@ def print_report(result: dict, directory: Path, console) -> None:
     for s in result["scores"]:
         wrong_doc = {k: v for k, v in s.documentation.items() if v[0] != v[1]}
         wrong_ind = {k: v for k, v in s.indications.items() if v[0] != v[1]}
-        if not (s.recommendation[0] != s.recommendation[1] or wrong_ind or wrong_doc or s.missed or s.spurious):
+        wrong_rec = s.recommendation[0] != s.recommendation[1]
+        if not (wrong_rec or wrong_ind or wrong_doc or s.missed or s.spurious or s.flag_errors):
             continue
-        mark = "red" if s.recommendation[0] != s.recommendation[1] else "yellow"
+        mark = "red" if wrong_rec else "yellow"
         print_(
             f"[bold {mark}]{s.case_id}[/bold {mark}] {s.path}: recommendation expected {s.recommendation[0]}, "
             f"got {s.recommendation[1]}"

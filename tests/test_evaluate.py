@@ -91,6 +91,20 @@ def test_cli_exits_non_zero_under_a_min_threshold(labelled, capsys):
     assert "finding_precision 0.500 < 0.900" in capsys.readouterr().err
 
 
+def test_cli_lists_a_note_whose_only_error_is_a_flag(labelled, capsys):
+    """Regression: a note right on recommendation, findings and checklist but wrong on a flag was not listed."""
+    corpus, labels = labelled
+    label = json.loads((labels / "1.json").read_text(encoding="utf-8"))
+    second = NOTE.index("glioblastoma", NOTE.index("glioblastoma") + 1)
+    # the labeller calls the repeat mention "unchanged in size" historical; the extractor reads it as current
+    label["findings"].append(_finding("BRAIN_TUMOR", "glioblastoma", second, historical=True))
+    (labels / "1.json").write_text(json.dumps(label), encoding="utf-8")
+    assert cli_main(["evaluate", str(labels), "--corpus", str(corpus)]) == 0
+    out = capsys.readouterr().out
+    assert "mts-1 neurology/note.txt" in out
+    assert f'flag BRAIN_TUMOR "glioblastoma" (note.txt:{second}): historical expected True' in out
+
+
 def test_cli_json_output(labelled, capsys):
     corpus, labels = labelled
     assert cli_main(["evaluate", str(labels), "--corpus", str(corpus), "--json"]) == 0
