@@ -122,9 +122,21 @@ def _finder(strings: tuple[str, ...]) -> re.Pattern:
     return re.compile("(?=" + _trie(strings) + ")")  # zero-width: every offset, overlapping or not
 
 
+_FEW = 16  # up to this many strings, one `str.find` scan each is cheaper than one letter-tree regex scan
+
+
 def positions(lowered: str, strings: tuple[str, ...]) -> list[int]:
     """Every offset of `lowered` where one of `strings` occurs, ascending."""
-    return [m.start() for m in _finder(strings).finditer(lowered)]
+    if len(strings) > _FEW:
+        return [m.start() for m in _finder(strings).finditer(lowered)]
+    found: list[int] = []
+    find = lowered.find
+    for s in strings:
+        i = find(s)
+        while i != -1:
+            found.append(i)
+            i = find(s, i + 1)
+    return found if len(strings) == 1 else sorted(set(found))
 
 
 def find(pattern: re.Pattern, lowered: str | None) -> list[int] | None:

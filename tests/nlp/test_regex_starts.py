@@ -11,7 +11,7 @@ from extractor.ingest.files import decode_text
 from extractor.nlp import anatomy, pipeline
 from extractor.nlp.medspacy_patches import _medspacy_matcher
 from extractor.nlp.normalize import rejoin
-from extractor.nlp.regex_starts import find, lower_ascii, matches, starts
+from extractor.nlp.regex_starts import find, lower_ascii, matches, positions, starts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,3 +106,12 @@ def test_non_ascii_text_runs_the_regex_everywhere():
     assert lower_ascii("brain – café") is None
     assert find(p, None) is None
     assert [m.start() for m in matches(p, "Brain café brain", None)] == [0, 11]
+
+
+def test_positions_by_find_and_by_letter_tree_agree():
+    text = "the brain, the brainstem and the cerebrum; cns and csf. " * 3
+    few = ("brai", "cere", "cns", "the")
+    many = tuple(sorted({*few, *(f"z{i:02d}" for i in range(20))}))
+    expected = sorted({i for s in few for i in range(len(text)) if text.startswith(s, i)})
+    assert positions(text, few) == expected
+    assert positions(text, many) == expected  # the z-strings occur nowhere
