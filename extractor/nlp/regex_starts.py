@@ -161,10 +161,10 @@ def matches(pattern: re.Pattern, text: str, at: list[int] | None, offset: int = 
     found: list[re.Match] = []
     end = 0  # where the last match ended: finditer goes on from there
     match = pattern.match
-    for i in at[bisect_left(at, offset) :]:
+    if offset or (at and at[-1] >= len(text)):
+        at = at[bisect_left(at, offset) : bisect_left(at, offset + len(text))]
+    for i in at:
         i -= offset
-        if i >= len(text):
-            break
         if i < end:
             continue
         m = match(text, i)
