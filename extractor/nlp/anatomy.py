@@ -28,6 +28,7 @@ from spacy.tokens import Doc, Span
 from extractor import knowledge
 
 from .medspacy_patches import TEXT_KEY
+from .regex_starts import find, lower_ascii, matches
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,23 @@ class _Text:
         self._bounds: list[int] | None = None
         self._chars: tuple[list[int], list[int]] | None = None
         self._words: dict[tuple[int, int, bool], tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]] = {}
+        self._starts: tuple[list[int] | None, list[int] | None] | None = None
+
+    def starts(self) -> tuple[list[int] | None, list[int] | None]:
+        """Where in the text a brain word and another organ's word may start (`regex_starts`): the two
+        word regexes are tried only there, in every sentence."""
+        if self._starts is None:
+            lowered = lower_ascii(self.text)
+            self._starts = find(self.r.brain, lowered), find(self.r.elsewhere, lowered)
+        return self._starts
 
     def counts(self) -> tuple[int, int]:
         if self._counts is None:
-            self._counts = (len(self.r.brain.findall(self.text)), len(self.r.elsewhere.findall(self.text)))
+            brain, elsewhere = self.starts()
+            self._counts = (
+                len(matches(self.r.brain, self.text, brain)),
+                len(matches(self.r.elsewhere, self.text, elsewhere)),
+            )
         return self._counts
 
     def sentence(self, start: int, end: int) -> tuple[int, int]:
@@ -143,13 +157,14 @@ class _Text:
         found = self._words.get(key)
         if found is None:
             r, text = self.r, self.text[start:end]
-            other = list(r.elsewhere.finditer(text))
+            brain_at, elsewhere_at = self.starts()
+            other = matches(r.elsewhere, text, elsewhere_at, start)
             if r.limbs and own:
                 other += r.limbs.finditer(text)
             if r.origin:
                 other = [m for m in other if not r.origin.search(text, max(0, m.start() - 40), m.start())]
             found = self._words[key] = (
-                [(m.start() + start, m.end() + start, "brain") for m in r.brain.finditer(text)],
+                [(m.start() + start, m.end() + start, "brain") for m in matches(r.brain, text, brain_at, start)],
                 [(m.start() + start, m.end() + start, "elsewhere") for m in other],
             )
         return found

@@ -17,6 +17,7 @@ from medspacy.section_detection.section import Section
 from spacy.attrs import SENT_START
 from spacy.tokens import Doc, Span, Token
 
+from . import regex_starts
 from .regex_needs import could_match
 
 MEDSPACY_VERSION = "1.3.1"
@@ -49,7 +50,8 @@ def read_text_once(component: object) -> None:
 
 def _regex_matches(self: object, doc: Doc) -> list[tuple[int, int, int]]:
     """medspaCy 1.3.1's `RegexMatcher.__call__` with the doc's text read once, and no regex run over a
-    text that lacks all the words it needs (`regex_needs`)."""
+    text that lacks all the words it needs (`regex_needs`), each tried only where a match can start
+    (`regex_starts`)."""
     text = doc.user_data.get(TEXT_KEY)
     if text is None:
         text = doc.user_data[TEXT_KEY] = doc.text_with_ws
@@ -60,7 +62,7 @@ def _regex_matches(self: object, doc: Doc) -> list[tuple[int, int, int]]:
         for pattern in patterns:
             if not could_match(pattern, lowered):
                 continue
-            for m in pattern.finditer(text):
+            for m in regex_starts.matches(pattern, text, regex_starts.find(pattern, lowered)):
                 span = doc.char_span(m.start(), m.end())
                 if span is None:
                     start = get_token_for_char(doc, m.start(), resolve=self.resolve_start)

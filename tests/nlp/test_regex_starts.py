@@ -1,0 +1,117 @@
+"""Trying a regex only where a match can start finds exactly what `finditer` finds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from extractor.ingest.files import decode_text
+from extractor.nlp import anatomy, pipeline
+from extractor.nlp.medspacy_patches import _medspacy_matcher
+from extractor.nlp.normalize import rejoin
+from extractor.nlp.regex_starts import find, lower_ascii, matches, positions, starts
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SENTENCES = [
+    "MRI of the brain shows a 2 cm enhancing mass in the right frontal lobe.",
+    "Left Frontal-Parietal lesion; intra-axial, with periventricular white matter change.",
+    "CT chest: spiculated mass in the right upper lobe, with hilar and mediastinal adenopathy.",
+    "Liver metastases and adrenal nodules; the Lungs are clear. Breast cancer, s/p left mastectomy.",
+    "Compression fracture at L1 and T12-L1 disc bulge; C5 level stenosis.",
+    "Weakness of the left arm and right leg; numbness of the fingers and hands.",
+    "The cerebellopontine angle mass abuts the brainstem; CP angle and internal auditory canal involved.",
+    "Metastasis from breast to the cerebellum. BRAIN MRI and head CT were done.",
+    "no prior history of seizures; history: none. Changed since prior, 3 years ago, he was well.",
+    "",
+    "x",
+]
+
+
+def _pipeline_patterns() -> list[re.Pattern]:
+    nlp = pipeline.load()
+    found = []
+    for name in ("medspacy_target_matcher", "medspacy_context", "medspacy_sectionizer"):
+        regex = _medspacy_matcher(nlp.get_pipe(name))._MedspacyMatcher__regex_matcher
+        found += [p for patterns in regex._patterns.values() for p in patterns]
+    r = anatomy.rules()
+    found += [p for p in (r.brain, r.elsewhere, r.limbs, r.origin, r.craniotomy, r.csf_diversion) if p]
+    return found
+
+
+def _texts() -> list[str]:
+    notes = [rejoin(decode_text(p.read_bytes()))[0] for p in sorted((ROOT / "sample_notes").glob("*/*.txt"))]
+    return [*SENTENCES, " ".join(SENTENCES), *notes]
+
+
+def _spans(found) -> list[tuple[int, int, tuple]]:
+    return [(m.start(), m.end(), m.groups()) for m in found]
+
+
+def test_every_pipeline_regex_finds_the_same_matches_tried_only_at_its_starts():
+    patterns = _pipeline_patterns()
+    assert sum(starts(p.pattern, p.flags) is not None for p in patterns) >= 20  # most are sped up
+    for text in _texts():
+        at = None
+        for p in patterns:
+            at = find(p, lower_ascii(text))
+            assert _spans(matches(p, text, at)) == _spans(p.finditer(text)), p.pattern[:80]
+
+
+def test_a_sentence_slice_reads_as_the_slice_alone():
+    """The anatomy filter tries a sentence's words at offsets found in the whole text: the slice's own
+    edges decide (a word cut at the slice start is a word there)."""
+    r = anatomy.rules()
+    text = " ".join(SENTENCES)
+    for p in (r.brain, r.elsewhere):
+        at = find(p, lower_ascii(text))
+        for start in range(0, len(text), 7):
+            for end in (start + 1, start + 30, start + 90, len(text)):
+                piece = text[start:end]
+                assert _spans(matches(p, piece, at, start)) == _spans(p.finditer(piece))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "brain", "elsewhere"),
+    [
+        ("Enhancing lesion in the LEFT TEMPORAL LOBE.", ["TEMPORAL LOBE"], []),
+        ("Nodules in both lungs and the right upper lobe.", [], ["lungs", "upper lobe"]),
+        ("Fronto-parietal and intra-axial tumour.", ["parietal", "intra-axial"], []),
+        ("The left ventricle ejection fraction is 40%.", ["ventricle"], ["left ventricle"]),  # longer wins later
+        ("Disc herniation at C5-6 with T2 signal.", [], ["Disc", "C5-6"]),
+    ],
+)
+def test_anatomy_words_multi_word_hyphen_plural_and_case(sentence, brain, elsewhere):
+    r = anatomy.rules()
+    low = lower_ascii(sentence)
+    for p, words in ((r.brain, brain), (r.elsewhere, elsewhere)):
+        assert [m.group() for m in matches(p, sentence, find(p, low))] == words
+        assert [m.group() for m in p.finditer(sentence)] == words
+
+
+def test_starts_are_the_strings_a_match_must_open_with():
+    assert starts(r"\b(?:brain(?:stem)?|cerebr(?:al|um)|CNS)\b", re.I) == ("brai", "cere", "cns")
+    assert starts(r"(?<!via )\b(?:pter|sub)ional", re.I) == ("pter", "subi")
+    assert starts(r"\b[CTL]\d", re.I) == tuple(f"{a}{d}" for a in "clt" for d in "0123456789")
+    assert starts(r"\d+\s*mg", 0) is None  # "0".."9": found almost everywhere, not worth it
+    assert starts(r"(?:abc)?", 0) is None  # may match nothing
+    assert starts(r"\w+ago", 0) is None  # any word: unknown
+    assert starts(r"ſ[a-z]", re.I) is None  # a non-ASCII letter: not on lowered ASCII
+
+
+def test_non_ascii_text_runs_the_regex_everywhere():
+    p = re.compile(r"\bbrain\b", re.I)
+    assert lower_ascii("brain – café") is None
+    assert find(p, None) is None
+    assert [m.start() for m in matches(p, "Brain café brain", None)] == [0, 11]
+
+
+def test_positions_by_find_and_by_letter_tree_agree():
+    text = "the brain, the brainstem and the cerebrum; cns and csf. " * 3
+    few = ("brai", "cere", "cns", "the")
+    many = tuple(sorted({*few, *(f"z{i:02d}" for i in range(20))}))
+    expected = sorted({i for s in few for i in range(len(text)) if text.startswith(s, i)})
+    assert positions(text, few) == expected
+    assert positions(text, many) == expected  # the z-strings occur nowhere
