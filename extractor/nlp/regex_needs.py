@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from re import _constants as c  # type: ignore[attr-defined]
-from re import _parser  # type: ignore[attr-defined]
 
-_REPEATS = (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT))
+from extractor.nlp import re_parser
+from extractor.nlp.re_parser import constants as c
+
+_REPEATS = re_parser.REPEATS
 
 
 @lru_cache(maxsize=4096)
@@ -21,9 +22,8 @@ def needed(pattern: str, flags: int) -> frozenset[str] | None:
 
     Only plain ASCII literals count (case-insensitive matching relates a few non-ASCII letters to ASCII
     ones, "ſ" to "s"), so the test holds on ASCII text, lowered; `could_match` checks that."""
-    try:
-        tree = _parser.parse(pattern, flags)
-    except re.error:
+    tree = re_parser.parse(pattern, flags)
+    if tree is None:
         return None
     found = _sequence(list(tree))
     return frozenset(found) if found else None

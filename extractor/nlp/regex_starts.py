@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from functools import lru_cache
-from re import _constants as c  # type: ignore[attr-defined]
-from re import _parser  # type: ignore[attr-defined]
 
-_REPEATS = (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT))
+from extractor.nlp import re_parser
+from extractor.nlp.re_parser import constants as c
+
+_REPEATS = re_parser.REPEATS
 _ZERO_WIDTH = (c.AT, c.ASSERT, c.ASSERT_NOT)
 _MAX_STARTS = 400  # more possible starts than this: the plain regex scan is as cheap
 _MAX_CLASS = 12  # a character class of more characters than this ends a start string
@@ -82,9 +83,8 @@ def starts(pattern: str, flags: int, k: int = 4) -> tuple[str, ...] | None:
     ASCII text lowered; None when unknown, too many or too short to be worth looking for.
 
     Only ASCII literals count (a case-insensitive "s" also matches "ſ"): `find` checks the text is ASCII."""
-    try:
-        tree = _parser.parse(pattern, flags)
-    except re.error:
+    tree = re_parser.parse(pattern, flags)
+    if tree is None:
         return None
     closed: set[str] = set()
     try:
