@@ -70,6 +70,16 @@ ROUNDS = {
         ("test", "other"): 0,
         ("test", "control"): 0,
     },
+    # 2026-12-03 (session 22): the test split's next "other"-pool notes (its brain pool is used up), so the
+    # held-out split holds the kinds of note dev now holds; the 53 earlier test notes are reported apart
+    8: {
+        ("dev", "brain"): 0,
+        ("dev", "other"): 0,
+        ("dev", "control"): 0,
+        ("test", "brain"): 0,
+        ("test", "other"): 14,
+        ("test", "control"): 0,
+    },
 }
 
 
