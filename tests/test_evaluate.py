@@ -140,9 +140,11 @@ def test_the_held_out_real_notes_keep_their_reported_figures():
     Floors are the measured values rounded down to two places: a rule change that costs a case or a
     finding on notes nobody tuned against fails here. Precision is 0.85 since the split's last three
     brain notes were labelled blind (2026-12-03: 0.639 on those three, the other 50 unchanged at 0.891).
+    Round 8 added 14 blind-labelled other-pool notes (67 in all: recommendation 0.955, recall 0.882,
+    precision 0.857, checklist 0.937; the 53 earlier notes unchanged, docs/evaluation.md).
     """
-    floors = ["--min-recommendation", "0.96", "--min-recall", "0.86", "--min-precision", "0.85"]
-    floors += ["--min-checklist", "0.94"]
+    floors = ["--min-recommendation", "0.95", "--min-recall", "0.88", "--min-precision", "0.85"]
+    floors += ["--min-checklist", "0.93"]
     assert cli_main(["evaluate", str(LABELS / "test"), *floors]) == 0
 
 
