@@ -80,7 +80,35 @@ ROUNDS = {
         ("test", "other"): 14,
         ("test", "control"): 0,
     },
+    # 2026-12-03 (session 23): each split's remaining "other"-pool notes from the specialties that write
+    # about the brain (NEURO_SPECIALTIES), where brain-note language is; dev's to learn from, test's held out
+    9: {
+        ("dev", "brain"): 0,
+        ("dev", "other"): 32,
+        ("dev", "control"): 0,
+        ("test", "brain"): 0,
+        ("test", "other"): 0,
+        ("test", "control"): 0,
+    },
+    10: {
+        ("dev", "brain"): 0,
+        ("dev", "other"): 0,
+        ("dev", "control"): 0,
+        ("test", "brain"): 0,
+        ("test", "other"): 26,
+        ("test", "control"): 0,
+    },
 }
+NEURO_SPECIALTIES = {
+    "Neurology",
+    "Neurosurgery",
+    "Radiology",
+    "Discharge Summary",
+    "Hematology - Oncology",
+    "Emergency Room Reports",
+    "SOAP / Chart / Progress Notes",
+}
+ROUND_SPECIALTIES = {9: NEURO_SPECIALTIES, 10: NEURO_SPECIALTIES}
 
 
 def pool(row: dict[str, str]) -> str:
@@ -90,11 +118,15 @@ def pool(row: dict[str, str]) -> str:
     return "brain" if groups & BRAIN else "other"
 
 
-def choose(rows: list[dict[str, str]], quota: dict, skip: set[str]) -> list[dict[str, str]]:
+def choose(
+    rows: list[dict[str, str]], quota: dict, skip: set[str], specialties: set[str] | None = None
+) -> list[dict[str, str]]:
     taken: dict[tuple[str, str], int] = {}
     out = []
     for r in rows:
         key = (r["split"], pool(r))
+        if specialties is not None and r["folder_specialty"] not in specialties:
+            continue
         if r["sample"] not in skip and taken.get(key, 0) < quota[key]:
             taken[key] = taken.get(key, 0) + 1
             out.append({"sample": r["sample"], "path": r["path"], "split": r["split"], "pool": key[1]})
@@ -126,7 +158,8 @@ def main() -> None:
     labelled = {p.stem for split in ("dev", "test") for p in (labels / split).glob("*.json")}
     later = {r["sample"] for n in ROUNDS if n >= number and (labels / f"selection_round{n}.csv").exists()
              for r in csv.DictReader((labels / f"selection_round{n}.csv").open(encoding="utf-8"))}  # fmt: skip
-    write(str(labels / f"selection_round{number}.csv"), choose(rows, ROUNDS[number], labelled - later))
+    chosen = choose(rows, ROUNDS[number], labelled - later, ROUND_SPECIALTIES.get(number))
+    write(str(labels / f"selection_round{number}.csv"), chosen)
 
 
 if __name__ == "__main__":
