@@ -104,6 +104,7 @@ PROBES = [
         ),
         ("He was admitted with a seizure and found to have a left frontal mass.", "BRAIN_LESION", None, ""),
         ("He is on cycle 3 of temozolomide for glioblastoma.", "BRAIN_TUMOR", None, ""),
+        ("Her husband is concerned that she has Alzheimer disease.", "NEURODEGENERATIVE", None, "uncertain"),
 ]
 
 # general conditions as the NegEx/ConText kit marks them: (sentence, the condition's words, flags)
@@ -146,12 +147,11 @@ CONDITIONS = [
 # - 'received' reads as history even with 'today'; 'resolved' negates (medspaCy's default);
 # - a date's scope is 4 words either way, not its clause: too short forward, across 'and' backward;
 # - 'at that time' is no cue; 'prior to admission' is excluded ('prior' cue);
-# - a ';' does not end 'father' (medspaCy's limit_scope, see test_context_probes.py), a relative's worry names
-#   no uncertainty, '(pathology pending)' reaches past its bracket, 'were discussed' reaches over 'given his'.
+# - a ';' does not end 'father' (medspaCy's limit_scope, see test_context_probes.py), '(pathology pending)'
+#   reaches past its bracket, 'were discussed' reaches over 'given his'.
 STILL_WRONG = [
         ("Today he received his first fraction of whole brain radiation.", "PRIOR_RADIATION", "", "historical"),
         ("Seizures, resolved with levetiracetam in 2019.", "EPILEPSY", "historical", "negated"),
-        ("Her husband is concerned that she has Alzheimer disease.", "NEURODEGENERATIVE", "uncertain", ""),
         (
             "Left frontal mass (pathology pending), status post resection.",
             "PRIOR_SURGERY",
