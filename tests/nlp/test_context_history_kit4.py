@@ -30,9 +30,10 @@ def condition(nlp, sentence: str, words: str) -> set[str]:
         ("Her medical history is significant for ASTHMA and diabetes.", "asthma", {"historical"}),
         ("His history is notable for GOUT.", "gout", {"historical"}),
         ("Her history was positive for KIDNEY STONES.", "kidney stones", {"historical"}),
-        # ... up to where the note turns to this visit
+        # ... up to where the note turns to this visit; a family history is the relative's
         ("Her history is significant for asthma; today she has a COUGH.", "cough", set()),
         ("His history is notable for gout and he presents with KNEE PAIN.", "knee pain", set()),
+        ("Family history is positive for a cousin who has SEIZURES.", "seizures", {"family"}),
         # past episodes on several occasions
         ("She has had PNEUMONIA on several occasions.", "pneumonia", {"historical"}),
         ("He has had KIDNEY STONES on multiple occasions.", "kidney stones", {"historical"}),
@@ -88,6 +89,8 @@ def test_a_past_condition_is_historical_and_the_encounters_finding_is_not(nlp, s
         # a history 'is significant for' is history for the product's concepts too
         ("Her medical history is significant for a prior stroke.", "STROKE", None, {"historical"}),
         ("His history is notable for a right frontal craniotomy.", "PRIOR_SURGERY", None, {"historical"}),
+        # ... a family history stays the relative's
+        ("Family history is positive for a 3rd cousin, who has seizures.", "EPILEPSY", None, {"family"}),
         # a current brain finding stays current (SPEC: historical decides a current BRAIN_LESION)
         ("A left frontal lesion, which was first noted 2 years ago, is now enlarging.", "BRAIN_LESION", None, set()),
         ("MRI 3 weeks ago showed a new enhancing lesion.", "BRAIN_LESION", None, set()),
