@@ -28,7 +28,7 @@ from spacy.tokens import Doc, Span
 from extractor import knowledge
 
 from .medspacy_patches import TEXT_KEY
-from .regex_starts import find, lower_ascii, matches
+from .regex_starts import find, fold, matches
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class _Text:
         """Where in the text a brain word and another organ's word may start (`regex_starts`): the two
         word regexes are tried only there, in every sentence."""
         if self._starts is None:
-            lowered = lower_ascii(self.text)
+            lowered = fold(self.text)
             self._starts = find(self.r.brain, lowered), find(self.r.elsewhere, lowered)
         return self._starts
 

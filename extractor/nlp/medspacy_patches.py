@@ -55,7 +55,7 @@ def _regex_matches(self: object, doc: Doc) -> list[tuple[int, int, int]]:
     text = doc.user_data.get(TEXT_KEY)
     if text is None:
         text = doc.user_data[TEXT_KEY] = doc.text_with_ws
-    lowered = regex_starts.lower_ascii(text)
+    lowered = regex_starts.fold(text)
     matches: list[tuple[int, int, int]] = []
     for match_id, patterns in self._patterns.items():
         on_match = self._callbacks[match_id]
