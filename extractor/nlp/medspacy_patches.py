@@ -50,6 +50,24 @@ def read_text_once(component: object) -> None:
     regex.__class__ = type("TextOnceRegexMatcher", (RegexMatcher,), {"__call__": _regex_matches})
 
 
+def keep_text(nlp: object) -> None:
+    """Keep each doc's text in `doc.user_data` as it is tokenized, for the matchers and the anatomy filter.
+
+    spaCy's tokenizer loses nothing (`doc.text` is the text it was given), but `doc.text` rebuilds the
+    string from every token: that rebuild, once per doc, was a sixth of the target matcher's time. Every
+    doc of `nlp(...)`, `nlp.pipe(...)` and `nlp.make_doc(...)` is made by `make_doc`; a Doc built some
+    other way has no kept text and `_regex_matches` reads `doc.text_with_ws` as before.
+    """
+    make_doc = nlp.make_doc
+
+    def make_doc_keeping_text(text: str) -> Doc:
+        doc = make_doc(text)
+        doc.user_data[TEXT_KEY] = text
+        return doc
+
+    nlp.make_doc = make_doc_keeping_text
+
+
 def _regex_matches(self: object, doc: Doc) -> list[tuple[int, int, int]]:
     """medspaCy 1.3.1's `RegexMatcher.__call__` with the doc's text read once, and no regex run over a
     text that lacks all the words it needs (`regex_needs`), each tried only where a match can start

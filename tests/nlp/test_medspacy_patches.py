@@ -103,3 +103,20 @@ def test_word_test_flags_need_the_tested_spacy(monkeypatch):
     assert not any(_flag_names(p) for k in token_matcher._patterns for p in token_matcher.get(k)[1])
     monkeypatch.undo()
     assert _mentions(unflagged) == _mentions(pipeline.build()) != []
+
+
+def test_the_text_kept_at_tokenizing_is_the_docs_text():
+    """The matchers read the text kept when the doc was made; spaCy's tokenizer loses nothing, so it is
+    `doc.text`, on every sample note and on odd whitespace, and a Doc made from words keeps none."""
+    from spacy.tokens import Doc
+
+    from tests.nlp.test_nlp_compiled import corpus
+
+    nlp = pipeline.load()
+    odd = ["", " ", "\n\n  MRI:\tnegative. \u00a0 ", "Glioma–resected 2019\r\n", "a  b   c\n"]
+    for text in [*odd, *corpus()]:
+        doc = nlp.make_doc(text)
+        assert doc.user_data[medspacy_patches.TEXT_KEY] == doc.text == text
+    assert nlp("MRI brain").user_data[medspacy_patches.TEXT_KEY] == "MRI brain"
+    assert next(nlp.pipe(["Glioma."])).user_data[medspacy_patches.TEXT_KEY] == "Glioma."
+    assert medspacy_patches.TEXT_KEY not in Doc(nlp.vocab, words=["no", "text"]).user_data
