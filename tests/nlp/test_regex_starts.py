@@ -137,3 +137,40 @@ def test_positions_by_find_and_by_letter_tree_agree():
     expected = sorted({i for s in few for i in range(len(text)) if text.startswith(s, i)})
     assert positions(text, few) == expected
     assert positions(text, many) == expected  # the z-strings occur nowhere
+
+
+def _up_to_anatomy(nlp, text: str):
+    doc = nlp.make_doc(text)
+    for name, proc in nlp.pipeline:
+        if name == "anatomy_filter":
+            break
+        doc = proc(doc)
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "no_mention"),
+    [
+        ("Patient lives in Jackson, MS 39216 with her husband.", "MS", True),  # an address
+        ("Known history of MS with optic neuritis in 2019.", "MS", False),
+        ("Risks including bleeding, stroke and infection were discussed.", "infection", True),  # a consent
+        ("MRI shows ring-enhancing lesion concerning for infection.", "infection", False),
+    ],
+)
+def test_a_not_mention_whose_words_are_absent_is_not_searched_for(text, word, no_mention):
+    """Skipping a `before` regex whose needed words are not in the reach before the entity changes no
+    answer: the same not-mentions with and without the folded text."""
+    r = anatomy.rules()
+    ents = [e for e in _up_to_anatomy(pipeline.load(), text).ents if e.text == word]
+    assert ents, word
+    for e in ents:
+        assert anatomy._not_a_mention(e, r, text, folded=fold(text)) is no_mention
+        assert anatomy._not_a_mention(e, r, text) is no_mention
+
+
+def test_not_mentions_with_the_folded_text_on_every_sample_note():
+    nlp, r = pipeline.load(), anatomy.rules()
+    for note in _texts():
+        ents, folded = _up_to_anatomy(nlp, note).ents, fold(note)
+        with_fold = [anatomy._not_a_mention(e, r, note, folded=folded) for e in ents]
+        assert with_fold == [anatomy._not_a_mention(e, r, note) for e in ents]
