@@ -28,7 +28,8 @@ from spacy.tokens import Doc, Span
 from extractor import knowledge
 
 from .medspacy_patches import TEXT_KEY
-from .regex_starts import find, lower_ascii, matches
+from .regex_needs import could_match
+from .regex_starts import find, fold, matches
 
 
 @dataclass(frozen=True)
@@ -115,12 +116,19 @@ class _Text:
         self._chars: tuple[list[int], list[int]] | None = None
         self._words: dict[tuple[int, int, bool], tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]] = {}
         self._starts: tuple[list[int] | None, list[int] | None] | None = None
+        self._folded: str | None = None
+
+    def folded(self) -> str:
+        """The text as `regex_starts.fold` folds it, folded once: a slice of it is the slice folded."""
+        if self._folded is None:
+            self._folded = fold(self.text)
+        return self._folded
 
     def starts(self) -> tuple[list[int] | None, list[int] | None]:
         """Where in the text a brain word and another organ's word may start (`regex_starts`): the two
         word regexes are tried only there, in every sentence."""
         if self._starts is None:
-            lowered = lower_ascii(self.text)
+            lowered = self.folded()
             self._starts = find(self.r.brain, lowered), find(self.r.elsewhere, lowered)
         return self._starts
 
@@ -287,13 +295,25 @@ NOT_MENTION_AFTER = 100  # characters read after it: "SRS for a lung cancer meta
 
 
 def _not_a_mention(
-    ent: Span, r: AnatomyRules, doc_text: str, label: str | None = None, words: str | None = None
+    ent: Span,
+    r: AnatomyRules,
+    doc_text: str,
+    label: str | None = None,
+    words: str | None = None,
+    folded: str | None = None,
 ) -> bool:
+    """Whether the words before or after the entity make it no mention (`not_mentions`); `folded` is the
+    doc's text folded (`_Text.folded`), when read: a `before` regex whose needed words (`regex_needs`)
+    are not in the reach before the entity is not run."""
     label = ent.label_ if label is None else label
     words = ent.text if words is None else words
     for n in r.by_concept.get(label, ()):
         if n.text.fullmatch(words) and not (n.keep_family and ent._.is_family):
-            before = doc_text[max(0, ent.start_char - NOT_MENTION_REACH) : ent.start_char]
+            start = max(0, ent.start_char - NOT_MENTION_REACH)
+            reach = folded[start : ent.start_char] if folded is not None else None
+            if n.before is not None and not could_match(n.before, reach):
+                continue
+            before = doc_text[start : ent.start_char]
             after = doc_text[ent.end_char : ent.end_char + NOT_MENTION_AFTER]
             if (n.before is None or n.before.search(before)) and (n.after is None or n.after.match(after)):
                 return True
@@ -340,7 +360,10 @@ def anatomy_filter(doc: Doc) -> Doc:
         words = [text.text[e.start_char : e.end_char] for e in ents]  # == e.text, read once
         checks = [_checked(e, r, lab, w) for e, lab, w in zip(ents, labels, words, strict=True)]
         # a not-mention ("spinal cord astrocytoma") anchors nothing: the resection of it is no brain surgery
-        unsaid = [_not_a_mention(e, r, text.text, lab, w) for e, lab, w in zip(ents, labels, words, strict=True)]
+        folded = text.folded()
+        unsaid = [
+            _not_a_mention(e, r, text.text, lab, w, folded) for e, lab, w in zip(ents, labels, words, strict=True)
+        ]
         anchors = [
             (e.start_char, e.end_char)
             for e, lab, c, u in zip(ents, labels, checks, unsaid, strict=True)

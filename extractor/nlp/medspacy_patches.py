@@ -6,15 +6,17 @@ falls back to medspaCy's own path and the matcher patches raise at pipeline buil
 `tests/nlp/test_nlp_compiled.py` checks the patched pipeline against the unpatched one.
 """
 
+import re
 from bisect import bisect_left, bisect_right
 
 import medspacy
 import numpy as np
+import spacy
 from medspacy.common.regex_matcher import RegexMatcher
 from medspacy.common.util import get_token_for_char
 from medspacy.context import ConTextGraph, ConTextModifier
 from medspacy.section_detection.section import Section
-from spacy.attrs import SENT_START
+from spacy.attrs import FLAG19, LOWER, SENT_START
 from spacy.tokens import Doc, Span, Token
 
 from . import regex_starts
@@ -48,6 +50,24 @@ def read_text_once(component: object) -> None:
     regex.__class__ = type("TextOnceRegexMatcher", (RegexMatcher,), {"__call__": _regex_matches})
 
 
+def keep_text(nlp: object) -> None:
+    """Keep each doc's text in `doc.user_data` as it is tokenized, for the matchers and the anatomy filter.
+
+    spaCy's tokenizer loses nothing (`doc.text` is the text it was given), but `doc.text` rebuilds the
+    string from every token: that rebuild, once per doc, was a sixth of the target matcher's time. Every
+    doc of `nlp(...)`, `nlp.pipe(...)` and `nlp.make_doc(...)` is made by `make_doc`; a Doc built some
+    other way has no kept text and `_regex_matches` reads `doc.text_with_ws` as before.
+    """
+    make_doc = nlp.make_doc
+
+    def make_doc_keeping_text(text: str) -> Doc:
+        doc = make_doc(text)
+        doc.user_data[TEXT_KEY] = text
+        return doc
+
+    nlp.make_doc = make_doc_keeping_text
+
+
 def _regex_matches(self: object, doc: Doc) -> list[tuple[int, int, int]]:
     """medspaCy 1.3.1's `RegexMatcher.__call__` with the doc's text read once, and no regex run over a
     text that lacks all the words it needs (`regex_needs`), each tried only where a match can start
@@ -55,7 +75,7 @@ def _regex_matches(self: object, doc: Doc) -> list[tuple[int, int, int]]:
     text = doc.user_data.get(TEXT_KEY)
     if text is None:
         text = doc.user_data[TEXT_KEY] = doc.text_with_ws
-    lowered = regex_starts.lower_ascii(text)
+    lowered = regex_starts.fold(text)
     matches: list[tuple[int, int, int]] = []
     for match_id, patterns in self._patterns.items():
         on_match = self._callbacks[match_id]
@@ -393,25 +413,105 @@ WORDS = "one_token_per_word"
 TOKEN_PATTERNS = "token_patterns"
 
 
+FLAGS_FOR = "3.7.5"  # the spaCy whose Matcher reads a lexeme flag as `flag_word_tests` relies on
+
+
+class WordTest:
+    """A lexeme flag's getter: a token pattern's `IN` or `REGEX` test on ORTH or LOWER, as spaCy 3.7.5's
+    Matcher makes it (`_SetPredicate`: the word's string in the list; `_RegexPredicate`: `re.search` on it).
+    ORTH and LOWER are the lexeme's, so the test's answer is the word's, whatever token it is."""
+
+    def __init__(self, key: tuple, lower: object) -> None:
+        self.key = key
+        attr, op, value = key
+        self._lower = lower if attr == "LOWER" else None
+        self._words = frozenset(value) if op == "IN" else None
+        self._regex = re.compile(value) if op == "REGEX" else None
+
+    def __call__(self, text: str) -> bool:
+        if self._lower is not None:
+            text = self._lower(text)
+        return text in self._words if self._words is not None else bool(self._regex.search(text))
+
+
+def _word_flag(vocab: object, key: tuple) -> int | None:
+    """The lexeme flag that holds a word test (`WordTest`), added to the vocab on first use; None when
+    spaCy's free flags (FLAG19 to FLAG63) are all taken."""
+    getters = vocab.lex_attr_getters
+    for flag, getter in getters.items():
+        if isinstance(getter, WordTest) and getter.key == key:
+            return flag
+    if key[0] == "LOWER" and LOWER not in getters:
+        return None
+    free = [f for f in range(FLAG19, 64) if f not in getters]
+    return vocab.add_flag(WordTest(key, getters.get(LOWER)), free[0]) if free else None
+
+
+def flag_word_tests(vocab: object, pattern: list[dict]) -> list[dict] | None:
+    """The token pattern with each `{"LOWER"|"ORTH"|"TEXT": {"IN": [...]}}` or `{...: {"REGEX": ...}}` test
+    made a lexeme flag (`{"FLAG19": True}`), the same matches: None when there is none, or on a spaCy
+    other than the one this was written against.
+
+    spaCy's Matcher checks a plain value or a flag in C, but calls Python for an IN list or a regex, and
+    it tries every pattern's first token at every token: ConText's 15 token rules, their first-token
+    lists split into 100 patterns (`rules.split_first_token`), cost more than all its phrases and
+    regexes. A flag is worked out once per word of the vocabulary (`Vocab.add_flag`), for the words there
+    and each new one; each rule is one pattern again.
+    """
+    if spacy.__version__ != FLAGS_FOR or not isinstance(pattern, list):
+        return None
+    out, changed = [], False
+    for spec in pattern:
+        if not isinstance(spec, dict):
+            return None
+        token: dict = {}
+        for name, value in spec.items():
+            attr = name.upper() if isinstance(name, str) else None
+            attr = "ORTH" if attr == "TEXT" else attr
+            key = None
+            if attr in ("ORTH", "LOWER") and isinstance(value, dict) and len(value) == 1:
+                op, arg = next(iter(value.items()))
+                if op == "IN" and isinstance(arg, list) and arg and all(isinstance(w, str) for w in arg):
+                    key = (attr, op, tuple(sorted(set(arg))))
+                elif op == "REGEX" and isinstance(arg, str):
+                    key = (attr, op, arg)
+            flag = _word_flag(vocab, key) if key else None
+            if flag is not None and f"FLAG{flag}" not in spec and f"FLAG{flag}" not in token:
+                token[f"FLAG{flag}"] = True
+                changed = True
+            else:
+                token[name] = value
+        out.append(token)
+    return out if changed else None
+
+
 def _split_token_patterns(inner: object) -> None:
-    """Give rules marked TOKEN_PATTERNS their split patterns (`rules.split_first_token`) in spaCy's Matcher.
+    """Give rules marked TOKEN_PATTERNS their compiled patterns (`rules.compile_token_pattern`) in spaCy's
+    Matcher.
 
     Every token-pattern rule is removed and added back in its original order, so the Matcher still lists
-    matches of equal span in rule order (medspaCy's pruning keeps the first of equal spans).
+    matches of equal span in rule order (medspaCy's pruning keeps the first of equal spans). The compiled
+    patterns are added unvalidated: spaCy's pattern schema does not know its own FLAG attributes, and
+    the patterns as written were validated when medspaCy added them.
     """
     token_matcher = getattr(inner, "_MedspacyMatcher__matcher", None)
     if token_matcher is None:
         raise RuntimeError(f"medspaCy's matcher layout changed (tested on {MEDSPACY_VERSION}): review add_rules")
-    for rule_id, rule in inner.rule_map.items():
-        if not isinstance(rule.pattern, list):
-            continue
-        on_match, patterns = token_matcher.get(rule_id)
-        split = (rule.metadata or {}).get(TOKEN_PATTERNS)
-        if split:
-            rest = {k: v for k, v in rule.metadata.items() if k != TOKEN_PATTERNS}
-            rule.metadata = rest or None
-        token_matcher.remove(rule_id)
-        token_matcher.add(rule_id, split or patterns, on_match=on_match)
+    validate = token_matcher.validate
+    token_matcher.validate = False
+    try:
+        for rule_id, rule in inner.rule_map.items():
+            if not isinstance(rule.pattern, list):
+                continue
+            on_match, patterns = token_matcher.get(rule_id)
+            split = (rule.metadata or {}).get(TOKEN_PATTERNS)
+            if split:
+                rest = {k: v for k, v in rule.metadata.items() if k != TOKEN_PATTERNS}
+                rule.metadata = rest or None
+            token_matcher.remove(rule_id)
+            token_matcher.add(rule_id, split or patterns, on_match=on_match)
+    finally:
+        token_matcher.validate = validate
 
 
 def add_rules(component: object, rules: list) -> None:

@@ -21,6 +21,7 @@ from .medspacy_patches import (
     install_lean_context,
     install_lean_pruning,
     install_lean_sectionizer,
+    keep_text,
     read_text_once,
     register_extensions,
 )
@@ -84,6 +85,8 @@ def build(compiled: bool = True) -> Language:
         # again. Whitespace tokenizes the same without them.
         nlp.tokenizer.rules = {k: v for k, v in nlp.tokenizer.rules.items() if k.strip()}
     nlp.max_length = 10**9
+    if compiled:
+        keep_text(nlp)
     nlp.add_pipe("clinical_sentencizer", config={"abbreviations": cfg.sentence_abbreviations})
     matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": TARGET_GROUP})
     read_text_once(matcher)

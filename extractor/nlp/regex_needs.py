@@ -21,7 +21,7 @@ def needed(pattern: str, flags: int) -> frozenset[str] | None:
     """Lower-case strings one of which every match contains, or None when none are known.
 
     Only plain ASCII literals count (case-insensitive matching relates a few non-ASCII letters to ASCII
-    ones, "ſ" to "s"), so the test holds on ASCII text, lowered; `could_match` checks that."""
+    ones, "ſ" to "s"), so the test holds on the text folded by `regex_starts.fold`, which folds those."""
     tree = re_parser.parse(pattern, flags)
     if tree is None:
         return None
@@ -63,7 +63,7 @@ def _sequence(items: list) -> set[str] | None:
 
 
 def could_match(pattern: re.Pattern, lowered: str | None) -> bool:
-    """False only when `pattern` cannot match the text whose `.lower()` is `lowered` (None: not ASCII)."""
+    """False only when `pattern` cannot match the text whose `regex_starts.fold` is `lowered` (None: not read)."""
     if lowered is None:
         return True
     words = needed(pattern.pattern, pattern.flags)

@@ -37,7 +37,7 @@ def _class_chars(items: list) -> list[str] | None:
             chars.add(chr(arg).lower())
         elif op is c.RANGE and arg[1] < 128 and arg[1] - arg[0] < _MAX_CLASS:
             chars.update(chr(x).lower() for x in range(arg[0], arg[1] + 1))
-        elif op is c.CATEGORY and arg is c.CATEGORY_DIGIT:  # on ASCII text, \d is 0-9
+        elif op is c.CATEGORY and arg is c.CATEGORY_DIGIT:  # on folded text (`fold`), \d is 0-9
             chars.update("0123456789")
         else:
             return None
@@ -80,9 +80,10 @@ def _extend(items: list, open_: set[str], k: int, closed: set[str]) -> set[str]:
 @lru_cache(maxsize=4096)
 def starts(pattern: str, flags: int, k: int = 4) -> tuple[str, ...] | None:
     """Lower-case strings (of at most k characters) one of which opens every match of the pattern, on
-    ASCII text lowered; None when unknown, too many or too short to be worth looking for.
+    the text folded by `fold`; None when unknown, too many or too short to be worth looking for.
 
-    Only ASCII literals count (a case-insensitive "s" also matches "ſ"): `find` checks the text is ASCII."""
+    Only ASCII literals count: `fold` turns the few other characters a regex reads as one ("ſ" as "s")
+    into it."""
     tree = re_parser.parse(pattern, flags)
     if tree is None:
         return None
@@ -140,17 +141,45 @@ def positions(lowered: str, strings: tuple[str, ...]) -> list[int]:
 
 
 def find(pattern: re.Pattern, lowered: str | None) -> list[int] | None:
-    """The offsets of a text where a match of `pattern` may start, from `lowered`, the text's `.lower()`
-    (None: the text is not ASCII); None when not known: then run the pattern everywhere."""
+    """The offsets of a text where a match of `pattern` may start, from `lowered`, the text's `fold`
+    (None: not read); None when not known: then run the pattern everywhere."""
     strings = starts(pattern.pattern, pattern.flags)
     if strings is None or lowered is None:
         return None
     return positions(lowered, strings)
 
 
-def lower_ascii(text: str) -> str | None:
-    """What `find` reads: the lowered text, None when it is not ASCII."""
-    return text.lower() if text.isascii() else None
+_ASCII_LETTER = re.compile("[a-z]", re.I)
+
+
+class _Fold(dict):
+    """A `str.translate` table, filled on first sight of each character: ASCII lowered; a non-ASCII
+    character a case-insensitive regex reads as an ASCII letter ("ſ" as "s", the Kelvin sign as "k",
+    "İ" and "ı" as "i") becomes that letter, and a non-ASCII decimal digit (what `\\d` also matches)
+    "0"; any other stays itself, which no ASCII start string or needed word can contain. One character
+    for one, so offsets stay the text's (`str.lower` turns "İ" into two)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        if code < 128:
+            folded = ch.lower()
+        elif ch.isdecimal():
+            folded = "0"
+        elif _ASCII_LETTER.match(ch):
+            folded = next(a for a in "abcdefghijklmnopqrstuvwxyz" if re.match(a, ch, re.I))
+        else:
+            folded = ch
+        self[code] = folded
+        return folded
+
+
+_FOLD = _Fold()
+
+
+def fold(text: str) -> str:
+    """What `find` and `regex_needs.could_match` read: the text lowered, one character for one, with
+    the non-ASCII characters a regex can read as ASCII ones folded to them (`_Fold`)."""
+    return text.lower() if text.isascii() else text.translate(_FOLD)
 
 
 def matches(pattern: re.Pattern, text: str, at: list[int] | None, offset: int = 0) -> list[re.Match]:

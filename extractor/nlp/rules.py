@@ -9,7 +9,7 @@ from functools import cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .medspacy_patches import PHRASES, TOKEN_PATTERNS, WORDS
+from .medspacy_patches import PHRASES, TOKEN_PATTERNS, WORDS, flag_word_tests
 
 EXACT = "exact_text"
 
@@ -108,7 +108,7 @@ def phrase_rules(nlp: Language, rules: list) -> list:
         if i not in expanded:
             if rule.pattern is None and norm(rule.literal) in claimed:
                 continue
-            split = split_first_token(rule.pattern) if isinstance(rule.pattern, list) else None
+            split = compile_token_pattern(nlp, rule.pattern)
             if split:
                 rule.metadata = {**(rule.metadata or {}), TOKEN_PATTERNS: split}
             out.append(rule)
@@ -130,6 +130,17 @@ def phrase_rules(nlp: Language, rules: list) -> list:
             )
         )
     return out
+
+
+def compile_token_pattern(nlp: Language, pattern: object) -> list[list[dict]] | None:
+    """A token pattern's faster equivalent patterns for spaCy's Matcher, None to keep it as written: its
+    word lists and regexes as lexeme flags (`medspacy_patches.flag_word_tests`), else a first-token
+    list split into one pattern per word (`split_first_token`)."""
+    if not isinstance(pattern, list):
+        return None
+    flagged = flag_word_tests(nlp.vocab, pattern)
+    compiled = flagged or pattern
+    return split_first_token(compiled) or ([compiled] if flagged else None)
 
 
 def split_first_token(pattern: list[dict]) -> list[list[dict]] | None:

@@ -11,7 +11,8 @@ from extractor.ingest.files import decode_text
 from extractor.nlp import anatomy, pipeline
 from extractor.nlp.medspacy_patches import _medspacy_matcher
 from extractor.nlp.normalize import rejoin
-from extractor.nlp.regex_starts import find, lower_ascii, matches, positions, starts
+from extractor.nlp.regex_needs import could_match
+from extractor.nlp.regex_starts import find, fold, matches, positions, starts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,9 +42,19 @@ def _pipeline_patterns() -> list[re.Pattern]:
     return found
 
 
+# non-ASCII letters a case-insensitive regex reads as ASCII ones (long s, Kelvin sign, dotted and dotless i),
+# a letter whose `str.lower` is two characters, Arabic-Indic and full-width digits, dashes and quotes
+NON_ASCII = [
+    "MRI of the braın shows a 2 cm enhancıng maſs in the right frontal lobe – “stable”.",
+    "BRAİN MRI: İNTRA-AXIAL mass; ſpiculated lung maſs, \u212aidney cyst; café au lait.",
+    "Dose 5٠00 cGy and ４５ Gy; 3 years ago, he was well; – no; history: none.",
+    "İ" * 3 + " brain " + "ß" * 2 + " cerebellum",
+]
+
+
 def _texts() -> list[str]:
     notes = [rejoin(decode_text(p.read_bytes()))[0] for p in sorted((ROOT / "sample_notes").glob("*/*.txt"))]
-    return [*SENTENCES, " ".join(SENTENCES), *notes]
+    return [*SENTENCES, " ".join(SENTENCES), *NON_ASCII, " ".join(NON_ASCII), *notes]
 
 
 def _spans(found) -> list[tuple[int, int, tuple]]:
@@ -56,7 +67,7 @@ def test_every_pipeline_regex_finds_the_same_matches_tried_only_at_its_starts():
     for text in _texts():
         at = None
         for p in patterns:
-            at = find(p, lower_ascii(text))
+            at = find(p, fold(text))
             assert _spans(matches(p, text, at)) == _spans(p.finditer(text)), p.pattern[:80]
 
 
@@ -66,7 +77,7 @@ def test_a_sentence_slice_reads_as_the_slice_alone():
     r = anatomy.rules()
     text = " ".join(SENTENCES)
     for p in (r.brain, r.elsewhere):
-        at = find(p, lower_ascii(text))
+        at = find(p, fold(text))
         for start in range(0, len(text), 7):
             for end in (start + 1, start + 30, start + 90, len(text)):
                 piece = text[start:end]
@@ -85,7 +96,7 @@ def test_a_sentence_slice_reads_as_the_slice_alone():
 )
 def test_anatomy_words_multi_word_hyphen_plural_and_case(sentence, brain, elsewhere):
     r = anatomy.rules()
-    low = lower_ascii(sentence)
+    low = fold(sentence)
     for p, words in ((r.brain, brain), (r.elsewhere, elsewhere)):
         assert [m.group() for m in matches(p, sentence, find(p, low))] == words
         assert [m.group() for m in p.finditer(sentence)] == words
@@ -101,10 +112,21 @@ def test_starts_are_the_strings_a_match_must_open_with():
     assert starts(r"ſ[a-z]", re.I) is None  # a non-ASCII letter: not on lowered ASCII
 
 
-def test_non_ascii_text_runs_the_regex_everywhere():
+def test_non_ascii_text_is_folded_one_character_for_one():
+    """A note with a dash or a curly quote is searched like any other: what a case-insensitive regex
+    reads as an ASCII letter or a digit is folded to one, everything else kept, offsets unchanged."""
+    text = "Braın – maſs, \u212aidney, İ ß ٣ café"
+    folded = fold(text)
+    assert len(folded) == len(text)
+    assert folded == "braın – maſs, kidney, i ß 0 café".replace("ı", "i").replace("ſ", "s")
+    assert fold("MRI Brain") == "mri brain"
+    p = re.compile(r"\b(?:brain|mass)\b", re.I)
+    assert [m.group() for m in matches(p, text, find(p, folded))] == ["Braın", "maſs"]
+    assert [m.group() for m in p.finditer(text)] == ["Braın", "maſs"]
+    assert could_match(re.compile(r"\bkidney\b", re.I), folded)
+    assert not could_match(re.compile(r"\bglioma\b", re.I), folded)
     p = re.compile(r"\bbrain\b", re.I)
-    assert lower_ascii("brain – café") is None
-    assert find(p, None) is None
+    assert find(p, None) is None  # not read: the regex runs everywhere
     assert [m.start() for m in matches(p, "Brain café brain", None)] == [0, 11]
 
 
@@ -115,3 +137,40 @@ def test_positions_by_find_and_by_letter_tree_agree():
     expected = sorted({i for s in few for i in range(len(text)) if text.startswith(s, i)})
     assert positions(text, few) == expected
     assert positions(text, many) == expected  # the z-strings occur nowhere
+
+
+def _up_to_anatomy(nlp, text: str):
+    doc = nlp.make_doc(text)
+    for name, proc in nlp.pipeline:
+        if name == "anatomy_filter":
+            break
+        doc = proc(doc)
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "no_mention"),
+    [
+        ("Patient lives in Jackson, MS 39216 with her husband.", "MS", True),  # an address
+        ("Known history of MS with optic neuritis in 2019.", "MS", False),
+        ("Risks including bleeding, stroke and infection were discussed.", "infection", True),  # a consent
+        ("MRI shows ring-enhancing lesion concerning for infection.", "infection", False),
+    ],
+)
+def test_a_not_mention_whose_words_are_absent_is_not_searched_for(text, word, no_mention):
+    """Skipping a `before` regex whose needed words are not in the reach before the entity changes no
+    answer: the same not-mentions with and without the folded text."""
+    r = anatomy.rules()
+    ents = [e for e in _up_to_anatomy(pipeline.load(), text).ents if e.text == word]
+    assert ents, word
+    for e in ents:
+        assert anatomy._not_a_mention(e, r, text, folded=fold(text)) is no_mention
+        assert anatomy._not_a_mention(e, r, text) is no_mention
+
+
+def test_not_mentions_with_the_folded_text_on_every_sample_note():
+    nlp, r = pipeline.load(), anatomy.rules()
+    for note in _texts():
+        ents, folded = _up_to_anatomy(nlp, note).ents, fold(note)
+        with_fold = [anatomy._not_a_mention(e, r, note, folded=folded) for e in ents]
+        assert with_fold == [anatomy._not_a_mention(e, r, note) for e in ents]
