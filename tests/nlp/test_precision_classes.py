@@ -15,7 +15,11 @@ CASES = [
     # wa-01, wa-04, wd-11); growth of a named tumour, mass or lesion still is TUMOR_RECURRENCE.
     ("01/2025 MRI with [increasing] enhancement - treated as pseudoprogression.", "TUMOR_RECURRENCE", False),
     ("[Increasing] enhancement at the resection cavity on the 01/2026 MRI.", "TUMOR_RECURRENCE", False),
-    ("IMPRESSION: 1. [Enlarging] nodular enhancement along the R temporal resection cavity.", "TUMOR_RECURRENCE", False),
+    (
+        "IMPRESSION: 1. [Enlarging] nodular enhancement along the R temporal resection cavity.",
+        "TUMOR_RECURRENCE",
+        False,
+    ),
     ("[Enlarging] enhancement around the resection cavity.", "TUMOR_RECURRENCE", False),
     ("Slowly [increasing] contrast enhancement in the left frontal surgical bed.", "TUMOR_RECURRENCE", False),
     (
