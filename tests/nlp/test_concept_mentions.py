@@ -116,7 +116,6 @@ MENTIONS = [
     ("Interval growth of the left frontal lesion.", "TUMOR_RECURRENCE", "growth"),
     ("Progressive disease per RANO criteria.", "TUMOR_RECURRENCE", "progressive"),
     ("Recurrent tumor in the left parietal lobe.", "TUMOR_RECURRENCE", "recurrent"),
-    ("Enlarging enhancement around the resection cavity.", "TUMOR_RECURRENCE", "enlarging"),
     ("The tumor has regrown.", "TUMOR_RECURRENCE", "regrown"),
     ("Residual tumor along the medial margin.", "TUMOR_RECURRENCE", "residual"),
     ("Tumor progression despite bevacizumab.", "TUMOR_RECURRENCE", "progression"),
