@@ -9,7 +9,8 @@ from functools import cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .medspacy_patches import PHRASES, TOKEN_PATTERNS, WORDS, flag_word_tests
+from .medspacy_patches import PHRASES, TOKEN_PATTERNS, WORDS
+from .word_flags import flag_word_tests
 
 EXACT = "exact_text"
 
@@ -134,7 +135,7 @@ def phrase_rules(nlp: Language, rules: list) -> list:
 
 def compile_token_pattern(nlp: Language, pattern: object) -> list[list[dict]] | None:
     """A token pattern's faster equivalent patterns for spaCy's Matcher, None to keep it as written: its
-    word lists and regexes as lexeme flags (`medspacy_patches.flag_word_tests`), else a first-token
+    word lists and regexes as lexeme flags (`word_flags.flag_word_tests`), else a first-token
     list split into one pattern per word (`split_first_token`)."""
     if not isinstance(pattern, list):
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import medspacy
 import pytest
 
-from extractor.nlp import medspacy_patches, pipeline
+from extractor.nlp import medspacy_patches, pipeline, word_flags
 from extractor.nlp.extract import extract
 
 NOTE = (
@@ -90,14 +90,14 @@ def test_word_test_flags_need_the_tested_spacy(monkeypatch):
 
     pattern = [{"LOWER": {"IN": ["mother", "father"]}}, {"TEXT": {"REGEX": r"^\d{4}$"}}, {"ORTH": "x"}]
     nlp = spacy.blank("en")
-    flagged = medspacy_patches.flag_word_tests(nlp.vocab, pattern)
+    flagged = word_flags.flag_word_tests(nlp.vocab, pattern)
     assert len(_flag_names(flagged)) == 2 and flagged[2] == {"ORTH": "x"}
-    assert medspacy_patches.flag_word_tests(nlp.vocab, pattern) == flagged  # the same test, the same flag
+    assert word_flags.flag_word_tests(nlp.vocab, pattern) == flagged  # the same test, the same flag
     family = int(_flag_names(flagged)[0][4:])
     nlp("Her Mother said")
     assert nlp.vocab["Mother"].check_flag(family) and not nlp.vocab["Her"].check_flag(family)
     monkeypatch.setattr(spacy, "__version__", "99.0")
-    assert medspacy_patches.flag_word_tests(nlp.vocab, pattern) is None
+    assert word_flags.flag_word_tests(nlp.vocab, pattern) is None
     unflagged = pipeline.build()
     token_matcher = medspacy_patches._medspacy_matcher(unflagged.get_pipe("medspacy_context"))._MedspacyMatcher__matcher
     assert not any(_flag_names(p) for k in token_matcher._patterns for p in token_matcher.get(k)[1])
