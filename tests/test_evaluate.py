@@ -142,8 +142,10 @@ def test_the_held_out_real_notes_keep_their_reported_figures():
     brain notes were labelled blind (2026-12-03: 0.639 on those three, the other 50 unchanged at 0.891).
     Round 8 added 14 blind-labelled other-pool notes (67 in all: recommendation 0.955, recall 0.882,
     precision 0.857, checklist 0.937; the 53 earlier notes unchanged, docs/evaluation.md).
+    Round 10 added 26 blind-labelled notes from the specialties that write about the brain (93 in all,
+    2026-12-03 fifth session: recommendation 0.957, recall 0.903, precision 0.872, checklist 0.935).
     """
-    floors = ["--min-recommendation", "0.95", "--min-recall", "0.88", "--min-precision", "0.85"]
+    floors = ["--min-recommendation", "0.95", "--min-recall", "0.90", "--min-precision", "0.87"]
     floors += ["--min-checklist", "0.93"]
     assert cli_main(["evaluate", str(LABELS / "test"), *floors]) == 0
 

@@ -18,8 +18,8 @@ def test_test_split_negation_f1_at_least_095(scores):
 
 
 def test_test_split_holds_the_reported_figures(scores):
-    """Floors at the measured test figures (rounded down), tuned on dev only: negated 0.982, historical
-    0.769 (target 0.78 not met), hypothetical 0.943 (docs/evaluation.md)."""
+    """Floors at the measured test figures (rounded down), tuned on dev only: negated 0.984, historical
+    0.766 (target 0.78 not met; 0.769 the session before), hypothetical 0.943 (docs/evaluation.md)."""
     test = scores[("extractor", "test")]
     assert test["negated"] >= 0.98 and test["historical"] >= 0.76 and test["hypothetical"] >= 0.94
 
