@@ -27,9 +27,9 @@ from spacy.tokens import Doc, Span
 
 from extractor import knowledge
 
-from .medspacy_patches import TEXT_KEY
+from .medspacy_patches import TEXT_KEY, folded_text
 from .regex_needs import could_match
-from .regex_starts import find, fold, matches
+from .regex_starts import find, matches
 
 
 @dataclass(frozen=True)
@@ -116,13 +116,11 @@ class _Text:
         self._chars: tuple[list[int], list[int]] | None = None
         self._words: dict[tuple[int, int, bool], tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]] = {}
         self._starts: tuple[list[int] | None, list[int] | None] | None = None
-        self._folded: str | None = None
 
     def folded(self) -> str:
-        """The text as `regex_starts.fold` folds it, folded once: a slice of it is the slice folded."""
-        if self._folded is None:
-            self._folded = fold(self.text)
-        return self._folded
+        """The text as `regex_starts.fold` folds it (`folded_text`: once per doc, shared with the matchers);
+        a slice of it is the slice folded."""
+        return folded_text(self.doc)
 
     def starts(self) -> tuple[list[int] | None, list[int] | None]:
         """Where in the text a brain word and another organ's word may start (`regex_starts`): the two

@@ -23,6 +23,7 @@ from .regex_needs import could_match
 MEDSPACY_VERSION = "1.3.1"
 
 TEXT_KEY = "extractor.text_with_ws"
+FOLDED_KEY = "extractor.text_folded"
 
 
 def _medspacy_matcher(component: object) -> object:
@@ -66,14 +67,24 @@ def keep_text(nlp: object) -> None:
     nlp.make_doc = make_doc_keeping_text
 
 
+def folded_text(doc: Doc) -> str:
+    """The doc's text as `regex_starts.fold` folds it, folded once per doc for the target matcher, the
+    sectionizer, ConText and the anatomy filter alike."""
+    folded = doc.user_data.get(FOLDED_KEY)
+    if folded is None:
+        text = doc.user_data.get(TEXT_KEY)
+        if text is None:
+            text = doc.user_data[TEXT_KEY] = doc.text_with_ws
+        folded = doc.user_data[FOLDED_KEY] = regex_starts.fold(text)
+    return folded
+
+
 def _regex_matches(self: object, doc: Doc) -> list[tuple[int, int, int]]:
     """medspaCy 1.3.1's `RegexMatcher.__call__` with the doc's text read once, and no regex run over a
     text that lacks all the words it needs (`regex_needs`), each tried only where a match can start
     (`regex_starts`)."""
-    text = doc.user_data.get(TEXT_KEY)
-    if text is None:
-        text = doc.user_data[TEXT_KEY] = doc.text_with_ws
-    lowered = regex_starts.fold(text)
+    lowered = folded_text(doc)
+    text = doc.user_data[TEXT_KEY]
     matches: list[tuple[int, int, int]] = []
     for match_id, patterns in self._patterns.items():
         on_match = self._callbacks[match_id]
